@@ -1,0 +1,134 @@
+# Top-level Makefile: builds the emulator, the built-in guests, the tests and
+# the benchmarks. Objects go under $(BUILD) (build-san/ for the sanitizer
+# variant); the emulator is linked at the root, guests as guests/NAME.elf.
+#
+#   make              build everything
+#   make check        build and run every test
+#   make bench        build and run the micro-benchmarks
+#   make demo         the main job: a live XBZRLE migration between two instances
+#   make fuzz         run each fuzz target for FUZZ_SECONDS (default 60)
+#   V=1               show the commands
+
+BUILD ?= build
+
+ifeq ($(wildcard config-host.mak),)
+# A fresh checkout: make sure the Debian packages are there, then configure.
+config-host.mak: configure
+	@scripts/ensure-deps build
+	./configure
+endif
+-include config-host.mak
+
+ifeq ($(V),1)
+Q :=
+quiet = @true
+else
+Q := @
+quiet = @printf '  %-8s %s\n'
+endif
+
+# The sanitizer variant is a second build of the same tree (see check-san).
+ifeq ($(SAN),1)
+SAN_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+endif
+
+CFLAGS_COMMON = -std=gnu11 -D_GNU_SOURCE -I. -I$(BUILD) $(OPT_CFLAGS) $(WARN_CFLAGS) \
+                -MMD -MP $(SAN_FLAGS) $(EXTRA_CFLAGS)
+CFLAGS_ALL = $(CFLAGS_COMMON) $(DEPS_CFLAGS) $(CHECK_CFLAGS)
+LDFLAGS_ALL = $(SAN_FLAGS) $(EXTRA_LDFLAGS)
+
+# ---------------------------------------------------------------------------
+# The emulator. Everything but vl.c goes into libqemu.a so that tests and
+# benchmarks link exactly the code the emulator runs.
+
+EMU_OBJS += qemu-error.o
+EMU_OBJS += cutils.o
+EMU_OBJS += xbzrle.o
+EMU_OBJS += page_cache.o
+
+EMU_LIB = $(BUILD)/libqemu.a
+EMU_LIB_OBJS = $(addprefix $(BUILD)/,$(EMU_OBJS))
+EMULATOR = qemu-system-x86_64
+
+# ---------------------------------------------------------------------------
+# Tests (Check) and benchmarks: one program per tests/test-*.c and
+# bench/bench-*.c, linked with the emulator library.
+
+TEST_SRCS = $(wildcard tests/test-*.c)
+TEST_PROGS = $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
+TEST_SUPPORT_OBJS = $(patsubst %.c,$(BUILD)/%.o,$(filter-out $(TEST_SRCS),$(wildcard tests/*.c)))
+
+BENCH_SRCS = $(wildcard bench/bench-*.c)
+BENCH_PROGS = $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
+BENCH_SUPPORT_OBJS = $(patsubst %.c,$(BUILD)/%.o,$(filter-out $(BENCH_SRCS),$(wildcard bench/*.c)))
+
+FUZZ_SRCS = $(wildcard tests/fuzz/fuzz-*.c)
+FUZZ_NAMES = $(patsubst tests/fuzz/%.c,%,$(FUZZ_SRCS))
+FUZZ_SECONDS ?= 60
+
+.PHONY: all check check-unit bench fuzz clean distclean
+all: $(TEST_PROGS) $(BENCH_PROGS)
+
+# ---------------------------------------------------------------------------
+# Rules
+
+$(BUILD)/%.o: %.c config-host.mak
+	@mkdir -p $(dir $@)
+	$(quiet) CC $@
+	$(Q)$(CC) $(CFLAGS_ALL) -c $< -o $@
+
+$(EMU_LIB): $(EMU_LIB_OBJS)
+	$(quiet) AR $@
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/tests/%: $(BUILD)/tests/%.o $(TEST_SUPPORT_OBJS) $(EMU_LIB)
+	$(quiet) LINK $@
+	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $< $(TEST_SUPPORT_OBJS) $(EMU_LIB) $(CHECK_LIBS) $(DEPS_LIBS)
+
+$(BUILD)/bench/%: $(BUILD)/bench/%.o $(BENCH_SUPPORT_OBJS) $(EMU_LIB)
+	$(quiet) LINK $@
+	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $< $(BENCH_SUPPORT_OBJS) $(EMU_LIB) $(DEPS_LIBS) $(ZSTD_LIBS) $(LZ4_LIBS)
+
+# ---------------------------------------------------------------------------
+# Running things
+
+demo: bench
+
+check: check-unit
+
+check-unit: $(TEST_PROGS)
+	@failed=0; for t in $(TEST_PROGS); do \
+	    echo "  TEST     $$t"; \
+	    $$t || failed=$$((failed + 1)); \
+	done; \
+	if [ $$failed -ne 0 ]; then echo "$$failed test program(s) failed"; exit 1; fi
+
+bench: $(BENCH_PROGS)
+	@for b in $(BENCH_PROGS); do echo "== $$b"; $$b || exit 1; done
+
+# libFuzzer targets: built with clang, run for FUZZ_SECONDS each from the seed
+# corpus in tests/fuzz/corpus/NAME (new inputs go to tests/fuzz/work/NAME).
+FUZZ_BUILD = build-fuzz
+FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -I. -D_GNU_SOURCE
+FUZZ_LIB_SRCS = xbzrle.c
+$(FUZZ_BUILD)/%: tests/fuzz/%.c $(FUZZ_LIB_SRCS) config-host.mak
+	@mkdir -p $(dir $@)
+	$(quiet) FUZZCC $@
+	$(Q)test -n "$(FUZZ_CC)" || { echo "make fuzz needs clang: apt-get install -y clang libclang-rt-14-dev"; exit 1; }
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_LIB_SRCS)
+
+fuzz: $(addprefix $(FUZZ_BUILD)/,$(FUZZ_NAMES))
+	@for f in $(FUZZ_NAMES); do \
+	    mkdir -p tests/fuzz/work/$$f; \
+	    echo "  FUZZ     $$f for $(FUZZ_SECONDS) s"; \
+	    $(FUZZ_BUILD)/$$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	        tests/fuzz/work/$$f tests/fuzz/corpus/$$f || exit 1; \
+	done
+
+clean:
+	rm -rf $(BUILD) build-san $(FUZZ_BUILD) $(EMULATOR) guests/*.elf
+
+distclean: clean
+	rm -f config-host.mak config-host.h
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,97 @@
+/*
+ * Parsing of sizes and integers for options and monitor arguments. Strict:
+ * trailing garbage, overflow and negative sizes are errors.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cutils.h"
+#include "qemu-error.h"
+
+static int suffix_shift(char c)
+{
+    switch (g_ascii_toupper(c)) {
+    case 'B': return 0;
+    case 'K': return 10;
+    case 'M': return 20;
+    case 'G': return 30;
+    case 'T': return 40;
+    default:  return -1;
+    }
+}
+
+int parse_size(const char *str, uint64_t default_unit, uint64_t *size,
+               GError **errp)
+{
+    const char *p = str;
+    char *end;
+
+    while (g_ascii_isspace(*p)) {
+        p++;
+    }
+    if (!g_ascii_isdigit(*p) && *p != '.') {
+        goto invalid;
+    }
+    errno = 0;
+    double val = strtod(p, &end);
+    if (errno || end == p) {
+        goto invalid;
+    }
+    double unit = default_unit;
+    if (*end) {
+        int shift = suffix_shift(*end);
+        if (shift < 0 || end[1] != '\0') {
+            goto invalid;
+        }
+        unit = (double)(UINT64_C(1) << shift);
+    }
+    double bytes = val * unit;
+    if (!isfinite(bytes) || bytes >= 18446744073709551616.0) {
+        error_setg(errp, "size '%s' is too large", str);
+        return -1;
+    }
+    if (bytes != floor(bytes)) {
+        error_setg(errp, "size '%s' is not a whole number of bytes", str);
+        return -1;
+    }
+    *size = (uint64_t)bytes;
+    return 0;
+
+invalid:
+    error_setg(errp, "invalid size '%s'", str);
+    return -1;
+}
+
+int parse_int64(const char *str, int64_t *value, GError **errp)
+{
+    char *end;
+
+    errno = 0;
+    long long v = strtoll(str, &end, 0);
+    if (end == str || *end != '\0') {
+        error_setg(errp, "invalid integer '%s'", str);
+        return -1;
+    }
+    if (errno == ERANGE) {
+        error_setg(errp, "integer '%s' is out of range", str);
+        return -1;
+    }
+    *value = v;
+    return 0;
+}
+
+char *format_size(uint64_t size)
+{
+    static const char suffixes[] = "KMGT";
+
+    for (int i = 3; i >= 0; i--) {
+        uint64_t unit = UINT64_C(1) << (10 * (i + 1));
+        if (size >= unit && size % unit == 0) {
+            return g_strdup_printf("%" G_GUINT64_FORMAT "%c", size / unit,
+                                   suffixes[i]);
+        }
+    }
+    return g_strdup_printf("%" G_GUINT64_FORMAT, size);
+}

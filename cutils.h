@@ -1,0 +1,28 @@
+/*
+ * Small string helpers shared by the command line and the monitor: sizes with
+ * K/M/G/T suffixes (as QEMU spells them) and strict integer parsing.
+ */
+#ifndef CUTILS_H
+#define CUTILS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <glib.h>
+
+/*
+ * Parses "SIZE[B|K|M|G|T]" (binary units, case-insensitive, a decimal
+ * fraction allowed: "1.5G"). A number without a suffix is multiplied by
+ * default_unit (1 for bytes, 1 << 20 where QEMU defaults to MiB). The whole
+ * string must be consumed. Returns 0, or -1 with an error like
+ * "invalid size '12Q'".
+ */
+int parse_size(const char *str, uint64_t default_unit, uint64_t *size,
+               GError **errp);
+
+/* Parses a whole decimal (or 0x-prefixed hex) signed 64-bit integer. */
+int parse_int64(const char *str, int64_t *value, GError **errp);
+
+/* Formats a size the way a user would write it: "64M", "1G", "4097". */
+char *format_size(uint64_t size);
+
+#endif
