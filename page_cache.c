@@ -8,6 +8,9 @@
 #include <inttypes.h>
 #include <string.h>
 #include <sys/mman.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "page_cache.h"
 #include "qemu-error.h"
@@ -352,6 +355,32 @@ static uint32_t occupy_slot(PageCache *c, uint64_t addr)
     return i;
 }
 
+/*
+ * A copy is next read when its page is dirtied again, an iteration later,
+ * when it would have left the CPU caches anyway. Streaming stores skip the
+ * read-for-ownership of the destination and leave the caches to the guest
+ * and the encoder: 1.5 to 2.8 times faster than memcpy into a cache larger
+ * than L3 (see docs/performance.md).
+ */
+static void copy_page(uint8_t *dst, const uint8_t *src, size_t len)
+{
+#ifdef __SSE2__
+    for (size_t i = 0; i < len; i += 64) {     /* dst is page-aligned */
+        __m128i a = _mm_loadu_si128((const __m128i *)(src + i));
+        __m128i b = _mm_loadu_si128((const __m128i *)(src + i + 16));
+        __m128i c = _mm_loadu_si128((const __m128i *)(src + i + 32));
+        __m128i d = _mm_loadu_si128((const __m128i *)(src + i + 48));
+        _mm_stream_si128((__m128i *)(dst + i), a);
+        _mm_stream_si128((__m128i *)(dst + i + 16), b);
+        _mm_stream_si128((__m128i *)(dst + i + 32), c);
+        _mm_stream_si128((__m128i *)(dst + i + 48), d);
+    }
+    _mm_sfence();   /* ordered like plain stores for whoever reads next */
+#else
+    memcpy(dst, src, len);
+#endif
+}
+
 /* ---------------------------------------------------------------------- */
 /* The operations */
 
@@ -388,7 +417,7 @@ uint8_t *cache_insert(PageCache *c, uint64_t addr, const uint8_t *data)
     }
     uint8_t *copy = slot_data(c, i);
     if (copy != data) {     /* refreshing a copy from itself is allowed */
-        memcpy(copy, data, c->page_size);
+        copy_page(copy, data, c->page_size);
     }
     return copy;
 }
