@@ -359,8 +359,9 @@ static uint32_t occupy_slot(PageCache *c, uint64_t addr)
  * A copy is next read when its page is dirtied again, an iteration later,
  * when it would have left the CPU caches anyway. Streaming stores skip the
  * read-for-ownership of the destination and leave the caches to the guest
- * and the encoder: 1.5 to 2.8 times faster than memcpy into a cache larger
- * than L3 (see docs/performance.md).
+ * and the encoder. With the fence per page they match memcpy into slots
+ * reused in order and beat it 1.5 times in random order (a cache larger
+ * than L3, see docs/performance.md).
  */
 static void copy_page(uint8_t *dst, const uint8_t *src, size_t len)
 {
