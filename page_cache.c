@@ -24,9 +24,9 @@
 #define NO_ADDR UINT64_MAX
 
 /*
- * One per slot; slot i's copy is at slab + i * page_size. Indices rather
- * than pointers keep this at 24 bytes (the per-page overhead the header
- * promises) and survive nothing but this cache, which is all they need.
+ * One per slot; slot i's copy is at slab + i * page_size. 32-bit indices
+ * rather than pointers keep it at 24 bytes with padding, the per-page
+ * overhead the header promises.
  */
 typedef struct CacheEntry {
     uint64_t addr;
