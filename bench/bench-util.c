@@ -25,23 +25,24 @@ static int compare_double(const void *a, const void *b)
 
 BenchStats bench_stats(const double *samples, int n)
 {
-    double sorted[n > 0 ? n : 1];
     BenchStats st = { 0, 0, 0 };
 
     if (n <= 0) {
         return st;
     }
+    double *sorted = malloc(sizeof(double) * n);
     memcpy(sorted, samples, sizeof(double) * n);
     qsort(sorted, n, sizeof(double), compare_double);
     st.min = sorted[0];
     st.max = sorted[n - 1];
     st.median = n % 2 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+    free(sorted);
     return st;
 }
 
 BenchStats bench_throughput(BenchFn fn, void *opaque, uint64_t bytes, int reps)
 {
-    double mbps[reps > 0 ? reps : 1];
+    double *mbps = calloc(reps > 0 ? reps : 1, sizeof(double));
 
     fn(opaque); /* warm caches and branch predictors */
     for (int i = 0; i < reps; i++) {
@@ -50,7 +51,9 @@ BenchStats bench_throughput(BenchFn fn, void *opaque, uint64_t bytes, int reps)
         uint64_t dt = bench_now_ns() - t0;
         mbps[i] = dt ? (double)bytes * 1e3 / (double)dt : 0;
     }
-    return bench_stats(mbps, reps);
+    BenchStats st = bench_stats(mbps, reps);
+    free(mbps);
+    return st;
 }
 
 static volatile uint64_t bench_sink;
