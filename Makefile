@@ -46,9 +46,28 @@ EMU_OBJS += cutils.o
 EMU_OBJS += xbzrle.o
 EMU_OBJS += page_cache.o
 
+# The built-in workloads, compiled into the emulator for the soft accelerator.
+WORKLOADS = seed a-b sparse dense idle writer
+WORKLOAD_HOST_OBJS = $(patsubst %,$(BUILD)/guests-host/%.o,$(WORKLOADS) wlib)
+
 EMU_LIB = $(BUILD)/libqemu.a
-EMU_LIB_OBJS = $(addprefix $(BUILD)/,$(EMU_OBJS))
+EMU_LIB_OBJS = $(addprefix $(BUILD)/,$(EMU_OBJS)) $(WORKLOAD_HOST_OBJS)
 EMULATOR = qemu-system-x86_64
+
+# ---------------------------------------------------------------------------
+# The built-in guests (guests/NAME.elf), built with the host gcc: a ring-0
+# stub limited to general registers, and the ring-3 runtime and workload
+# compiled normally.
+
+GUEST_ELFS = $(patsubst %,guests/%.elf,$(WORKLOADS))
+GUEST_CFLAGS = -std=gnu11 -I. -O2 -g -ffreestanding -fno-pic -fno-pie \
+               -fno-stack-protector -fno-asynchronous-unwind-tables \
+               -fcf-protection=none -fno-tree-loop-distribute-patterns \
+               $(WARN_CFLAGS) -MMD -MP
+GUEST_STUB_CFLAGS = $(GUEST_CFLAGS) -mgeneral-regs-only -mno-red-zone
+GUEST_LDFLAGS = -nostdlib -static -no-pie -Wl,-T,guests/guest.ld \
+                -Wl,--build-id=none -Wl,-z,noexecstack -Wl,-z,max-page-size=4096
+GUEST_COMMON_OBJS = $(BUILD)/guests/start.o $(BUILD)/guests/stub.o $(BUILD)/guests/wlib.o
 
 # ---------------------------------------------------------------------------
 # Tests (Check) and benchmarks: one program per tests/test-*.c and
@@ -58,7 +77,7 @@ TEST_SRCS = $(wildcard tests/test-*.c)
 TEST_PROGS = $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 TEST_SUPPORT_OBJS = $(patsubst %.c,$(BUILD)/%.o,$(filter-out $(TEST_SRCS),$(wildcard tests/*.c)))
 
-BENCH_SRCS = $(wildcard bench/bench-*.c)
+BENCH_SRCS = $(filter-out bench/bench-util.c,$(wildcard bench/bench-*.c))
 BENCH_PROGS = $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 BENCH_SUPPORT_OBJS = $(patsubst %.c,$(BUILD)/%.o,$(filter-out $(BENCH_SRCS),$(wildcard bench/*.c)))
 
@@ -67,7 +86,9 @@ FUZZ_NAMES = $(patsubst tests/fuzz/%.c,%,$(FUZZ_SRCS))
 FUZZ_SECONDS ?= 60
 
 .PHONY: all check check-unit bench fuzz clean distclean
-all: $(TEST_PROGS) $(BENCH_PROGS)
+# Keep intermediate objects (guest objects are built through pattern chains).
+.SECONDARY:
+all: $(GUEST_ELFS) $(TEST_PROGS) $(BENCH_PROGS)
 
 # ---------------------------------------------------------------------------
 # Rules
@@ -76,6 +97,36 @@ $(BUILD)/%.o: %.c config-host.mak
 	@mkdir -p $(dir $@)
 	$(quiet) CC $@
 	$(Q)$(CC) $(CFLAGS_ALL) -c $< -o $@
+
+$(BUILD)/guests/%.o: guests/%.S config-host.mak
+	@mkdir -p $(dir $@)
+	$(quiet) AS $@
+	$(Q)$(CC) $(GUEST_CFLAGS) -c $< -o $@
+
+$(BUILD)/guests/stub.o: guests/stub.c config-host.mak
+	@mkdir -p $(dir $@)
+	$(quiet) CC $@
+	$(Q)$(CC) $(GUEST_STUB_CFLAGS) -c $< -o $@
+
+$(BUILD)/guests/%.o: guests/%.c config-host.mak
+	@mkdir -p $(dir $@)
+	$(quiet) CC $@
+	$(Q)$(CC) $(GUEST_CFLAGS) -c $< -o $@
+
+$(BUILD)/guests/runtime-%.o: guests/runtime.c config-host.mak
+	@mkdir -p $(dir $@)
+	$(quiet) CC $@
+	$(Q)$(CC) $(GUEST_CFLAGS) -DWORKLOAD_SYM=workload_$(subst -,_,$*) \
+	    -DWORKLOAD_NAME='"$*"' -c $< -o $@
+
+guests/%.elf: $(GUEST_COMMON_OBJS) $(BUILD)/guests/runtime-%.o $(BUILD)/guests/%.o guests/guest.ld
+	$(quiet) LINK $@
+	$(Q)$(CC) $(GUEST_LDFLAGS) -o $@ $(filter %.o,$^)
+
+$(BUILD)/guests-host/%.o: guests/%.c config-host.mak
+	@mkdir -p $(dir $@)
+	$(quiet) CC $@
+	$(Q)$(CC) $(CFLAGS_ALL) -DWORKLOAD_HOST -c $< -o $@
 
 $(EMU_LIB): $(EMU_LIB_OBJS)
 	$(quiet) AR $@
