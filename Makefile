@@ -45,6 +45,19 @@ EMU_OBJS += qemu-error.o
 EMU_OBJS += cutils.o
 EMU_OBJS += xbzrle.o
 EMU_OBJS += page_cache.o
+EMU_OBJS += main-loop.o
+EMU_OBJS += accel.o
+EMU_OBJS += cpus.o
+EMU_OBJS += memory.o
+EMU_OBJS += ioport.o
+EMU_OBJS += kvm-all.o
+EMU_OBJS += soft-all.o
+EMU_OBJS += hw/pc.o
+EMU_OBJS += hw/loader.o
+EMU_OBJS += hw/serial.o
+EMU_OBJS += hw/debugexit.o
+EMU_OBJS += hw/guest-ctl.o
+EMU_OBJS += hw/builtin-guest.o
 
 # The built-in workloads, compiled into the emulator for the soft accelerator.
 WORKLOADS = seed a-b sparse dense idle writer
@@ -88,7 +101,7 @@ FUZZ_SECONDS ?= 60
 .PHONY: all check check-unit bench fuzz clean distclean
 # Keep intermediate objects (guest objects are built through pattern chains).
 .SECONDARY:
-all: $(GUEST_ELFS) $(TEST_PROGS) $(BENCH_PROGS)
+all: $(EMULATOR) $(GUEST_ELFS) $(TEST_PROGS) $(BENCH_PROGS)
 
 # ---------------------------------------------------------------------------
 # Rules
@@ -127,6 +140,16 @@ $(BUILD)/guests-host/%.o: guests/%.c config-host.mak
 	@mkdir -p $(dir $@)
 	$(quiet) CC $@
 	$(Q)$(CC) $(CFLAGS_ALL) -DWORKLOAD_HOST -c $< -o $@
+
+# The default guest is built into the emulator (hw/builtin-guest.S).
+$(BUILD)/hw/builtin-guest.o: hw/builtin-guest.S guests/seed.elf
+	@mkdir -p $(dir $@)
+	$(quiet) AS $@
+	$(Q)$(CC) -c $< -o $@
+
+$(EMULATOR): $(BUILD)/vl.o $(EMU_LIB)
+	$(quiet) LINK $@
+	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $(BUILD)/vl.o $(EMU_LIB) $(DEPS_LIBS)
 
 $(EMU_LIB): $(EMU_LIB_OBJS)
 	$(quiet) AR $@

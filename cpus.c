@@ -1,0 +1,401 @@
+/*
+ * The run state of the machine and the vCPU thread: start, stop, reset and
+ * shutdown requests from the monitor, migration and devices, and the loop
+ * that runs the accelerator until one of them says otherwise.
+ */
+#include <string.h>
+
+#include "accel.h"
+#include "cpus.h"
+#include "main-loop.h"
+#include "monitor.h"
+#include "qemu-error.h"
+#include "sysemu.h"
+
+static const char *const runstate_names[RUN_STATE__MAX] = {
+    [RUN_STATE_PRELAUNCH] = "prelaunch",
+    [RUN_STATE_RUNNING] = "running",
+    [RUN_STATE_PAUSED] = "paused",
+    [RUN_STATE_INMIGRATE] = "inmigrate",
+    [RUN_STATE_FINISH_MIGRATE] = "finish-migrate",
+    [RUN_STATE_POSTMIGRATE] = "postmigrate",
+    [RUN_STATE_RESTORE_VM] = "restore-vm",
+    [RUN_STATE_INTERNAL_ERROR] = "internal-error",
+    [RUN_STATE_SHUTDOWN] = "shutdown",
+    [RUN_STATE_GUEST_PANICKED] = "guest-panicked",
+    [RUN_STATE_DEBUG] = "debug",
+};
+
+/* vm_lock serialises run-state changes; cpu_lock guards the handshake with
+ * the vCPU thread (the fields of `vcpu`). */
+static GMutex vm_lock;
+static GMutex cpu_lock;
+static GCond cpu_cond;
+static gint current_state = RUN_STATE_PRELAUNCH;
+
+static struct {
+    CPUState cpu;
+    bool created;
+    GError *create_error;
+    bool run;           /* allowed to run */
+    bool halted;        /* the guest waits for a kick */
+    bool stopped;       /* not inside cpu_exec */
+    bool exit;          /* the thread should end */
+    GThread *thread;
+} vcpu;
+
+static BootEntry boot_entry;
+static __thread CPUState *thread_cpu;
+
+/* --- run state ------------------------------------------------------------------ */
+
+const char *runstate_name(RunState state)
+{
+    return state < RUN_STATE__MAX ? runstate_names[state] : "unknown";
+}
+
+RunState runstate_get(void)
+{
+    return (RunState)g_atomic_int_get(&current_state);
+}
+
+bool runstate_is_running(void)
+{
+    return runstate_get() == RUN_STATE_RUNNING;
+}
+
+void runstate_set(RunState state)
+{
+    g_atomic_int_set(&current_state, state);
+}
+
+static bool runstate_needs_reset(RunState state)
+{
+    return state == RUN_STATE_INTERNAL_ERROR || state == RUN_STATE_SHUTDOWN ||
+           state == RUN_STATE_GUEST_PANICKED;
+}
+
+/* --- the handshake with the vCPU thread ------------------------------------------- */
+
+static void pause_vcpu(void)
+{
+    g_mutex_lock(&cpu_lock);
+    vcpu.run = false;
+    current_accel()->cpu_kick(&vcpu.cpu);
+    g_cond_broadcast(&cpu_cond);
+    while (!vcpu.stopped) {
+        g_cond_wait(&cpu_cond, &cpu_lock);
+    }
+    g_mutex_unlock(&cpu_lock);
+}
+
+static void resume_vcpu(void)
+{
+    g_mutex_lock(&cpu_lock);
+    vcpu.run = true;
+    vcpu.halted = false;
+    g_cond_broadcast(&cpu_cond);
+    g_mutex_unlock(&cpu_lock);
+}
+
+int vm_start(GError **errp)
+{
+    RunState state;
+
+    g_mutex_lock(&vm_lock);
+    state = runstate_get();
+    if (state == RUN_STATE_RUNNING) {
+        g_mutex_unlock(&vm_lock);
+        return 0;
+    }
+    if (state == RUN_STATE_INMIGRATE) {
+        g_mutex_unlock(&vm_lock);
+        error_setg(errp, "cannot continue while an incoming migration is in progress");
+        return -1;
+    }
+    if (runstate_needs_reset(state)) {
+        g_mutex_unlock(&vm_lock);
+        error_setg(errp, "the guest is in state '%s': reset it first (system_reset)",
+                   runstate_name(state));
+        return -1;
+    }
+    resume_vcpu();
+    runstate_set(RUN_STATE_RUNNING);
+    g_mutex_unlock(&vm_lock);
+    monitor_protocol_event("RESUME", NULL);
+    return 0;
+}
+
+bool vm_stop(RunState state)
+{
+    g_mutex_lock(&vm_lock);
+    bool was_running = runstate_is_running();
+    if (was_running) {
+        pause_vcpu();
+    }
+    runstate_set(state);
+    g_mutex_unlock(&vm_lock);
+    if (was_running) {
+        monitor_protocol_event("STOP", NULL);
+    }
+    return was_running;
+}
+
+/* --- the vCPU thread ---------------------------------------------------------------- */
+
+typedef struct StopReport {
+    RunState state;
+    const char *event;
+} StopReport;
+
+/* The vCPU stopped by itself: record it from the main thread, where the
+ * monitor lives, serialised with other state changes. */
+static gboolean vcpu_stopped_itself(gpointer opaque)
+{
+    StopReport *r = opaque;
+
+    g_mutex_lock(&vm_lock);
+    if (runstate_get() == RUN_STATE_RUNNING) {
+        runstate_set(r->state);
+    }
+    g_mutex_unlock(&vm_lock);
+    if (r->event) {
+        monitor_protocol_event(r->event, NULL);
+    }
+    monitor_protocol_event("STOP", NULL);
+    g_free(r);
+    return G_SOURCE_REMOVE;
+}
+
+static void report_self_stop(RunState state, const char *event)
+{
+    StopReport *r = g_new0(StopReport, 1);
+
+    r->state = state;
+    r->event = event;
+    main_loop_invoke(vcpu_stopped_itself, r);
+}
+
+/* Called with cpu_lock held. */
+static void handle_exec_result(ExecResult r)
+{
+    switch (r) {
+    case EXEC_KICKED:
+        break;
+    case EXEC_HALTED:
+        vcpu.halted = true;
+        break;
+    case EXEC_SHUTDOWN:
+        vcpu.run = false;
+        report_self_stop(RUN_STATE_SHUTDOWN, "SHUTDOWN");
+        break;
+    case EXEC_ERROR:
+        vcpu.run = false;
+        report_self_stop(RUN_STATE_INTERNAL_ERROR, NULL);
+        break;
+    case EXEC_PANICKED:
+        vcpu.run = false;
+        vcpu.cpu.panic_request = false;
+        report_self_stop(RUN_STATE_GUEST_PANICKED, "GUEST_PANICKED");
+        break;
+    }
+}
+
+static void vcpu_loop(CPUState *cpu)
+{
+    const AccelOps *accel = current_accel();
+
+    g_mutex_lock(&cpu_lock);
+    for (;;) {
+        while (!vcpu.run || vcpu.halted) {
+            if (vcpu.exit) {
+                vcpu.stopped = true;
+                g_cond_broadcast(&cpu_cond);
+                g_mutex_unlock(&cpu_lock);
+                return;
+            }
+            vcpu.stopped = true;
+            g_cond_broadcast(&cpu_cond);
+            g_cond_wait(&cpu_cond, &cpu_lock);
+        }
+        vcpu.stopped = false;
+        g_mutex_unlock(&cpu_lock);
+        ExecResult r = accel->cpu_exec(cpu);
+        g_mutex_lock(&cpu_lock);
+        handle_exec_result(r);
+    }
+}
+
+static gpointer vcpu_thread_fn(gpointer opaque)
+{
+    CPUState *cpu = opaque;
+    const AccelOps *accel = current_accel();
+    GError *err = NULL;
+
+    thread_cpu = cpu;
+    cpu->thread = pthread_self();
+    int r = accel->cpu_create(cpu, &err);
+    if (r == 0) {
+        r = accel->cpu_reset(cpu, &boot_entry, &err);
+    }
+    g_mutex_lock(&cpu_lock);
+    vcpu.created = true;
+    vcpu.create_error = err;
+    vcpu.stopped = true;
+    g_cond_broadcast(&cpu_cond);
+    g_mutex_unlock(&cpu_lock);
+    if (r == 0) {
+        vcpu_loop(cpu);
+    }
+    return NULL;
+}
+
+int cpus_init(const BootEntry *entry, GError **errp)
+{
+    boot_entry = *entry;
+    vcpu.cpu.index = 0;
+    vcpu.thread = g_thread_new("vcpu0", vcpu_thread_fn, &vcpu.cpu);
+
+    g_mutex_lock(&cpu_lock);
+    while (!vcpu.created) {
+        g_cond_wait(&cpu_cond, &cpu_lock);
+    }
+    GError *err = vcpu.create_error;
+    vcpu.create_error = NULL;
+    g_mutex_unlock(&cpu_lock);
+    if (err) {
+        g_propagate_prefixed_error(errp, err, "cannot create the vCPU: ");
+        g_thread_join(vcpu.thread);
+        vcpu.thread = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+void cpus_fini(void)
+{
+    if (!vcpu.thread) {
+        return;
+    }
+    g_mutex_lock(&cpu_lock);
+    vcpu.exit = true;
+    vcpu.run = false;
+    current_accel()->cpu_kick(&vcpu.cpu);
+    g_cond_broadcast(&cpu_cond);
+    g_mutex_unlock(&cpu_lock);
+    g_thread_join(vcpu.thread);
+    vcpu.thread = NULL;
+}
+
+CPUState *first_cpu(void)
+{
+    return &vcpu.cpu;
+}
+
+CPUState *current_cpu(void)
+{
+    return thread_cpu;
+}
+
+const BootEntry *cpus_boot_entry(void)
+{
+    return &boot_entry;
+}
+
+void cpu_request_halt(void)
+{
+    if (thread_cpu) {
+        thread_cpu->halt_request = true;
+    }
+}
+
+void cpu_request_panic(const char *message)
+{
+    error_report("guest panic: %s; the vCPU is stopped", message);
+    if (thread_cpu) {
+        thread_cpu->panic_request = true;
+    }
+}
+
+/* --- machine-wide requests ---------------------------------------------------------- */
+
+typedef struct ResetHandler {
+    int (*fn)(void *opaque, GError **errp);
+    void *opaque;
+} ResetHandler;
+
+static GArray *reset_handlers;
+
+void qemu_register_reset(int (*fn)(void *opaque, GError **errp), void *opaque)
+{
+    ResetHandler h = { fn, opaque };
+
+    if (!reset_handlers) {
+        reset_handlers = g_array_new(FALSE, FALSE, sizeof(ResetHandler));
+    }
+    g_array_append_val(reset_handlers, h);
+}
+
+static int run_reset_handlers(GError **errp)
+{
+    for (guint i = 0; reset_handlers && i < reset_handlers->len; i++) {
+        ResetHandler *h = &g_array_index(reset_handlers, ResetHandler, i);
+        if (h->fn(h->opaque, errp) < 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int qemu_system_reset(GError **errp)
+{
+    int ret = -1;
+
+    g_mutex_lock(&vm_lock);
+    RunState state = runstate_get();
+    if (state == RUN_STATE_INMIGRATE || state == RUN_STATE_FINISH_MIGRATE) {
+        error_setg(errp, "cannot reset the machine during a migration");
+        goto out;
+    }
+    bool was_running = state == RUN_STATE_RUNNING;
+    if (was_running) {
+        pause_vcpu();
+    }
+    if (run_reset_handlers(errp) < 0 ||
+        current_accel()->cpu_reset(&vcpu.cpu, &boot_entry, errp) < 0) {
+        runstate_set(RUN_STATE_INTERNAL_ERROR);
+        goto out;
+    }
+    if (was_running) {
+        resume_vcpu();
+    } else if (runstate_needs_reset(state)) {
+        runstate_set(RUN_STATE_PAUSED);
+    }
+    ret = 0;
+out:
+    g_mutex_unlock(&vm_lock);
+    if (ret == 0) {
+        monitor_protocol_event("RESET", NULL);
+    }
+    return ret;
+}
+
+void qemu_system_shutdown_request(void)
+{
+    monitor_protocol_event("SHUTDOWN", NULL);
+    main_loop_quit(0);
+}
+
+void qemu_system_exit_request(int status)
+{
+    CPUState *cpu = current_cpu();
+
+    /* From a device in the vCPU thread: stop running guest code now. */
+    if (cpu) {
+        g_mutex_lock(&cpu_lock);
+        vcpu.run = false;
+        g_mutex_unlock(&cpu_lock);
+        current_accel()->cpu_kick(cpu);
+    }
+    main_loop_quit(status);
+}

@@ -1,0 +1,92 @@
+/*
+ * Machine creation: RAM (one "pc.ram" block, split around the MMIO hole
+ * below 4 GiB), devices, and the kernel; system_reset reloads the kernel.
+ */
+#include <string.h>
+
+#include "hw/boot-protocol.h"
+#include "hw/debugexit.h"
+#include "hw/guest-ctl.h"
+#include "hw/loader.h"
+#include "hw/pc.h"
+#include "memory.h"
+#include "qemu-error.h"
+#include "sysemu.h"
+
+extern const uint8_t builtin_seed_elf[];
+extern const uint8_t builtin_seed_elf_end[];
+
+static struct {
+    SerialState *serial;
+    uint8_t *image;            /* the kernel file's bytes (or NULL: built-in) */
+    size_t image_len;
+    char *image_name;
+    char *cmdline;
+    BootEntry entry;
+} pc;
+
+static int pc_map_ram(uint64_t ram_size, GError **errp)
+{
+    RAMBlock *ram = qemu_ram_alloc("pc.ram", ram_size, errp);
+    uint64_t low = MIN(ram_size, LOW_RAM_MAX);
+
+    if (!ram || ram_block_map(ram, 0, low, 0, errp) < 0) {
+        return -1;
+    }
+    if (ram_size > low &&
+        ram_block_map(ram, low, ram_size - low, HIGH_RAM_BASE, errp) < 0) {
+        return -1;
+    }
+    return 0;
+}
+
+static int pc_load_kernel(GError **errp)
+{
+    const uint8_t *image = pc.image ? pc.image : builtin_seed_elf;
+    size_t len = pc.image ? pc.image_len : (size_t)(builtin_seed_elf_end - builtin_seed_elf);
+
+    return load_kernel(image, len, pc.image_name, pc.cmdline, &pc.entry, errp);
+}
+
+static int pc_reset(void *opaque, GError **errp)
+{
+    return pc_load_kernel(errp);
+}
+
+int pc_init(const MachineConfig *cfg, BootEntry *entry, GError **errp)
+{
+    if (pc_map_ram(cfg->ram_size, errp) < 0) {
+        return -1;
+    }
+    pc.serial = serial_init(UART_IO_PORT, UART_MMIO_GPA, cfg->serial, errp);
+    if (!pc.serial ||
+        debugexit_init(DEBUG_EXIT_IO_PORT, DEBUG_EXIT_MMIO_GPA, errp) < 0 ||
+        guest_ctl_init(GUEST_CTL_MMIO_GPA, errp) < 0) {
+        return -1;
+    }
+    if (cfg->kernel) {
+        gchar *data;
+        gsize len;
+        if (!g_file_get_contents(cfg->kernel, &data, &len, errp)) {
+            error_prepend(errp, "-kernel");
+            return -1;
+        }
+        pc.image = (uint8_t *)data;
+        pc.image_len = len;
+        pc.image_name = g_strdup(cfg->kernel);
+    } else {
+        pc.image_name = g_strdup("built-in seed guest");
+    }
+    pc.cmdline = g_strdup(cfg->append ? cfg->append : "");
+    if (pc_load_kernel(errp) < 0) {
+        return -1;
+    }
+    qemu_register_reset(pc_reset, NULL);
+    *entry = pc.entry;
+    return 0;
+}
+
+SerialState *pc_serial(void)
+{
+    return pc.serial;
+}

@@ -1,0 +1,79 @@
+/*
+ * Character devices: the byte pipes that connect the serial port and the
+ * monitors to the outside (stdio, files, sockets). Input is delivered in the
+ * main thread through handlers; output may be written from any thread.
+ */
+#ifndef QEMU_CHAR_H
+#define QEMU_CHAR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <glib.h>
+
+typedef struct CharDriverState CharDriverState;
+
+typedef enum {
+    CHR_EVENT_OPENED,   /* a client connected (or the backend is ready) */
+    CHR_EVENT_CLOSED,   /* the client went away */
+    CHR_EVENT_MUX_IN,   /* mon:stdio: this frontend got the terminal */
+    CHR_EVENT_MUX_OUT,  /* mon:stdio: this frontend lost the terminal */
+} CharEvent;
+
+/* How many bytes the frontend can take now (0 = stop reading for now). */
+typedef int CharCanReadHandler(void *opaque);
+typedef void CharReadHandler(void *opaque, const uint8_t *buf, int len);
+typedef void CharEventHandler(void *opaque, CharEvent event);
+
+/*
+ * Creates a chardev from a -serial/-monitor/-qmp style spec:
+ *   stdio | null | file:PATH | pty
+ *   unix:PATH[,server][,nowait] | tcp:HOST:PORT[,server][,nowait]
+ *   mon:stdio (stdio multiplexed between the serial port and a monitor;
+ *              Ctrl-a c switches, Ctrl-a x quits, Ctrl-a h for help)
+ * A server without nowait waits for the first client before returning.
+ */
+CharDriverState *qemu_chr_new(const char *label, const char *spec,
+                              GError **errp);
+void qemu_chr_delete(CharDriverState *chr);
+
+const char *qemu_chr_label(CharDriverState *chr);
+
+/* Writes all of buf (blocking if the peer is slow); thread-safe. Output to a
+ * socket with no client connected is dropped. Returns len or -1. */
+int qemu_chr_write(CharDriverState *chr, const uint8_t *buf, int len);
+
+/*
+ * Installs the frontend's handlers (main thread). Passing NULLs detaches.
+ * CHR_EVENT_OPENED is delivered (from the main loop, after this returns) when
+ * the backend is already open. On mon:stdio each call adds a frontend, which
+ * takes the terminal; NULL handlers detach the frontend with that opaque.
+ */
+void qemu_chr_add_handlers(CharDriverState *chr, CharCanReadHandler *can_read,
+                           CharReadHandler *read, CharEventHandler *event,
+                           void *opaque);
+
+/* Like qemu_chr_add_handlers, but on mon:stdio the new frontend (the monitor)
+ * leaves the terminal to the one that has it, whatever the order in which
+ * they are attached; it gets CHR_EVENT_MUX_IN on C-a c. */
+void qemu_chr_add_handlers_background(CharDriverState *chr,
+                                      CharCanReadHandler *can_read,
+                                      CharReadHandler *read,
+                                      CharEventHandler *event, void *opaque);
+
+/* Re-evaluates can_read after the frontend became ready again. */
+void qemu_chr_accept_input(CharDriverState *chr);
+
+/* Drops the connected client of a socket chardev (others: no-op). */
+void qemu_chr_disconnect(CharDriverState *chr);
+
+/* True when the backend is an interactive terminal (line editing). */
+bool qemu_chr_is_tty(CharDriverState *chr);
+
+/* The last file descriptor received with SCM_RIGHTS on a unix socket, or -1;
+ * ownership passes to the caller. */
+int qemu_chr_get_msgfd(CharDriverState *chr);
+
+/* Restores terminal settings changed by stdio backends (atexit). */
+void qemu_chr_cleanup(void);
+
+#endif

@@ -1,0 +1,517 @@
+/*
+ * qemu-system-x86_64: the command line, then start-up in a fixed order
+ * (accelerator, RAM and devices, kernel, vCPU, monitors, incoming migration)
+ * and the main loop; teardown in reverse.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <glib-unix.h>
+
+#include "accel.h"
+#include "config-host.h"
+#include "cpus.h"
+#include "cutils.h"
+#include "hw/pc.h"
+#include "main-loop.h"
+#include "migration.h"
+#include "monitor.h"
+#include "qemu-char.h"
+#include "qemu-error.h"
+#include "sysemu.h"
+#include "ui/console.h"
+
+#define DEFAULT_RAM_SIZE (128ull << 20)
+#define MAX_MONITORS 4
+
+typedef struct MonitorSpec {
+    const char *spec;
+    MonitorMode mode;
+} MonitorSpec;
+
+typedef struct VLConfig {
+    uint64_t ram_size;
+    const char *name;
+    bool start_stopped;          /* -S */
+    const char *pidfile;
+    bool daemonize;
+    bool nographic;
+    const char *display;         /* none | sdl */
+    const char *accel;           /* kvm | soft | NULL (choose) */
+    const char *kernel;
+    const char *append;
+    const char *serial;
+    MonitorSpec monitors[MAX_MONITORS];
+    int nr_monitors;
+    const char *incoming;
+} VLConfig;
+
+static VLConfig config = {
+    .ram_size = DEFAULT_RAM_SIZE,
+    .display = "none",
+};
+
+static int daemon_pipe = -1;
+static char *pidfile_written;
+
+/* --- errors at start-up ------------------------------------------------------ */
+
+static G_GNUC_NORETURN G_GNUC_PRINTF(2, 3)
+void option_error(const char *option, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    g_autofree char *msg = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    error_report("%s: %s", option, msg);
+    exit(1);
+}
+
+static G_GNUC_NORETURN void startup_failed(GError *err)
+{
+    error_report_err(err);
+    if (daemon_pipe >= 0) {
+        char status = 1;
+        (void)!write(daemon_pipe, &status, 1);
+    }
+    exit(1);
+}
+
+/* --- the options ---------------------------------------------------------------- */
+
+static void usage(void)
+{
+    printf("usage: qemu-system-x86_64 [options]\n"
+           "\n"
+           "Machine:\n"
+           "  -m SIZE              guest RAM (default 128M; K/M/G suffixes, MiB without)\n"
+           "  -smp 1               number of vCPUs (only 1 for now)\n"
+           "  -machine accel=kvm|soft  accelerator (default: kvm when /dev/kvm works)\n"
+           "  -enable-kvm          same as -machine accel=kvm\n"
+           "  -name NAME           name of the guest\n"
+           "  -kernel FILE         a 64-bit ELF guest (default: the built-in seed guest)\n"
+           "  -append STRING       its command line (e.g. \"wss=256M seed=7\")\n"
+           "\n"
+           "Start-up:\n"
+           "  -S                   do not start the vCPU (use 'cont')\n"
+           "  -incoming URI        wait for a migration: tcp:HOST:PORT, unix:PATH,\n"
+           "                       exec:COMMAND or fd:NAME\n"
+           "  -pidfile FILE        write the process id to FILE\n"
+           "  -daemonize           run in the background once started\n"
+           "\n"
+           "Input and output:\n"
+           "  -serial DEV          the UART: stdio, null, file:PATH, unix:PATH,server,nowait,\n"
+           "                       tcp:HOST:PORT,server,nowait, mon:stdio (default stdio)\n"
+           "  -monitor DEV         a human monitor on DEV (same forms)\n"
+           "  -qmp DEV             a QMP monitor on DEV (unix: or tcp:)\n"
+           "  -nographic           no display; serial port and monitor on stdio (Ctrl-a h)\n"
+           "  -display none|sdl    the display (sdl: the serial console in a window)\n"
+           "\n"
+           "  -version             print the version\n"
+           "  -h, -help            print this help\n");
+}
+
+static void parse_machine(const char *arg)
+{
+    g_auto(GStrv) props = g_strsplit(arg, ",", -1);
+
+    for (int i = 0; props[i]; i++) {
+        const char *p = props[i];
+        if (g_str_has_prefix(p, "accel=")) {
+            const char *a = p + strlen("accel=");
+            if (strcmp(a, "kvm") && strcmp(a, "soft")) {
+                option_error("-machine", "unknown accelerator '%s' (kvm or soft)", a);
+            }
+            config.accel = a == p ? NULL : g_strdup(a);
+        } else if (strcmp(p, "pc") && strcmp(p, "type=pc") && *p) {
+            option_error("-machine", "unknown property '%s' (accel=kvm|soft)", p);
+        }
+    }
+}
+
+static void parse_smp(const char *arg)
+{
+    int64_t n;
+
+    if (parse_int64(arg, &n, NULL) < 0 || n < 1) {
+        option_error("-smp", "invalid vCPU count '%s'", arg);
+    }
+    if (n != 1) {
+        option_error("-smp", "only 1 vCPU is supported for now");
+    }
+}
+
+static void parse_ram_size(const char *arg)
+{
+    GError *err = NULL;
+    uint64_t size;
+
+    /* As QEMU: a number without a suffix is in MiB. */
+    if (parse_size(arg, 1 << 20, &size, &err) < 0) {
+        option_error("-m", "%s", err->message);
+    }
+    if (size < (2 << 20) || size % 4096) {
+        option_error("-m", "guest RAM must be at least 2M and a multiple of 4K");
+    }
+    config.ram_size = size;
+}
+
+static void add_monitor(const char *spec, MonitorMode mode, const char *opt)
+{
+    if (config.nr_monitors == MAX_MONITORS) {
+        option_error(opt, "at most %d monitors", MAX_MONITORS);
+    }
+    config.monitors[config.nr_monitors].spec = spec;
+    config.monitors[config.nr_monitors].mode = mode;
+    config.nr_monitors++;
+}
+
+typedef enum { ARG_NONE, ARG_ONE } ArgKind;
+
+typedef struct Option {
+    const char *name;
+    ArgKind arg;
+    void (*handle)(const char *arg);
+} Option;
+
+static void opt_m(const char *a) { parse_ram_size(a); }
+static void opt_smp(const char *a) { parse_smp(a); }
+static void opt_name(const char *a) { config.name = a; }
+static void opt_S(const char *a) { config.start_stopped = true; }
+static void opt_pidfile(const char *a) { config.pidfile = a; }
+static void opt_daemonize(const char *a) { config.daemonize = true; }
+static void opt_nographic(const char *a) { config.nographic = true; }
+static void opt_machine(const char *a) { parse_machine(a); }
+static void opt_enable_kvm(const char *a) { config.accel = "kvm"; }
+static void opt_kernel(const char *a) { config.kernel = a; }
+static void opt_append(const char *a) { config.append = a; }
+static void opt_serial(const char *a) { config.serial = a; }
+static void opt_monitor(const char *a) { add_monitor(a, MONITOR_MODE_HMP, "-monitor"); }
+static void opt_qmp(const char *a) { add_monitor(a, MONITOR_MODE_QMP, "-qmp"); }
+static void opt_incoming(const char *a) { config.incoming = a; }
+
+static void opt_display(const char *a)
+{
+    if (strcmp(a, "none") && strcmp(a, "sdl")) {
+        option_error("-display", "unknown display '%s' (none or sdl)", a);
+    }
+    config.display = a;
+}
+
+static void opt_help(const char *a)
+{
+    usage();
+    exit(0);
+}
+
+static void opt_version(const char *a)
+{
+    printf("QEMU emulator version %s (%s)\n", QEMU_VERSION, QEMU_PKGVERSION);
+    exit(0);
+}
+
+static const Option options[] = {
+    { "m", ARG_ONE, opt_m },
+    { "smp", ARG_ONE, opt_smp },
+    { "name", ARG_ONE, opt_name },
+    { "S", ARG_NONE, opt_S },
+    { "pidfile", ARG_ONE, opt_pidfile },
+    { "daemonize", ARG_NONE, opt_daemonize },
+    { "nographic", ARG_NONE, opt_nographic },
+    { "display", ARG_ONE, opt_display },
+    { "machine", ARG_ONE, opt_machine },
+    { "M", ARG_ONE, opt_machine },
+    { "enable-kvm", ARG_NONE, opt_enable_kvm },
+    { "kernel", ARG_ONE, opt_kernel },
+    { "append", ARG_ONE, opt_append },
+    { "serial", ARG_ONE, opt_serial },
+    { "monitor", ARG_ONE, opt_monitor },
+    { "qmp", ARG_ONE, opt_qmp },
+    { "incoming", ARG_ONE, opt_incoming },
+    { "h", ARG_NONE, opt_help },
+    { "help", ARG_NONE, opt_help },
+    { "version", ARG_NONE, opt_version },
+};
+
+static const Option *find_option(const char *name)
+{
+    for (size_t i = 0; i < G_N_ELEMENTS(options); i++) {
+        if (strcmp(options[i].name, name) == 0) {
+            return &options[i];
+        }
+    }
+    return NULL;
+}
+
+static void parse_command_line(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        if (arg[0] != '-' || arg[1] == '\0') {
+            option_error(arg, "unexpected argument (options start with '-')");
+        }
+        /* QEMU accepts --option as -option. */
+        const char *name = arg + (arg[1] == '-' ? 2 : 1);
+        const Option *opt = find_option(name);
+        if (!opt) {
+            option_error(arg, "invalid option");
+        }
+        if (opt->arg == ARG_ONE) {
+            if (i + 1 == argc) {
+                option_error(arg, "requires an argument");
+            }
+            opt->handle(argv[++i]);
+        } else {
+            opt->handle(NULL);
+        }
+    }
+}
+
+static void check_option_combinations(void)
+{
+    bool uses_stdio = config.nographic || (config.serial &&
+                      (!strcmp(config.serial, "stdio") || !strcmp(config.serial, "mon:stdio")));
+    for (int i = 0; i < config.nr_monitors; i++) {
+        if (!strcmp(config.monitors[i].spec, "stdio") ||
+            !strcmp(config.monitors[i].spec, "mon:stdio")) {
+            uses_stdio = true;
+        }
+    }
+    if (config.daemonize && uses_stdio) {
+        option_error("-daemonize", "cannot be used with stdio (-nographic, -serial stdio "
+                     "or -monitor stdio)");
+    }
+    if (config.nographic && !strcmp(config.display, "sdl")) {
+        option_error("-nographic", "cannot be used with -display sdl");
+    }
+#ifndef CONFIG_SDL
+    if (!strcmp(config.display, "sdl")) {
+        option_error("-display", "this binary was built without SDL "
+                     "(apt-get install libsdl2-dev libpixman-1-dev, then ./configure)");
+    }
+#endif
+}
+
+/* --- start-up steps ---------------------------------------------------------------- */
+
+/* Forks; the parent waits until the child reports start-up done (0) or
+ * failed (1) and exits with that status. */
+static void daemonize_start(void)
+{
+    int fds[2];
+
+    if (pipe(fds) < 0) {
+        error_report("-daemonize: pipe: %s", strerror(errno));
+        exit(1);
+    }
+    pid_t pid = fork();
+    if (pid < 0) {
+        error_report("-daemonize: fork: %s", strerror(errno));
+        exit(1);
+    }
+    if (pid > 0) {
+        char status = 1;
+        close(fds[1]);
+        if (read(fds[0], &status, 1) != 1) {
+            status = 1;
+        }
+        _exit(status);
+    }
+    close(fds[0]);
+    daemon_pipe = fds[1];
+    setsid();
+}
+
+static void daemonize_finish(void)
+{
+    char status = 0;
+    int null = open("/dev/null", O_RDWR);
+
+    if (null >= 0) {
+        dup2(null, STDIN_FILENO);
+        dup2(null, STDOUT_FILENO);
+        dup2(null, STDERR_FILENO);
+        close(null);
+    }
+    (void)!write(daemon_pipe, &status, 1);
+    close(daemon_pipe);
+    daemon_pipe = -1;
+}
+
+static void remove_pidfile(void)
+{
+    if (pidfile_written) {
+        unlink(pidfile_written);
+    }
+}
+
+static void write_pidfile(const char *path)
+{
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+
+    if (fd < 0) {
+        option_error("-pidfile", "cannot open '%s': %s", path, strerror(errno));
+    }
+    /* The lock (held until exit) tells whether another instance uses it. */
+    if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+        option_error("-pidfile", "'%s' is locked by another running instance", path);
+    }
+    g_autofree char *pid = g_strdup_printf("%d\n", (int)getpid());
+    if (ftruncate(fd, 0) < 0 || write(fd, pid, strlen(pid)) != (ssize_t)strlen(pid)) {
+        option_error("-pidfile", "cannot write '%s': %s", path, strerror(errno));
+    }
+    pidfile_written = g_strdup(path);
+    atexit(remove_pidfile);
+}
+
+static const AccelOps *choose_accelerator(void)
+{
+    GError *err = NULL;
+
+    if (config.accel && !strcmp(config.accel, "soft")) {
+        return &soft_accel_ops;
+    }
+    if (kvm_accel_ops.available(&err) && kvm_accel_ops.init(&err) == 0) {
+        return &kvm_accel_ops;
+    }
+    if (config.accel) {
+        error_prepend(&err, "-machine accel=kvm");
+        startup_failed(err);
+    }
+    error_report("warning: KVM is not usable (%s); using the software accelerator",
+                 err->message);
+    g_error_free(err);
+    return &soft_accel_ops;
+}
+
+static CharDriverState *open_chardev(const char *label, const char *spec,
+                                     const char *option)
+{
+    GError *err = NULL;
+    CharDriverState *chr = qemu_chr_new(label, spec, &err);
+
+    if (!chr) {
+        error_prepend(&err, "%s %s", option, spec);
+        startup_failed(err);
+    }
+    return chr;
+}
+
+/* -nographic: the UART and a monitor share stdio, unless told otherwise. */
+static void apply_nographic_defaults(CharDriverState **serial_mux)
+{
+    if (!config.nographic) {
+        return;
+    }
+    bool serial_on_stdio = !config.serial || !strcmp(config.serial, "mon:stdio");
+    if (serial_on_stdio) {
+        *serial_mux = open_chardev("serial0", "mon:stdio", "-nographic");
+        if (config.nr_monitors < MAX_MONITORS) {
+            add_monitor("mon:stdio", MONITOR_MODE_HMP, "-nographic");
+        }
+    }
+}
+
+static void start_monitors(CharDriverState *stdio_mux)
+{
+    for (int i = 0; i < config.nr_monitors; i++) {
+        MonitorSpec *m = &config.monitors[i];
+        GError *err = NULL;
+        CharDriverState *chr;
+        if (!strcmp(m->spec, "mon:stdio") && stdio_mux) {
+            chr = stdio_mux;
+        } else {
+            g_autofree char *label = g_strdup_printf("monitor%d", i);
+            chr = open_chardev(label, m->spec,
+                               m->mode == MONITOR_MODE_QMP ? "-qmp" : "-monitor");
+        }
+        if (!monitor_init(chr, m->mode, &err)) {
+            startup_failed(err);
+        }
+    }
+}
+
+static gboolean on_terminating_signal(gpointer opaque)
+{
+    qemu_system_shutdown_request();
+    return G_SOURCE_CONTINUE;
+}
+
+static void install_signal_handlers(void)
+{
+    signal(SIGPIPE, SIG_IGN);
+    g_unix_signal_add(SIGINT, on_terminating_signal, NULL);
+    g_unix_signal_add(SIGTERM, on_terminating_signal, NULL);
+    g_unix_signal_add(SIGHUP, on_terminating_signal, NULL);
+}
+
+const char *qemu_get_vm_name(void)
+{
+    return config.name;
+}
+
+int main(int argc, char **argv)
+{
+    GError *err = NULL;
+    CharDriverState *serial = NULL;
+    BootEntry entry;
+
+    g_set_prgname("qemu-system-x86_64");
+    parse_command_line(argc, argv);
+    check_option_combinations();
+    if (config.daemonize) {
+        daemonize_start();
+    }
+    if (config.pidfile) {
+        write_pidfile(config.pidfile);
+    }
+    atexit(qemu_chr_cleanup);
+    install_signal_handlers();
+
+    accel_select(choose_accelerator());
+    apply_nographic_defaults(&serial);
+    if (!serial) {
+        const char *spec = config.serial ? config.serial :
+                           config.daemonize ? "null" : "stdio";
+        serial = open_chardev("serial0", spec, "-serial");
+    }
+    MachineConfig machine = {
+        .ram_size = config.ram_size,
+        .kernel = config.kernel,
+        .append = config.append,
+        .serial = serial,
+    };
+    if (pc_init(&machine, &entry, &err) < 0 || cpus_init(&entry, &err) < 0) {
+        startup_failed(err);
+    }
+    start_monitors(config.nographic ? serial : NULL);
+    if (!strcmp(config.display, "sdl") && console_sdl_init(serial, &err) < 0) {
+        startup_failed(err);
+    }
+
+    if (config.incoming) {
+        runstate_set(RUN_STATE_INMIGRATE);
+        if (qemu_start_incoming_migration(config.incoming, config.start_stopped,
+                                          &err) < 0) {
+            error_prepend(&err, "-incoming %s", config.incoming);
+            startup_failed(err);
+        }
+    } else if (!config.start_stopped && vm_start(&err) < 0) {
+        startup_failed(err);
+    }
+    if (config.daemonize) {
+        daemonize_finish();
+    }
+
+    int status = main_loop_run();
+    vm_stop(RUN_STATE_SHUTDOWN);
+    migration_shutdown();
+    cpus_fini();
+    return status;
+}
