@@ -1,0 +1,922 @@
+/*
+ * The chardev backends (stdio, null, file, pty, unix and tcp sockets) and the
+ * mon:stdio multiplexer. Input is read by fd watches of the main loop and
+ * handed to the frontend; output is written under a per-device lock so that
+ * the vCPU thread and the main thread can both write.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <termios.h>
+#include <unistd.h>
+#include <glib-unix.h>
+
+#include "main-loop.h"
+#include "qemu-char.h"
+#include "qemu-error.h"
+#include "qemu-sockets.h"
+
+typedef enum {
+    CHR_NULL,
+    CHR_STDIO,
+    CHR_FILE,
+    CHR_PTY,
+    CHR_SOCKET,
+    CHR_MUX,
+} ChrKind;
+
+typedef struct Frontend {
+    CharCanReadHandler *can_read;
+    CharReadHandler *read;
+    CharEventHandler *event;
+    void *opaque;
+} Frontend;
+
+typedef struct MuxState MuxState;
+
+struct CharDriverState {
+    char *label;
+    ChrKind kind;
+    Frontend fe;
+
+    int in_fd;          /* read from here; -1: no input now */
+    int out_fd;         /* write here; -1: output is dropped (under write_lock) */
+    bool is_tty;
+    bool is_socket;     /* use recvmsg/send: fds passing, no SIGPIPE */
+    bool open;          /* the backend has a peer (a socket: a client) */
+    bool throttled;     /* the frontend could take no more input */
+    bool input_ended;   /* EOF on a stream that does not come back (stdio) */
+    guint in_watch;     /* main-loop source reading in_fd, 0 when none */
+    guint open_idle;    /* pending deferred CHR_EVENT_OPENED */
+    GMutex write_lock;
+
+    /* sockets */
+    int listen_fd;
+    guint listen_watch;
+    char *unix_path;    /* a Unix server's path, removed with the device */
+    int msgfd;          /* last fd received with SCM_RIGHTS */
+
+    /* pty: our own slave fd keeps the master readable with no client */
+    int pty_slave;
+
+    MuxState *mux;
+};
+
+/* Ring buffer of input a mux frontend could not take yet. */
+#define MUX_MAX_FRONTENDS 4
+#define MUX_BUF_SIZE 64
+#define MUX_ESCAPE 0x01 /* C-a */
+
+typedef struct MuxFrontend {
+    Frontend fe;
+    uint8_t buf[MUX_BUF_SIZE];
+    unsigned prod, cons;
+} MuxFrontend;
+
+struct MuxState {
+    CharDriverState *drv;   /* the terminal behind the mux */
+    MuxFrontend fes[MUX_MAX_FRONTENDS];
+    int count;
+    int focus;              /* index of the frontend with the terminal, -1 */
+    bool escape;            /* C-a was the last byte */
+    bool drv_open;
+};
+
+static CharDriverState *stdio_owner;
+static struct termios stdio_saved_tty;
+static bool stdio_tty_changed;
+
+static void chr_update_watch(CharDriverState *chr);
+
+/* ------------------------------------------------------------------------ */
+/* Events and the frontend */
+
+static void chr_send_event(CharDriverState *chr, CharEvent event)
+{
+    if (chr->fe.event) {
+        chr->fe.event(chr->fe.opaque, event);
+    }
+}
+
+static gboolean chr_deferred_open(gpointer opaque)
+{
+    CharDriverState *chr = opaque;
+
+    chr->open_idle = 0;
+    if (chr->open) {
+        chr_send_event(chr, CHR_EVENT_OPENED);
+    }
+    return G_SOURCE_REMOVE;
+}
+
+static void chr_cancel_deferred_open(CharDriverState *chr)
+{
+    if (chr->open_idle) {
+        g_source_remove(chr->open_idle);
+        chr->open_idle = 0;
+    }
+}
+
+/* A main-loop callback at the priority of input, so that it runs before
+ * input that is already waiting. */
+static guint chr_defer(GSourceFunc fn, gpointer opaque)
+{
+    return g_idle_add_full(G_PRIORITY_DEFAULT, fn, opaque, NULL);
+}
+
+static void chr_set_frontend(CharDriverState *chr, Frontend fe)
+{
+    chr->fe = fe;
+    chr->throttled = false;
+    chr_cancel_deferred_open(chr);
+    /* Deferred so that the frontend finishes its set-up first, as a client
+     * connecting later would find it; scheduled before the input watch so
+     * that the frontend sees OPENED before any byte. */
+    if (fe.event && chr->open) {
+        chr->open_idle = chr_defer(chr_deferred_open, chr);
+    }
+    chr_update_watch(chr);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Input */
+
+static void chr_close_msgfd(CharDriverState *chr)
+{
+    if (chr->msgfd >= 0) {
+        close(chr->msgfd);
+        chr->msgfd = -1;
+    }
+}
+
+/* Keeps the last descriptor passed with SCM_RIGHTS (getfd takes it). */
+static void chr_take_passed_fds(CharDriverState *chr, struct msghdr *msg)
+{
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c)) {
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) {
+            continue;
+        }
+        size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        int *fds = (int *)CMSG_DATA(c);
+        for (size_t i = 0; i < n; i++) {
+            chr_close_msgfd(chr);
+            chr->msgfd = fds[i];
+        }
+    }
+}
+
+static ssize_t chr_recv(CharDriverState *chr, uint8_t *buf, size_t len)
+{
+    if (!chr->is_socket) {
+        return read(chr->in_fd, buf, len);
+    }
+    union {
+        struct cmsghdr align;
+        char buf[CMSG_SPACE(sizeof(int) * 8)];
+    } control;
+    struct iovec iov = { .iov_base = buf, .iov_len = len };
+    struct msghdr msg = {
+        .msg_iov = &iov,
+        .msg_iovlen = 1,
+        .msg_control = control.buf,
+        .msg_controllen = sizeof(control.buf),
+    };
+    ssize_t n = recvmsg(chr->in_fd, &msg, MSG_CMSG_CLOEXEC);
+    if (n > 0) {
+        chr_take_passed_fds(chr, &msg);
+    }
+    return n;
+}
+
+static void chr_drop_client(CharDriverState *chr);
+
+static void chr_input_ended(CharDriverState *chr)
+{
+    if (chr->kind == CHR_SOCKET) {
+        chr_drop_client(chr);
+        return;
+    }
+    /* stdin at EOF stays at EOF: stop polling it. */
+    chr->input_ended = true;
+    chr_update_watch(chr);
+}
+
+static gboolean chr_readable(gint fd, GIOCondition cond, gpointer opaque)
+{
+    CharDriverState *chr = opaque;
+    uint8_t buf[4096];
+
+    int room = chr->fe.can_read ? chr->fe.can_read(chr->fe.opaque)
+                                : (int)sizeof(buf);
+    if (room <= 0) {
+        chr->in_watch = 0;
+        chr->throttled = true;
+        return G_SOURCE_REMOVE;
+    }
+    ssize_t n = chr_recv(chr, buf, MIN((size_t)room, sizeof(buf)));
+    if (n < 0 && (errno == EINTR || errno == EAGAIN)) {
+        return G_SOURCE_CONTINUE;
+    }
+    if (n <= 0) {
+        chr->in_watch = 0;
+        chr_input_ended(chr);
+        return G_SOURCE_REMOVE;
+    }
+    /* The frontend may disconnect or throttle us: do not touch chr after. */
+    chr->fe.read(chr->fe.opaque, buf, n);
+    return G_SOURCE_CONTINUE;
+}
+
+static void chr_update_watch(CharDriverState *chr)
+{
+    bool want = chr->in_fd >= 0 && chr->fe.read && !chr->throttled &&
+                !chr->input_ended;
+
+    if (want && !chr->in_watch) {
+        chr->in_watch = g_unix_fd_add(chr->in_fd, G_IO_IN | G_IO_HUP | G_IO_ERR,
+                                      chr_readable, chr);
+    } else if (!want && chr->in_watch) {
+        g_source_remove(chr->in_watch);
+        chr->in_watch = 0;
+    }
+}
+
+/* ------------------------------------------------------------------------ */
+/* Output */
+
+static bool chr_wait_writable(int fd)
+{
+    struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+    int rc;
+    do {
+        rc = poll(&pfd, 1, -1);
+    } while (rc < 0 && errno == EINTR);
+    return rc > 0 && !(pfd.revents & (POLLERR | POLLHUP | POLLNVAL));
+}
+
+static int chr_write_all(CharDriverState *chr, const uint8_t *buf, int len)
+{
+    int done = 0;
+
+    while (done < len) {
+        ssize_t n = chr->is_socket
+            ? send(chr->out_fd, buf + done, len - done, MSG_NOSIGNAL)
+            : write(chr->out_fd, buf + done, len - done);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0 && errno == EAGAIN) {
+            /* A pty nobody reads must not stall the guest: drop the rest. */
+            if (chr->kind == CHR_PTY || !chr_wait_writable(chr->out_fd)) {
+                return len;
+            }
+            continue;
+        }
+        if (n <= 0) {
+            return -1;
+        }
+        done += n;
+    }
+    return len;
+}
+
+int qemu_chr_write(CharDriverState *chr, const uint8_t *buf, int len)
+{
+    if (chr->mux) {
+        return qemu_chr_write(chr->mux->drv, buf, len);
+    }
+    g_mutex_lock(&chr->write_lock);
+    int rc = chr->out_fd >= 0 ? chr_write_all(chr, buf, len) : len;
+    g_mutex_unlock(&chr->write_lock);
+    return rc;
+}
+
+static void chr_print(CharDriverState *chr, const char *text)
+{
+    qemu_chr_write(chr, (const uint8_t *)text, strlen(text));
+}
+
+/* ------------------------------------------------------------------------ */
+/* Sockets: one client at a time */
+
+static void chr_listen_watch_start(CharDriverState *chr);
+
+static void chr_set_client(CharDriverState *chr, int fd)
+{
+    g_mutex_lock(&chr->write_lock);
+    chr->in_fd = chr->out_fd = fd;
+    g_mutex_unlock(&chr->write_lock);
+    chr->open = true;
+    chr->throttled = false;
+    chr_cancel_deferred_open(chr);
+    chr_update_watch(chr);
+    chr_send_event(chr, CHR_EVENT_OPENED);
+}
+
+static void chr_drop_client(CharDriverState *chr)
+{
+    int fd = chr->in_fd;
+
+    if (chr->kind != CHR_SOCKET || fd < 0) {
+        return;
+    }
+    /* Wakes a writer blocked on a peer that stopped reading; the lock below
+     * then waits for it to return. */
+    shutdown(fd, SHUT_RDWR);
+    g_mutex_lock(&chr->write_lock);
+    chr->in_fd = chr->out_fd = -1;
+    g_mutex_unlock(&chr->write_lock);
+    chr_update_watch(chr);
+    chr_cancel_deferred_open(chr);
+    close(fd);
+    chr->open = false;
+    chr_close_msgfd(chr);
+    chr_send_event(chr, CHR_EVENT_CLOSED);
+    if (chr->listen_fd >= 0) {
+        chr_listen_watch_start(chr);
+    }
+}
+
+static gboolean chr_accept_ready(gint fd, GIOCondition cond, gpointer opaque)
+{
+    CharDriverState *chr = opaque;
+
+    int client = socket_accept(chr->listen_fd, NULL);
+    if (client < 0) {
+        /* The client gave up before we got to it: keep listening. */
+        return G_SOURCE_CONTINUE;
+    }
+    chr->listen_watch = 0;
+    chr_set_client(chr, client);
+    return G_SOURCE_REMOVE;
+}
+
+static void chr_listen_watch_start(CharDriverState *chr)
+{
+    if (!chr->listen_watch) {
+        chr->listen_watch = g_unix_fd_add(chr->listen_fd, G_IO_IN,
+                                          chr_accept_ready, chr);
+    }
+}
+
+static int chr_wait_first_client(CharDriverState *chr, const char *spec,
+                                 GError **errp)
+{
+    fprintf(stderr, "%s: waiting for a connection on %s\n",
+            g_get_prgname() ? g_get_prgname() : "qemu", spec);
+    for (;;) {
+        struct pollfd pfd = { .fd = chr->listen_fd, .events = POLLIN };
+        if (poll(&pfd, 1, -1) < 0 && errno != EINTR) {
+            error_setg_errno(errp, errno, "waiting for a connection on %s",
+                             spec);
+            return -1;
+        }
+        int fd = socket_accept(chr->listen_fd, NULL);
+        if (fd >= 0) {
+            chr->in_fd = chr->out_fd = fd;
+            chr->open = true;
+            return 0;
+        }
+    }
+}
+
+typedef struct SocketOpts {
+    char *address;
+    bool server;
+    bool nowait;
+} SocketOpts;
+
+static int socket_opts_parse(const char *spec, SocketOpts *opts, GError **errp)
+{
+    g_auto(GStrv) parts = g_strsplit(spec, ",", -1);
+
+    for (int i = 1; parts[i]; i++) {
+        if (!strcmp(parts[i], "server")) {
+            opts->server = true;
+        } else if (!strcmp(parts[i], "nowait")) {
+            opts->nowait = true;
+        } else if (strcmp(parts[i], "wait") && strcmp(parts[i], "nodelay")) {
+            error_setg(errp, "unknown socket option '%s' in '%s'", parts[i],
+                       spec);
+            return -1;
+        }
+    }
+    if (!parts[0][0]) {
+        error_setg(errp, "socket address missing in '%s'", spec);
+        return -1;
+    }
+    opts->address = g_strdup(parts[0]);
+    return 0;
+}
+
+static CharDriverState *chr_alloc(const char *label, ChrKind kind);
+static void chr_free(CharDriverState *chr);
+
+static CharDriverState *chr_open_socket(const char *label, const char *spec,
+                                        bool is_unix, GError **errp)
+{
+    SocketOpts opts = { 0 };
+    const char *address = strchr(spec, ':') + 1;
+
+    if (socket_opts_parse(address, &opts, errp) < 0) {
+        return NULL;
+    }
+    g_autofree char *addr = opts.address;
+    CharDriverState *chr = chr_alloc(label, CHR_SOCKET);
+    chr->is_socket = true;
+    if (!opts.server) {
+        int fd = is_unix ? unix_connect(addr, errp) : inet_connect(addr, errp);
+        if (fd < 0) {
+            chr_free(chr);
+            return NULL;
+        }
+        chr->in_fd = chr->out_fd = fd;
+        chr->open = true;
+        return chr;
+    }
+    chr->listen_fd = is_unix ? unix_listen(addr, errp) : inet_listen(addr, errp);
+    if (chr->listen_fd < 0) {
+        chr_free(chr);
+        return NULL;
+    }
+    if (is_unix) {
+        chr->unix_path = g_strdup(addr);
+    }
+    socket_set_nonblock(chr->listen_fd, TRUE);
+    if (!opts.nowait && chr_wait_first_client(chr, spec, errp) < 0) {
+        chr_free(chr);
+        return NULL;
+    }
+    if (!chr->open) {
+        chr_listen_watch_start(chr);
+    }
+    return chr;
+}
+
+/* ------------------------------------------------------------------------ */
+/* stdio, null, file, pty */
+
+void qemu_chr_cleanup(void)
+{
+    if (stdio_tty_changed) {
+        tcsetattr(STDIN_FILENO, TCSANOW, &stdio_saved_tty);
+        stdio_tty_changed = false;
+    }
+}
+
+/*
+ * Raw mode, so that every key reaches the guest or the line editor at once.
+ * Output processing stays on (\n still moves to the next line). ISIG stays
+ * unless the terminal is a mux, where C-a x is the way out and C-c belongs
+ * to the guest.
+ */
+static void stdio_set_raw(bool keep_signals)
+{
+    struct termios tty;
+
+    if (tcgetattr(STDIN_FILENO, &tty) < 0) {
+        return;
+    }
+    if (!stdio_tty_changed) {
+        stdio_saved_tty = tty;
+        stdio_tty_changed = true;
+        atexit(qemu_chr_cleanup);
+    }
+    tty.c_iflag &= ~(IGNBRK | BRKINT | PARMRK | ISTRIP | INLCR | IGNCR |
+                     ICRNL | IXON);
+    tty.c_oflag |= OPOST;
+    tty.c_lflag &= ~(ECHO | ECHONL | ICANON | IEXTEN);
+    if (!keep_signals) {
+        tty.c_lflag &= ~ISIG;
+    }
+    tty.c_cflag &= ~(CSIZE | PARENB);
+    tty.c_cflag |= CS8;
+    tty.c_cc[VMIN] = 1;
+    tty.c_cc[VTIME] = 0;
+    tcsetattr(STDIN_FILENO, TCSANOW, &tty);
+}
+
+static CharDriverState *chr_open_stdio(const char *label, bool for_mux,
+                                       GError **errp)
+{
+    if (stdio_owner) {
+        error_setg(errp, "stdio is already used by chardev '%s'",
+                   stdio_owner->label);
+        return NULL;
+    }
+    CharDriverState *chr = chr_alloc(label, CHR_STDIO);
+    chr->in_fd = STDIN_FILENO;
+    chr->out_fd = STDOUT_FILENO;
+    chr->open = true;
+    chr->is_tty = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
+    if (isatty(STDIN_FILENO)) {
+        stdio_set_raw(!for_mux);
+    }
+    stdio_owner = chr;
+    return chr;
+}
+
+static CharDriverState *chr_open_file(const char *label, const char *path,
+                                      GError **errp)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    if (fd < 0) {
+        error_setg_errno(errp, errno, "cannot open '%s'", path);
+        return NULL;
+    }
+    CharDriverState *chr = chr_alloc(label, CHR_FILE);
+    chr->out_fd = fd;
+    chr->open = true;
+    return chr;
+}
+
+static void pty_make_raw(int fd)
+{
+    struct termios tty;
+    if (tcgetattr(fd, &tty) == 0) {
+        cfmakeraw(&tty);
+        tcsetattr(fd, TCSANOW, &tty);
+    }
+}
+
+static CharDriverState *chr_open_pty(const char *label, GError **errp)
+{
+    int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (master < 0 || grantpt(master) < 0 || unlockpt(master) < 0) {
+        error_setg_errno(errp, errno, "cannot create a pty");
+        if (master >= 0) {
+            close(master);
+        }
+        return NULL;
+    }
+    const char *name = ptsname(master);
+    int slave = name ? open(name, O_RDWR | O_NOCTTY | O_CLOEXEC) : -1;
+    if (slave < 0) {
+        error_setg_errno(errp, errno, "cannot open the pty's slave");
+        close(master);
+        return NULL;
+    }
+    pty_make_raw(slave);
+    socket_set_nonblock(master, TRUE);
+    CharDriverState *chr = chr_alloc(label, CHR_PTY);
+    chr->in_fd = chr->out_fd = master;
+    chr->pty_slave = slave;
+    chr->open = true;
+    chr->is_tty = true;
+    fprintf(stderr, "char device redirected to %s (label %s)\n", name, label);
+    return chr;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The mux (mon:SPEC): one terminal, several frontends, C-a commands */
+
+static const char mux_help[] =
+    "\n"
+    "C-a h    print this help\n"
+    "C-a x    exit the emulator\n"
+    "C-a c    switch between the console and the monitor\n"
+    "C-a C-a  send C-a\n";
+
+static void mux_fe_event(MuxFrontend *mf, CharEvent event)
+{
+    if (mf->fe.event) {
+        mf->fe.event(mf->fe.opaque, event);
+    }
+}
+
+/* Hands buffered input to a frontend as far as it can take it. */
+static void mux_flush(MuxFrontend *mf)
+{
+    while (mf->cons != mf->prod && mf->fe.read) {
+        int room = mf->fe.can_read ? mf->fe.can_read(mf->fe.opaque) : 1;
+        if (room <= 0) {
+            return;
+        }
+        uint8_t byte = mf->buf[mf->cons++ % MUX_BUF_SIZE];
+        mf->fe.read(mf->fe.opaque, &byte, 1);
+    }
+}
+
+static void mux_set_focus(MuxState *m, int idx)
+{
+    if (m->focus >= 0) {
+        mux_fe_event(&m->fes[m->focus], CHR_EVENT_MUX_OUT);
+    }
+    m->focus = idx;
+    mux_fe_event(&m->fes[idx], CHR_EVENT_MUX_IN);
+    mux_flush(&m->fes[idx]);
+}
+
+static void mux_escape(MuxState *m, uint8_t c)
+{
+    switch (c) {
+    case 'h':
+    case '?':
+        chr_print(m->drv, mux_help);
+        break;
+    case 'x':
+        chr_print(m->drv, "\nQEMU: Terminated\n");
+        main_loop_quit(0);
+        break;
+    case 'c':
+        if (m->count > 0) {
+            mux_set_focus(m, (m->focus + 1) % m->count);
+        }
+        break;
+    default:
+        break;
+    }
+}
+
+static int mux_can_read(void *opaque)
+{
+    MuxState *m = opaque;
+
+    if (m->focus < 0) {
+        return 1;
+    }
+    MuxFrontend *mf = &m->fes[m->focus];
+    return mf->prod - mf->cons < MUX_BUF_SIZE ? 1 : 0;
+}
+
+static void mux_read(void *opaque, const uint8_t *buf, int len)
+{
+    MuxState *m = opaque;
+
+    for (int i = 0; i < len; i++) {
+        uint8_t c = buf[i];
+        if (m->escape) {
+            m->escape = false;
+            if (c != MUX_ESCAPE) {
+                mux_escape(m, c);
+                continue;
+            }
+        } else if (c == MUX_ESCAPE) {
+            m->escape = true;
+            continue;
+        }
+        if (m->focus >= 0) {
+            MuxFrontend *mf = &m->fes[m->focus];
+            mf->buf[mf->prod++ % MUX_BUF_SIZE] = c;
+            mux_flush(mf);
+        }
+    }
+}
+
+static void mux_event(void *opaque, CharEvent event)
+{
+    MuxState *m = opaque;
+
+    m->drv_open = event == CHR_EVENT_OPENED;
+    for (int i = 0; i < m->count; i++) {
+        mux_fe_event(&m->fes[i], event);
+    }
+}
+
+static void mux_remove(MuxState *m, void *opaque)
+{
+    for (int i = 0; i < m->count; i++) {
+        if (m->fes[i].fe.opaque != opaque) {
+            continue;
+        }
+        memmove(&m->fes[i], &m->fes[i + 1],
+                (m->count - i - 1) * sizeof(m->fes[0]));
+        m->count--;
+        if (m->focus == i) {
+            m->focus = -1;
+            if (m->count > 0) {
+                mux_set_focus(m, 0);
+            }
+        } else if (m->focus > i) {
+            m->focus--;
+        }
+        return;
+    }
+}
+
+typedef struct MuxOpen {
+    CharDriverState *chr;
+    void *opaque;
+} MuxOpen;
+
+/* A frontend attached after the terminal opened gets its own OPENED. */
+static gboolean mux_deferred_open(gpointer data)
+{
+    MuxOpen *mo = data;
+    MuxState *m = mo->chr->mux;
+
+    for (int i = 0; i < m->count; i++) {
+        if (m->fes[i].fe.opaque == mo->opaque) {
+            mux_fe_event(&m->fes[i], CHR_EVENT_OPENED);
+        }
+    }
+    g_free(mo);
+    return G_SOURCE_REMOVE;
+}
+
+static void mux_add(CharDriverState *chr, Frontend fe, bool background)
+{
+    MuxState *m = chr->mux;
+
+    if (!fe.read) {
+        mux_remove(m, fe.opaque);
+        return;
+    }
+    if (m->count == MUX_MAX_FRONTENDS) {
+        error_report("chardev '%s': too many frontends", chr->label);
+        return;
+    }
+    int idx = m->count++;
+    m->fes[idx] = (MuxFrontend){ .fe = fe };
+    if (m->focus < 0 || !background) {
+        mux_set_focus(m, idx);
+    } else {
+        mux_fe_event(&m->fes[idx], CHR_EVENT_MUX_OUT);
+    }
+    if (m->drv_open) {
+        MuxOpen *mo = g_new(MuxOpen, 1);
+        *mo = (MuxOpen){ .chr = chr, .opaque = fe.opaque };
+        chr_defer(mux_deferred_open, mo);
+    }
+}
+
+static CharDriverState *chr_open_mux(const char *label, const char *inner,
+                                     GError **errp)
+{
+    CharDriverState *drv;
+
+    if (!strcmp(inner, "stdio")) {
+        drv = chr_open_stdio(label, true, errp);
+    } else {
+        drv = qemu_chr_new(label, inner, errp);
+    }
+    if (!drv) {
+        return NULL;
+    }
+    CharDriverState *chr = chr_alloc(label, CHR_MUX);
+    chr->mux = g_new0(MuxState, 1);
+    chr->mux->drv = drv;
+    chr->mux->focus = -1;
+    chr->open = true;
+    qemu_chr_add_handlers(drv, mux_can_read, mux_read, mux_event, chr->mux);
+    return chr;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The public interface */
+
+static CharDriverState *chr_alloc(const char *label, ChrKind kind)
+{
+    CharDriverState *chr = g_new0(CharDriverState, 1);
+
+    chr->label = g_strdup(label);
+    chr->kind = kind;
+    chr->in_fd = chr->out_fd = -1;
+    chr->listen_fd = -1;
+    chr->msgfd = -1;
+    chr->pty_slave = -1;
+    g_mutex_init(&chr->write_lock);
+    return chr;
+}
+
+CharDriverState *qemu_chr_new(const char *label, const char *spec,
+                              GError **errp)
+{
+    CharDriverState *chr = NULL;
+
+    if (!strcmp(spec, "stdio")) {
+        chr = chr_open_stdio(label, false, errp);
+    } else if (!strcmp(spec, "null")) {
+        chr = chr_alloc(label, CHR_NULL);
+        chr->open = true;
+    } else if (!strcmp(spec, "pty")) {
+        chr = chr_open_pty(label, errp);
+    } else if (g_str_has_prefix(spec, "file:")) {
+        chr = chr_open_file(label, spec + 5, errp);
+    } else if (g_str_has_prefix(spec, "unix:")) {
+        chr = chr_open_socket(label, spec, true, errp);
+    } else if (g_str_has_prefix(spec, "tcp:")) {
+        chr = chr_open_socket(label, spec, false, errp);
+    } else if (g_str_has_prefix(spec, "mon:")) {
+        chr = chr_open_mux(label, spec + 4, errp);
+    } else {
+        error_setg(errp, "unknown chardev '%s' (expected stdio, null, "
+                   "file:PATH, pty, unix:PATH, tcp:HOST:PORT or mon:stdio)",
+                   spec);
+    }
+    return chr;
+}
+
+static void chr_free(CharDriverState *chr)
+{
+    chr_cancel_deferred_open(chr);
+    chr->fe = (Frontend){ 0 };
+    chr_update_watch(chr);
+    if (chr->listen_watch) {
+        g_source_remove(chr->listen_watch);
+    }
+    if (chr->kind == CHR_STDIO) {
+        stdio_owner = NULL;
+    } else {
+        if (chr->in_fd >= 0) {
+            close(chr->in_fd);
+        }
+        if (chr->out_fd >= 0 && chr->out_fd != chr->in_fd) {
+            close(chr->out_fd);
+        }
+    }
+    if (chr->listen_fd >= 0) {
+        close(chr->listen_fd);
+    }
+    if (chr->unix_path) {
+        unlink(chr->unix_path);
+    }
+    if (chr->pty_slave >= 0) {
+        close(chr->pty_slave);
+    }
+    chr_close_msgfd(chr);
+    g_mutex_clear(&chr->write_lock);
+    g_free(chr->unix_path);
+    g_free(chr->label);
+    g_free(chr);
+}
+
+void qemu_chr_delete(CharDriverState *chr)
+{
+    if (!chr) {
+        return;
+    }
+    if (chr->mux) {
+        chr_free(chr->mux->drv);
+        g_free(chr->mux);
+    }
+    chr_free(chr);
+}
+
+const char *qemu_chr_label(CharDriverState *chr)
+{
+    return chr->label;
+}
+
+void qemu_chr_add_handlers(CharDriverState *chr, CharCanReadHandler *can_read,
+                           CharReadHandler *read, CharEventHandler *event,
+                           void *opaque)
+{
+    Frontend fe = { can_read, read, event, opaque };
+
+    if (chr->mux) {
+        mux_add(chr, fe, false);
+    } else {
+        chr_set_frontend(chr, fe);
+    }
+}
+
+void qemu_chr_add_handlers_background(CharDriverState *chr,
+                                      CharCanReadHandler *can_read,
+                                      CharReadHandler *read,
+                                      CharEventHandler *event, void *opaque)
+{
+    Frontend fe = { can_read, read, event, opaque };
+
+    if (chr->mux) {
+        mux_add(chr, fe, true);
+    } else {
+        chr_set_frontend(chr, fe);
+    }
+}
+
+void qemu_chr_accept_input(CharDriverState *chr)
+{
+    if (chr->mux) {
+        if (chr->mux->focus >= 0) {
+            mux_flush(&chr->mux->fes[chr->mux->focus]);
+        }
+        qemu_chr_accept_input(chr->mux->drv);
+        return;
+    }
+    chr->throttled = false;
+    chr_update_watch(chr);
+}
+
+void qemu_chr_disconnect(CharDriverState *chr)
+{
+    if (!chr->mux) {
+        chr_drop_client(chr);
+    }
+}
+
+bool qemu_chr_is_tty(CharDriverState *chr)
+{
+    return chr->mux ? chr->mux->drv->is_tty : chr->is_tty;
+}
+
+int qemu_chr_get_msgfd(CharDriverState *chr)
+{
+    int fd = chr->msgfd;
+    chr->msgfd = -1;
+    return fd;
+}
