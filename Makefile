@@ -60,6 +60,8 @@ EMU_OBJS += hw/guest-ctl.o
 EMU_OBJS += hw/builtin-guest.o
 EMU_OBJS += qemu-sockets.o
 EMU_OBJS += qemu-char.o
+EMU_OBJS += readline.o
+EMU_OBJS += monitor-args.o
 
 # The built-in workloads, compiled into the emulator for the soft accelerator.
 WORKLOADS = seed a-b sparse dense idle writer
