@@ -62,6 +62,9 @@ EMU_OBJS += qemu-sockets.o
 EMU_OBJS += qemu-char.o
 EMU_OBJS += readline.o
 EMU_OBJS += monitor-args.o
+EMU_OBJS += monitor.o
+EMU_OBJS += hmp.o
+EMU_OBJS += qmp.o
 
 # The built-in workloads, compiled into the emulator for the soft accelerator.
 WORKLOADS = seed a-b sparse dense idle writer
@@ -106,6 +109,34 @@ FUZZ_SECONDS ?= 60
 # Keep intermediate objects (guest objects are built through pattern chains).
 .SECONDARY:
 all: $(EMULATOR) $(GUEST_ELFS) $(TEST_PROGS) $(BENCH_PROGS)
+
+# ---------------------------------------------------------------------------
+# The monitor's command tables: scripts/hxtool turns each .hx file into the C
+# table monitor.c includes, the declarations of its handlers (for any file
+# that defines one), and its reference in docs/ (committed, kept up to date).
+
+HXTOOL = scripts/hxtool
+MONITOR_GEN = $(BUILD)/hmp-commands.h $(BUILD)/hmp-handlers.h \
+              $(BUILD)/qmp-commands.h $(BUILD)/qmp-handlers.h
+MONITOR_DOCS = docs/hmp.md docs/qmp.md
+all: $(MONITOR_DOCS)
+
+$(BUILD)/%-commands.h: %-commands.hx $(HXTOOL)
+	@mkdir -p $(dir $@)
+	$(quiet) GEN $@
+	$(Q)$(HXTOOL) table $< > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/%-handlers.h: %-commands.hx $(HXTOOL)
+	@mkdir -p $(dir $@)
+	$(quiet) GEN $@
+	$(Q)$(HXTOOL) handlers $< > $@.tmp && mv $@.tmp $@
+
+docs/%.md: %-commands.hx $(HXTOOL)
+	$(quiet) GEN $@
+	$(Q)$(HXTOOL) doc $< > $@.tmp && mv $@.tmp $@
+
+# Any object may include a generated header: generate them first.
+$(EMU_LIB_OBJS) $(BUILD)/vl.o $(TEST_SUPPORT_OBJS) $(TEST_PROGS:%=%.o): | $(MONITOR_GEN)
 
 # ---------------------------------------------------------------------------
 # Rules

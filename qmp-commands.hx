@@ -1,0 +1,201 @@
+HXCOMM The QMP (JSON) monitor's commands: the single source of their names,
+HXCOMM arguments, help and documentation. scripts/hxtool turns this file into
+HXCOMM build/qmp-commands.h (the table monitor.c includes),
+HXCOMM build/qmp-handlers.h (the handlers' declarations) and docs/qmp.md.
+HXCOMM The syntax is described at the top of scripts/hxtool, the ARGS types in
+HXCOMM monitor-args.h. Every DOC shows an example exchange; the tests check
+HXCOMM that the examples are valid JSON with arguments the table accepts.
+HXCOMM Adding a command: an entry here, and its QmpHandler.
+
+TITLE QMP: the JSON monitor
+
+TABLE qmp_cmds qmp Commands
+TEXT
+QMP is the monitor for programs: `-qmp unix:PATH,server,nowait` or
+`-qmp tcp:HOST:PORT,server,nowait`, one client at a time. It speaks QEMU's
+protocol:
+
+- On connection the server sends a greeting:
+  `{"QMP": {"version": {"qemu": {"major": 1, "minor": 0, "micro": 50},
+  "package": "xbzrle"}, "capabilities": []}}`.
+- The client must send `qmp_capabilities` first; before it every other
+  command fails with class `CommandNotFound`.
+- A request is one JSON object: `{"execute": NAME, "arguments": {...},
+  "id": ANY}` (`arguments` and `id` optional). The reply is
+  `{"return": VALUE, "id": ID}` or
+  `{"error": {"class": CLASS, "desc": TEXT}, "id": ID}`, with the request's
+  `id` copied verbatim when it had one.
+- Error classes: `GenericError` (bad input, bad arguments, failures),
+  `CommandNotFound`, `DeviceNotActive`, `DeviceNotFound`.
+- Events arrive between replies:
+  `{"event": NAME, "data": {...}, "timestamp": {"seconds": S,
+  "microseconds": US}}`: `STOP`, `RESUME`, `SHUTDOWN`, and the migration's.
+
+Arguments are checked against each command's table entry: a missing one
+(`Parameter 'uri' is missing`), an unknown one (`Invalid parameter 'foo'`)
+or one of the wrong JSON type (`Invalid parameter type for 'value',
+expected: integer`) is a `GenericError`. Input that is not JSON, not an
+object, or lacks `execute` gets an error reply. A message (or garbage) longer
+than 64 KiB, or nested deeper than 1024 levels, disconnects that client only.
+ENDTEXT
+
+COMMAND qmp_capabilities
+HELP    end capabilities negotiation (required first)
+HANDLER qmp_qmp_capabilities
+DOC
+Leaves capabilities negotiation mode; no capability is offered. Sent again
+after that, it fails with `CommandNotFound`.
+
+    -> { "execute": "qmp_capabilities" }
+    <- { "return": {} }
+ENDDOC
+
+COMMAND query-commands
+HELP    list the commands this monitor accepts
+HANDLER qmp_query_commands
+DOC
+Returns an array of objects with one member, `name`.
+
+    -> { "execute": "query-commands" }
+    <- { "return": [ { "name": "qmp_capabilities" },
+                     { "name": "query-commands" },
+                     { "name": "query-version" } ] }
+
+(shortened)
+ENDDOC
+
+COMMAND query-version
+HELP    return the version of the emulator
+HANDLER qmp_query_version
+DOC
+Returns `qemu` (`major`, `minor`, `micro`: integers) and `package` (a
+string).
+
+    -> { "execute": "query-version" }
+    <- { "return": { "qemu": { "major": 1, "minor": 0, "micro": 50 },
+                     "package": "xbzrle" } }
+ENDDOC
+
+COMMAND query-status
+HELP    return the run state of the machine
+HANDLER qmp_query_status
+DOC
+Returns `running` (boolean: the vCPU runs), `singlestep` (always false) and
+`status`, one of `prelaunch`, `running`, `paused`, `inmigrate`,
+`finish-migrate`, `postmigrate`, `restore-vm`, `internal-error`, `shutdown`,
+`debug`.
+
+    -> { "execute": "query-status" }
+    <- { "return": { "running": true, "singlestep": false,
+                     "status": "running" } }
+ENDDOC
+
+COMMAND query-name
+HELP    return the name of the machine (-name)
+HANDLER qmp_query_name
+DOC
+Returns `name`, a string, when the machine has one; otherwise an empty
+object.
+
+    -> { "execute": "query-name" }
+    <- { "return": { "name": "source" } }
+ENDDOC
+
+COMMAND stop
+HELP    stop the virtual CPU
+HANDLER qmp_stop
+DOC
+Pauses the guest; the `STOP` event follows when it was running. Stopping a
+machine that is not running does nothing.
+
+    -> { "execute": "stop" }
+    <- { "return": {} }
+ENDDOC
+
+COMMAND cont
+HELP    resume the virtual CPU
+HANDLER qmp_cont
+DOC
+Resumes the guest; the `RESUME` event follows. Fails with a `GenericError`
+when the machine cannot run (an incoming migration not finished, an internal
+error of the vCPU).
+
+    -> { "execute": "cont" }
+    <- { "return": {} }
+ENDDOC
+
+COMMAND quit
+HELP    quit the emulator
+HANDLER qmp_quit
+DOC
+Replies, then ends the program cleanly (the `SHUTDOWN` event may come
+before the connection closes). The exit status is 0.
+
+    -> { "execute": "quit" }
+    <- { "return": {} }
+ENDDOC
+
+COMMAND system_reset
+HELP    reset the machine
+HANDLER qmp_system_reset
+DOC
+Resets the machine: the vCPU restarts at the loader's entry point; RAM keeps
+its contents.
+
+    -> { "execute": "system_reset" }
+    <- { "return": {} }
+ENDDOC
+
+COMMAND pmemsave
+ARGS    val:i,size:i,filename:s
+HELP    save guest-physical memory to a file
+HANDLER qmp_pmemsave
+DOC
+Writes `size` bytes of guest-physical memory starting at address `val` to
+the file `filename` (created or truncated). Fails with a `GenericError`
+(and leaves no file) when part of the range is not RAM or the file cannot be
+written.
+
+    -> { "execute": "pmemsave",
+         "arguments": { "val": 1048576, "size": 4096,
+                        "filename": "/tmp/page" } }
+    <- { "return": {} }
+ENDDOC
+
+COMMAND human-monitor-command
+ARGS    command-line:s
+HELP    run an HMP command line and return its output
+HANDLER qmp_human_monitor_command
+DOC
+Runs one line of the human monitor and returns what it printed, as a string
+with `\r\n` line ends. An HMP error is part of that text, not a QMP error.
+
+    -> { "execute": "human-monitor-command",
+         "arguments": { "command-line": "info status" } }
+    <- { "return": "VM status: running\r\n" }
+ENDDOC
+
+COMMAND getfd
+ARGS    fdname:s
+HELP    receive a file descriptor passed with SCM_RIGHTS and name it
+HANDLER qmp_getfd
+DOC
+Keeps the file descriptor sent with this request (`SCM_RIGHTS` on a Unix
+socket monitor) under the name `fdname`, for `migrate` with `fd:NAME`. A
+descriptor already kept under that name is closed. Fails when no descriptor
+came with the request, or when the name starts with a digit.
+
+    -> { "execute": "getfd", "arguments": { "fdname": "migfd" } }
+    <- { "return": {} }
+ENDDOC
+
+COMMAND closefd
+ARGS    fdname:s
+HELP    close a file descriptor received with getfd
+HANDLER qmp_closefd
+DOC
+Closes the descriptor kept under `fdname`; fails when there is none.
+
+    -> { "execute": "closefd", "arguments": { "fdname": "migfd" } }
+    <- { "return": {} }
+ENDDOC
