@@ -394,6 +394,10 @@ static int socket_opts_parse(const char *spec, SocketOpts *opts, GError **errp)
 {
     g_auto(GStrv) parts = g_strsplit(spec, ",", -1);
 
+    if (!parts[0] || !parts[0][0]) {
+        error_setg(errp, "socket address missing in '%s'", spec);
+        return -1;
+    }
     for (int i = 1; parts[i]; i++) {
         if (!strcmp(parts[i], "server")) {
             opts->server = true;
@@ -404,10 +408,6 @@ static int socket_opts_parse(const char *spec, SocketOpts *opts, GError **errp)
                        spec);
             return -1;
         }
-    }
-    if (!parts[0][0]) {
-        error_setg(errp, "socket address missing in '%s'", spec);
-        return -1;
     }
     opts->address = g_strdup(parts[0]);
     return 0;
@@ -821,6 +821,7 @@ static void chr_free(CharDriverState *chr)
     }
     if (chr->kind == CHR_STDIO) {
         stdio_owner = NULL;
+        qemu_chr_cleanup();     /* give the terminal back as it was */
     } else {
         if (chr->in_fd >= 0) {
             close(chr->in_fd);
