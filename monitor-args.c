@@ -205,8 +205,9 @@ static JsonNode *parse_size_word(const char *word, GError **errp)
 
 static JsonNode *parse_seconds_word(const char *word, GError **errp)
 {
-    static const struct { const char *suffix; double scale; } units[] = {
-        { "", 1 }, { "s", 1 }, { "ms", 1e-3 }, { "us", 1e-6 }, { "ns", 1e-9 },
+    /* Divisors, not factors: 30ms is then exactly the double nearest 0.03. */
+    static const struct { const char *suffix; double per_second; } units[] = {
+        { "", 1 }, { "s", 1 }, { "ms", 1e3 }, { "us", 1e6 }, { "ns", 1e9 },
     };
     char *end;
 
@@ -216,7 +217,7 @@ static JsonNode *parse_seconds_word(const char *word, GError **errp)
         for (size_t i = 0; i < G_N_ELEMENTS(units); i++) {
             if (!strcmp(end, units[i].suffix)) {
                 return json_node_init_double(json_node_alloc(),
-                                             v * units[i].scale);
+                                             v / units[i].per_second);
             }
         }
     }
