@@ -28,7 +28,8 @@
 typedef struct JsonSplitter {
     size_t pos;         /* next byte to look at */
     int depth;          /* open { and [ */
-    bool in_string;
+    char quote;         /* in a string: its quote (json-glib, like QEMU's
+                           parser, also takes 'single-quoted' ones) */
     bool escaped;       /* after a backslash in a string */
     bool in_bare;       /* in a number, literal or garbage at depth 0 */
 } JsonSplitter;
@@ -753,13 +754,13 @@ static SplitResult json_split(JsonSplitter *s, const uint8_t *data,
 {
     for (; s->pos < len; s->pos++) {
         uint8_t c = data[s->pos];
-        if (s->in_string) {
+        if (s->quote) {
             if (s->escaped) {
                 s->escaped = false;
             } else if (c == '\\') {
                 s->escaped = true;
-            } else if (c == '"') {
-                s->in_string = false;
+            } else if (c == s->quote) {
+                s->quote = 0;
                 if (s->depth == 0) {
                     *text_len = s->pos + 1;
                     return SPLIT_TEXT;
@@ -768,7 +769,7 @@ static SplitResult json_split(JsonSplitter *s, const uint8_t *data,
             continue;
         }
         if (s->in_bare) {
-            if (g_ascii_isspace(c) || (c && strchr("{}[]\"", c))) {
+            if (g_ascii_isspace(c) || (c && strchr("{}[]\"'", c))) {
                 *text_len = s->pos;
                 return SPLIT_TEXT;
             }
@@ -776,7 +777,8 @@ static SplitResult json_split(JsonSplitter *s, const uint8_t *data,
         }
         switch (c) {
         case '"':
-            s->in_string = true;
+        case '\'':
+            s->quote = c;
             break;
         case '{':
         case '[':

@@ -770,6 +770,20 @@ START_TEST(test_requests_split_across_writes_are_reassembled)
 }
 END_TEST
 
+START_TEST(test_single_quoted_strings_are_accepted_as_by_qemu)
+{
+    QTestState *s = qtest_start("%s", "");
+    QmpClient *c = qtest_qmp_client(s);
+    static const char req[] = "{'execute': 'query-name', 'id': 'a}b\"c'}";
+
+    ck_assert(qmp_client_send_raw(c, req, sizeof(req) - 1));
+    g_autoptr(JsonObject) reply = qmp_client_receive(c);
+    ck_assert(json_object_has_member(reply, "return"));
+    ck_assert_str_eq(json_object_get_string_member(reply, "id"), "a}b\"c");
+    qtest_quit(s);
+}
+END_TEST
+
 START_TEST(test_several_requests_in_one_write_get_replies_in_order)
 {
     QTestState *s = qtest_start("%s", "");
@@ -945,6 +959,7 @@ static Suite *qmp_suite(void)
     tcase_add_test(tc, test_nesting_deeper_than_1024_disconnects_only_that_client);
     tcase_add_test(tc, test_client_closing_mid_request_does_no_harm);
     tcase_add_test(tc, test_requests_split_across_writes_are_reassembled);
+    tcase_add_test(tc, test_single_quoted_strings_are_accepted_as_by_qemu);
     tcase_add_test(tc, test_several_requests_in_one_write_get_replies_in_order);
     tcase_add_test(tc, test_next_client_is_served_after_the_previous_leaves);
     tcase_add_test(tc, test_a_waiting_client_gets_its_greeting_when_the_first_leaves);
