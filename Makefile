@@ -44,6 +44,7 @@ LDFLAGS_ALL = $(SAN_FLAGS) $(EXTRA_LDFLAGS)
 EMU_OBJS += qemu-error.o
 EMU_OBJS += cutils.o
 EMU_OBJS += xbzrle.o
+EMU_OBJS += bufferzero.o
 EMU_OBJS += page_cache.o
 EMU_OBJS += main-loop.o
 EMU_OBJS += accel.o
