@@ -39,6 +39,12 @@ static void assert_session_alive(QTestState *s)
                                              "running"));
 }
 
+/* The guest goes on too: the seed guest prints a dot every so many passes. */
+static void assert_guest_alive(QTestState *s)
+{
+    qtest_expect_stdout(s, ".", qtest_stdout_len(s));
+}
+
 static const char *status_of(QTestState *s)
 {
     static char status[64];
@@ -696,6 +702,7 @@ START_TEST(test_binary_garbage_gets_errors_and_the_session_goes_on)
         }
         ck_assert(json_object_has_member(reply, "error"));
     }
+    assert_guest_alive(s);
     qtest_quit(s);
 }
 END_TEST
@@ -725,6 +732,7 @@ START_TEST(test_message_over_64k_disconnects_only_that_client)
     ck_assert(qmp_client_wait_closed(c));
     qtest_qmp_reconnect(s, true);
     assert_session_alive(s);
+    assert_guest_alive(s);
     qtest_quit(s);
 }
 END_TEST
@@ -739,6 +747,7 @@ START_TEST(test_nesting_deeper_than_1024_disconnects_only_that_client)
     ck_assert(qmp_client_wait_closed(c));
     qtest_qmp_reconnect(s, true);
     assert_session_alive(s);
+    assert_guest_alive(s);
     qtest_quit(s);
 }
 END_TEST
@@ -751,6 +760,7 @@ START_TEST(test_client_closing_mid_request_does_no_harm)
     ck_assert(qmp_client_send_raw(qtest_qmp_client(s), half, sizeof(half) - 1));
     qtest_qmp_reconnect(s, true);
     assert_session_alive(s);
+    assert_guest_alive(s);
     qtest_quit(s);
 }
 END_TEST

@@ -5,8 +5,11 @@
  * the C-a commands of the console/monitor multiplexer.
  */
 #include <check.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "libqmp.h"
 
@@ -155,6 +158,58 @@ START_TEST(test_tab_lists_the_candidates)
 }
 END_TEST
 
+/* The pty backend: the emulator names the terminal on stderr; a user opens
+ * it (screen, minicom) and finds the line-editing monitor there. */
+static int open_announced_pty(QTestState *s)
+{
+    static const char announce[] = "char device redirected to ";
+    gint64 deadline = g_get_monotonic_time() + qtest_timeout_ms() * 1000LL;
+
+    for (;;) {
+        g_autofree char *err = qtest_stderr(s);
+        const char *p = strstr(err, announce);
+        if (p && strstr(p, " (label")) {
+            p += strlen(announce);
+            g_autofree char *path = g_strndup(p, strcspn(p, " "));
+            int fd = open(path, O_RDWR | O_NOCTTY | O_CLOEXEC);
+            ck_assert_msg(fd >= 0, "open %s", path);
+            return fd;
+        }
+        ck_assert_msg(g_get_monotonic_time() < deadline, "no pty announced: %s", err);
+        g_usleep(2000);
+    }
+}
+
+static void pty_expect(int fd, const char *text)
+{
+    g_autoptr(GString) got = g_string_new(NULL);
+    gint64 deadline = g_get_monotonic_time() + qtest_timeout_ms() * 1000LL;
+
+    while (!strstr(got->str, text)) {
+        int left = (int)((deadline - g_get_monotonic_time()) / 1000);
+        struct pollfd pfd = { .fd = fd, .events = POLLIN };
+        ck_assert_msg(left > 0 && poll(&pfd, 1, left) > 0, "got '%s'", got->str);
+        char buf[512];
+        ssize_t n = read(fd, buf, sizeof(buf));
+        ck_assert_int_gt(n, 0);
+        g_string_append_len(got, buf, n);
+    }
+}
+
+START_TEST(test_monitor_on_a_pty)
+{
+    QTestState *s = qtest_start("-monitor pty");
+    int fd = open_announced_pty(s);
+
+    ck_assert_int_eq(write(fd, "\r", 1), 1);       /* a fresh prompt */
+    pty_expect(fd, "(qemu) ");
+    ck_assert_int_eq(write(fd, "info version\r", 13), 13);
+    pty_expect(fd, "1.0.50 (xbzrle)");
+    close(fd);
+    qtest_quit(s);
+}
+END_TEST
+
 /* ---------------------------------------------------------------------- */
 /* -nographic: the serial console and the monitor share the terminal */
 
@@ -237,6 +292,7 @@ static Suite *terminal_suite(void)
     tcase_add_test(tc, test_ctrl_u_erases_the_line);
     tcase_add_test(tc, test_tab_completes_a_subcommand);
     tcase_add_test(tc, test_tab_lists_the_candidates);
+    tcase_add_test(tc, test_monitor_on_a_pty);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("mux");
