@@ -59,6 +59,20 @@ EMU_OBJS += hw/serial.o
 EMU_OBJS += hw/debugexit.o
 EMU_OBJS += hw/guest-ctl.o
 EMU_OBJS += hw/builtin-guest.o
+EMU_OBJS += target-i386/machine.o
+EMU_OBJS += qemu-file.o
+EMU_OBJS += savevm.o
+EMU_OBJS += arch_init.o
+EMU_OBJS += migration.o
+EMU_OBJS += migration-hmp.o
+EMU_OBJS += migration-socket.o
+EMU_OBJS += migration-tcp.o
+EMU_OBJS += migration-unix.o
+EMU_OBJS += migration-exec.o
+EMU_OBJS += migration-fd.o
+ifeq ($(CONFIG_SDL),yes)
+EMU_OBJS += ui/sdl.o
+endif
 EMU_OBJS += qemu-sockets.o
 EMU_OBJS += qemu-char.o
 EMU_OBJS += readline.o
@@ -244,4 +258,7 @@ clean:
 distclean: clean
 	rm -f config-host.mak config-host.h
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+# Header dependencies; the .d files themselves are never remade.
+DEPFILES := $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+$(DEPFILES): ;
+-include $(DEPFILES)

@@ -128,6 +128,87 @@ DOC
 Closes the descriptor kept under `name` and forgets the name.
 ENDDOC
 
+COMMAND migrate
+ARGS    detach:-d,xbzrle:-x,uri:s
+PARAMS  [-d] [-x] uri
+HELP    migrate to URI (-d: do not wait for the end, -x: use XBZRLE)
+HANDLER hmp_migrate
+DOC
+Migrates the running guest to another instance started with
+`-incoming URI`. The URI is `tcp:HOST:PORT`, `unix:PATH`, `exec:COMMAND`
+(the stream goes to the command's standard input, e.g.
+`exec:cat > vm.state`) or `fd:NAME` (a descriptor passed with `getfd`).
+
+Without `-d` the monitor waits until the migration ends, showing progress on
+a terminal, then prints `migration completed` (or why it failed). With `-d`
+it returns at once; follow the migration with `info migrate`.
+
+`-x` sends pages that are dirty again as XBZRLE deltas against a copy kept
+in a cache (`migrate_set_cachesize`), as does the `xbzrle` capability
+(`migrate_set_capability xbzrle on`).
+
+    (qemu) migrate_set_cachesize 256m
+    (qemu) migrate -x -d tcp:destination.host:4444
+    (qemu) info migrate
+ENDDOC
+
+COMMAND migrate_cancel
+HELP    cancel the current migration
+HANDLER hmp_migrate_cancel
+DOC
+Stops the current migration; the guest runs on here as before. Does nothing
+when no migration is in progress.
+ENDDOC
+
+COMMAND migrate_set_speed
+ARGS    value:o
+PARAMS  value
+HELP    set the maximum migration speed (bytes per second; MiB without a suffix)
+HANDLER hmp_migrate_set_speed
+DOC
+Limits the migration to `value` bytes per second (default 32M). A number
+without a suffix is in MiB (B, K, M, G, T suffixes accepted); 0 removes the
+limit. Takes effect at once, also during a migration. The last stage, with
+the guest stopped, keeps to the limit too.
+ENDDOC
+
+COMMAND migrate_set_downtime
+ARGS    value:T
+PARAMS  value
+HELP    set the maximum tolerated downtime (seconds)
+HANDLER hmp_migrate_set_downtime
+DOC
+The longest the guest may be stopped at the end of a migration (default
+0.03 s; `ms` and `us` suffixes accepted). The migration stops the guest once
+what is still dirty, at the cost per page seen in the last pass, can be sent
+in that time.
+ENDDOC
+
+COMMAND migrate_set_cachesize|migrate_set_cache_size
+ARGS    value:o
+PARAMS  value
+HELP    set the XBZRLE page cache size (MiB without a suffix)
+HANDLER hmp_migrate_set_cachesize
+DOC
+Sets the size of the cache of pages last sent, which XBZRLE encodes against
+(default 64M). At least one page, at most the guest's RAM. A change during
+a migration resizes the cache at once, keeping the most recently used pages.
+
+    (qemu) migrate_set_cachesize 256m
+ENDDOC
+
+COMMAND migrate_set_capability
+ARGS    capability:s,state:b
+PARAMS  capability on|off
+HELP    enable or disable a migration capability (xbzrle)
+HANDLER hmp_migrate_set_capability
+DOC
+The one capability is `xbzrle`: when on, every migration uses XBZRLE, as if
+`migrate -x` were given. It cannot change during a migration.
+
+    (qemu) migrate_set_capability xbzrle on
+ENDDOC
+
 TABLE hmp_info_cmds hmp info subcommands
 TEXT
 `info SUBCOMMAND` shows one aspect of the machine.
@@ -162,4 +243,52 @@ HANDLER hmp_info_commands
 DOC
 Prints the name of each command the QMP monitor accepts, one per line (what
 `query-commands` returns).
+ENDDOC
+
+COMMAND migrate
+HELP    show the migration status and statistics
+HANDLER hmp_info_migrate
+DOC
+The status of the current (or last) migration and what it has done. Bytes
+count what went on the wire, headers included:
+
+    Migration status: active
+    transferred ram: 17046 kbytes
+    remaining ram: 16 kbytes
+    total ram: 131072 kbytes
+    total time: 1120 milliseconds
+    expected downtime: 3 milliseconds
+    transferred ram-duplicate: 310 kbytes
+    transferred ram-duplicate: 28672 pages
+    transferred ram-normal: 16420 kbytes
+    transferred ram-normal: 4096 pages
+    transferred ram-xbrle: 106 kbytes
+    transferred ram-xbrle: 4096 pages
+    overflow ram-xbrle: 0 pages
+    cache-hit ram-xbrle: 4096 pages
+    cache-lookup ram-xbrle: 8192 pages
+    cache size: 67108864 bytes
+    xbzrle cache miss rate: 0.00
+    xbzrle encoding rate: 157.54
+    dirty pages rate: 409600 pages
+    iterations: 3
+
+`downtime` replaces `expected downtime` once completed; a failed migration
+adds `error:`. The miss rate and encoding rate (page bytes per encoded byte)
+are those of the last pass. Nothing is printed before the first migration.
+ENDDOC
+
+COMMAND migrate_capabilities
+HELP    show the migration capabilities
+HANDLER hmp_info_migrate_capabilities
+DOC
+One line per capability: `xbzrle: on` or `xbzrle: off`.
+ENDDOC
+
+COMMAND migrate_cache_size
+HELP    show the XBZRLE cache size
+HANDLER hmp_info_migrate_cache_size
+DOC
+    (qemu) info migrate_cache_size
+    xbzrle cache size: 65536 kbytes
 ENDDOC

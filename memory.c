@@ -20,6 +20,7 @@ struct RAMBlock {
     char idstr[256];
     uint8_t *host;
     uint64_t length;
+    uint64_t offset;    /* sum of the lengths of the blocks before it */
     uint64_t npages;
     /* Pages dirty since last taken; touched by the migration thread only
      * (sync and take), so plain operations suffice. */
@@ -85,6 +86,7 @@ RAMBlock *qemu_ram_alloc(const char *idstr, uint64_t size, GError **errp)
 
     RAMBlock **tail = &ram_blocks;
     while (*tail) {
+        block->offset += (*tail)->length;
         tail = &(*tail)->next;
     }
     *tail = block;
@@ -156,6 +158,11 @@ const char *ram_block_idstr(const RAMBlock *block)
 uint64_t ram_block_length(const RAMBlock *block)
 {
     return block->length;
+}
+
+uint64_t ram_block_offset(const RAMBlock *block)
+{
+    return block->offset;
 }
 
 uint8_t *ram_block_host(const RAMBlock *block, uint64_t offset)

@@ -35,6 +35,9 @@ RAMBlock *ram_block_find(const char *idstr);
 
 const char *ram_block_idstr(const RAMBlock *block);
 uint64_t ram_block_length(const RAMBlock *block);
+/* Where the block starts in the concatenation of all blocks (a "RAM
+ * address", unique per page across blocks). */
+uint64_t ram_block_offset(const RAMBlock *block);
 /* Host address of a byte of the block; offset < length. */
 uint8_t *ram_block_host(const RAMBlock *block, uint64_t offset);
 

@@ -57,7 +57,7 @@ static int arg_spec_parse(const char *item, ArgSpec *spec, GError **errp)
         }
         return 0;
     }
-    if (!t[0] || !strchr("sSioTb/", t[0]) || (t[1] && strcmp(t + 1, "?"))) {
+    if (!t[0] || !strchr("sSioTb/A", t[0]) || (t[1] && strcmp(t + 1, "?"))) {
         error_setg(errp, "bad type in args_type item '%s'", item);
         return -1;
     }
@@ -98,6 +98,10 @@ int monitor_args_type_check(const char *args_type, bool for_qmp,
         if (for_qmp && (s->type == '/' || s->type == 'S')) {
             error_setg(errp, "type '%c' of '%s' is for HMP only", s->type,
                        s->name);
+            return -1;
+        }
+        if (!for_qmp && s->type == 'A') {
+            error_setg(errp, "type 'A' of '%s' is for QMP only", s->name);
             return -1;
         }
         for (guint j = 0; j < i; j++) {
@@ -457,12 +461,16 @@ static const char *json_type_expected(char type)
     case 'T': return "number";
     case 'b':
     case '-': return "boolean";
+    case 'A': return "array";
     default:  return "string";
     }
 }
 
 static bool json_type_matches(char type, JsonNode *node)
 {
+    if (type == 'A') {
+        return JSON_NODE_HOLDS_ARRAY(node);
+    }
     if (!JSON_NODE_HOLDS_VALUE(node)) {
         return false;
     }

@@ -14,6 +14,8 @@
  *             (no suffix: MiB, as QEMU 1.x)
  *   T         seconds: 0.5, 30ms, 100us       number (integers become floats)
  *   b         on | off                        boolean
+ *   A         (QMP only)                      array (the handler checks
+ *                                             its elements)
  *   -C        a flag written -C (optional;    boolean
  *             consecutive flags in any order,
  *             also combined: -dx)

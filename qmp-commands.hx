@@ -199,3 +199,124 @@ Closes the descriptor kept under `fdname`; fails when there is none.
     -> { "execute": "closefd", "arguments": { "fdname": "migfd" } }
     <- { "return": {} }
 ENDDOC
+
+COMMAND migrate
+ARGS    detach:-d,xbzrle:b?,uri:s
+HELP    migrate to a URI
+HANDLER qmp_migrate
+DOC
+Starts migrating to `uri` (`tcp:HOST:PORT`, `unix:PATH`, `exec:COMMAND` or
+`fd:NAME`) and returns at once; `detach` is accepted and ignored. `xbzrle`
+true uses XBZRLE for this migration. Progress: `query-migrate` and the
+`MIGRATION` event (`{"status": ...}` at each change: `setup`, `active`,
+`completed`, `failed`, `cancelled`). Fails at once when a migration is in
+progress or the URI cannot be opened.
+
+    -> { "execute": "migrate",
+         "arguments": { "uri": "tcp:127.0.0.1:4444", "xbzrle": true } }
+    <- { "return": {} }
+ENDDOC
+
+COMMAND migrate_cancel
+HELP    cancel the current migration
+HANDLER qmp_migrate_cancel
+DOC
+The guest runs on here as before; the status becomes `cancelled`.
+
+    -> { "execute": "migrate_cancel" }
+    <- { "return": {} }
+ENDDOC
+
+COMMAND migrate_set_speed
+ARGS    value:i
+HELP    set the maximum migration speed in bytes per second
+HANDLER qmp_migrate_set_speed
+DOC
+0 removes the limit; the default is 33554432 (32 MiB/s).
+
+    -> { "execute": "migrate_set_speed", "arguments": { "value": 1073741824 } }
+    <- { "return": {} }
+ENDDOC
+
+COMMAND migrate_set_downtime
+ARGS    value:T
+HELP    set the maximum tolerated downtime in seconds
+HANDLER qmp_migrate_set_downtime
+DOC
+    -> { "execute": "migrate_set_downtime", "arguments": { "value": 0.1 } }
+    <- { "return": {} }
+ENDDOC
+
+COMMAND migrate_set_cachesize|migrate-set-cache-size
+ARGS    value:i
+HELP    set the XBZRLE cache size in bytes
+HANDLER qmp_migrate_set_cachesize
+DOC
+At least one page, at most the guest's RAM; resizes a running migration's
+cache at once.
+
+    -> { "execute": "migrate_set_cachesize", "arguments": { "value": 268435456 } }
+    <- { "return": {} }
+ENDDOC
+
+COMMAND query-migrate-cache-size
+HELP    return the XBZRLE cache size in bytes
+HANDLER qmp_query_migrate_cache_size
+DOC
+    -> { "execute": "query-migrate-cache-size" }
+    <- { "return": 67108864 }
+ENDDOC
+
+COMMAND migrate-set-capabilities
+ARGS    capabilities:A
+HELP    enable or disable migration capabilities
+HANDLER qmp_migrate_set_capabilities
+DOC
+`capabilities` is a list of `{"capability": NAME, "state": BOOL}`; the one
+capability is `xbzrle`. Refused during a migration.
+
+    -> { "execute": "migrate-set-capabilities",
+         "arguments": { "capabilities": [ { "capability": "xbzrle",
+                                            "state": true } ] } }
+    <- { "return": {} }
+ENDDOC
+
+COMMAND query-migrate-capabilities
+HELP    list the migration capabilities and their state
+HANDLER qmp_query_migrate_capabilities
+DOC
+    -> { "execute": "query-migrate-capabilities" }
+    <- { "return": [ { "capability": "xbzrle", "state": false } ] }
+ENDDOC
+
+COMMAND query-migrate
+HELP    return the migration status and statistics
+HANDLER qmp_query_migrate
+DOC
+An empty object before the first migration. Otherwise `status`,
+`total-time` (ms), `expected-downtime` (ms; `downtime` once completed),
+`error-desc` when failed, `ram` {`transferred`, `remaining`, `total`
+(bytes), `duplicate`, `normal` (pages), `duplicate-bytes`, `normal-bytes`,
+`dirty-pages-rate` (pages/s), `mbps`, `dirty-sync-count`} and, when XBZRLE
+is used, `xbzrle-cache` {`cache-size`, `bytes`, `pages`, `cache-hit`,
+`cache-lookup`, `cache-miss`, `cache-miss-rate`, `encoding-rate`,
+`overflow`}. Bytes are on the wire, headers included.
+
+    -> { "execute": "query-migrate" }
+    <- { "return": { "status": "completed", "total-time": 1150,
+                     "downtime": 4,
+                     "ram": { "transferred": 17563000, "remaining": 0,
+                              "total": 134217728, "duplicate": 28672,
+                              "duplicate-bytes": 317000, "normal": 4096,
+                              "normal-bytes": 16814000,
+                              "dirty-pages-rate": 409600, "mbps": 268.4,
+                              "dirty-sync-count": 3 },
+                     "xbzrle-cache": { "cache-size": 67108864,
+                                       "bytes": 108544, "pages": 4096,
+                                       "cache-hit": 4096,
+                                       "cache-lookup": 8192,
+                                       "cache-miss": 4096,
+                                       "cache-miss-rate": 0.0,
+                                       "encoding-rate": 154.5,
+                                       "overflow": 0 } } }
+ENDDOC

@@ -15,6 +15,7 @@
 #include <glib-unix.h>
 
 #include "accel.h"
+#include "arch_init.h"
 #include "config-host.h"
 #include "cpus.h"
 #include "cutils.h"
@@ -25,6 +26,7 @@
 #include "qemu-char.h"
 #include "qemu-error.h"
 #include "sysemu.h"
+#include "target-i386/machine.h"
 #include "ui/console.h"
 
 #define DEFAULT_RAM_SIZE (128ull << 20)
@@ -490,10 +492,14 @@ int main(int argc, char **argv)
     if (pc_init(&machine, &entry, &err) < 0 || cpus_init(&entry, &err) < 0) {
         startup_failed(err);
     }
+    ram_migration_register();
+    cpu_register_migration();
     start_monitors(config.nographic ? serial : NULL);
+#ifdef CONFIG_SDL
     if (!strcmp(config.display, "sdl") && console_sdl_init(serial, &err) < 0) {
         startup_failed(err);
     }
+#endif
 
     if (config.incoming) {
         runstate_set(RUN_STATE_INMIGRATE);

@@ -12,6 +12,7 @@
 #include "main-loop.h"
 #include "memory.h"
 #include "qemu-error.h"
+#include "savevm.h"
 
 #define UART_FIFO_SIZE 16
 
@@ -335,6 +336,58 @@ static void serial_reset_regs(SerialState *s)
     update_iir(s);
 }
 
+/*
+ * The "serial" section: be16 divisor, u8 x 9 (rbr ier iir lcr mcr lsr msr
+ * scr fcr), u8 thre-interrupt pending, u8 count, the receive FIFO[16].
+ */
+static void serial_save(QEMUFile *f, void *opaque)
+{
+    SerialState *s = opaque;
+
+    g_mutex_lock(&s->lock);
+    qemu_put_be16(f, s->r.divider);
+    const uint8_t regs[] = { s->r.rbr, s->r.ier, s->r.iir, s->r.lcr, s->r.mcr,
+                             s->r.lsr, s->r.msr, s->r.scr, s->r.fcr,
+                             s->thr_interrupt, s->r.rx_count };
+    qemu_put_buffer(f, regs, sizeof(regs));
+    qemu_put_buffer(f, s->r.rx_fifo, UART_FIFO_SIZE);
+    g_mutex_unlock(&s->lock);
+}
+
+static int serial_load(QEMUFile *f, void *opaque, int version_id, GError **errp)
+{
+    SerialState *s = opaque;
+    SerialRegs r;
+
+    r.divider = qemu_get_be16(f);
+    r.rbr = qemu_get_byte(f);
+    r.ier = qemu_get_byte(f);
+    r.iir = qemu_get_byte(f);
+    r.lcr = qemu_get_byte(f);
+    r.mcr = qemu_get_byte(f);
+    r.lsr = qemu_get_byte(f);
+    r.msr = qemu_get_byte(f);
+    r.scr = qemu_get_byte(f);
+    r.fcr = qemu_get_byte(f);
+    uint8_t thr_interrupt = qemu_get_byte(f);
+    r.rx_count = qemu_get_byte(f);
+    qemu_get_buffer(f, r.rx_fifo, UART_FIFO_SIZE);
+    if (qemu_file_get_error(f, errp) < 0) {
+        return -1;
+    }
+    if (r.rx_count > UART_FIFO_SIZE) {
+        error_setg(errp, "UART receive FIFO holds %u bytes (at most %d)",
+                   r.rx_count, UART_FIFO_SIZE);
+        return -1;
+    }
+    serial_set_regs(s, &r);
+    g_mutex_lock(&s->lock);
+    s->thr_interrupt = thr_interrupt != 0;
+    update_iir(s);
+    g_mutex_unlock(&s->lock);
+    return 0;
+}
+
 SerialState *serial_init(uint16_t ioport, uint64_t mmio_base,
                          CharDriverState *chr, GError **errp)
 {
@@ -352,6 +405,7 @@ SerialState *serial_init(uint16_t ioport, uint64_t mmio_base,
     if (chr) {
         qemu_chr_add_handlers(chr, serial_can_receive, serial_receive, NULL, s);
     }
+    register_savevm("serial", 0, 1, serial_save, serial_load, s);
     return s;
 }
 

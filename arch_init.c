@@ -1,0 +1,638 @@
+/*
+ * RAM migration: the "ram" section, QEMU 1.2's version 4. The sender walks
+ * the dirty bitmap and sends each dirty page as a duplicate (one repeated
+ * byte), an XBZRLE delta against the copy in the page cache, or raw; the
+ * receiver validates every record before it touches guest RAM.
+ *
+ *   part     := record* EOS
+ *   record   := be64 (offset | flags) [block] body
+ *   block    := u8 len, idstr[len]        unless CONTINUE: same block as before
+ *   body     := MEM_SIZE (0x04): offset is the total RAM size, then
+ *                 { u8 len, idstr[len], be64 length } for each block
+ *             | COMPRESS (0x02): u8 fill byte (the whole page is that byte)
+ *             | PAGE     (0x08): the page, raw
+ *             | XBZRLE   (0x40): u8 0x01, be16 len, the encoded delta (xbzrle.c)
+ *   EOS      := be64 0x10
+ *   CONTINUE := 0x20, ORed into a page record's flags
+ */
+#include <string.h>
+#include <time.h>
+
+#include "arch_init.h"
+#include "bufferzero.h"
+#include "memory.h"
+#include "migration.h"
+#include "page_cache.h"
+#include "qemu-error.h"
+#include "savevm.h"
+#include "xbzrle.h"
+
+#define RAM_SAVE_FLAG_FULL      0x01    /* obsolete: refused */
+#define RAM_SAVE_FLAG_COMPRESS  0x02
+#define RAM_SAVE_FLAG_MEM_SIZE  0x04
+#define RAM_SAVE_FLAG_PAGE      0x08
+#define RAM_SAVE_FLAG_EOS       0x10
+#define RAM_SAVE_FLAG_CONTINUE  0x20
+#define RAM_SAVE_FLAG_XBZRLE    0x40
+#define RAM_SAVE_FLAGS_KNOWN    0x7e
+#define ENCODING_FLAG_XBZRLE    0x01
+
+#define RAM_SECTION_VERSION 4
+/* A stage-2 part ends after this long, so the migration thread can look at
+ * the clock, the rate limit and cancel requests. */
+#define MAX_PART_NS 50000000ull
+/* The encoding must leave room for its header to beat a raw page. */
+#define XBZRLE_BUDGET (TARGET_PAGE_SIZE - 3)
+
+/*
+ * XBZRLE must never cost CPU where it cannot win. Each page has a back-off
+ * byte: level (bits 5-7) and how many sends to skip (bits 0-4). An encoding
+ * that overflows, or that saves less than half the page, raises the level
+ * and skips the next 2^level - 1 sends of that page (at most 31): they go
+ * raw, without copying, looking up or encoding, and the cache entry is
+ * dropped so that the next try starts from a fresh copy. A good encoding
+ * resets the level. A page rewritten wholesale every pass is thus tried
+ * once in 32 passes.
+ */
+#define BACKOFF_SKIP_MASK 0x1f
+#define BACKOFF_LEVEL_SHIFT 5
+#define BACKOFF_MAX_LEVEL 5
+
+static struct {
+    RAMBlock *block;            /* scan position: block and page index */
+    uint64_t page;
+    RAMBlock *last_sent_block;  /* for CONTINUE */
+    bool bulk_stage;            /* the first pass: every page, no XBZRLE */
+    bool use_xbzrle;
+    PageCache *cache;
+    uint8_t *scratch;           /* stable copy of the page being encoded */
+    uint8_t *encoded;
+    uint8_t *backoff;           /* per page of RAM */
+    /* this pass, for the estimate and the rates */
+    uint64_t pass_pages;
+    uint64_t pass_bytes;
+    uint64_t pass_dup_pages;
+    uint64_t pass_dup_bytes;
+    uint64_t pass_lookups;
+    uint64_t pass_misses;
+    uint64_t pass_xbzrle_pages;
+    uint64_t pass_xbzrle_bytes;
+    uint64_t last_sync_ns;
+    double bytes_per_page;      /* expected wire cost of a dirty page */
+} rs;
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* --- sending pages ------------------------------------------------------------ */
+
+static void save_page_header(QEMUFile *f, RAMBlock *block, uint64_t offset,
+                             int flags)
+{
+    if (block == rs.last_sent_block) {
+        qemu_put_be64(f, offset | flags | RAM_SAVE_FLAG_CONTINUE);
+        return;
+    }
+    const char *id = ram_block_idstr(block);
+    qemu_put_be64(f, offset | flags);
+    qemu_put_byte(f, (uint8_t)strlen(id));
+    qemu_put_buffer(f, (const uint8_t *)id, strlen(id));
+    rs.last_sent_block = block;
+}
+
+static void save_dup_page(QEMUFile *f, RAMBlock *block, uint64_t offset,
+                          uint8_t fill)
+{
+    save_page_header(f, block, offset, RAM_SAVE_FLAG_COMPRESS);
+    qemu_put_byte(f, fill);
+    /* The receiver's page is now all `fill`: keep the cached copy equal. */
+    if (rs.cache) {
+        uint8_t *cached = cache_lookup(rs.cache, ram_block_offset(block) + offset);
+        if (cached) {
+            memset(cached, fill, TARGET_PAGE_SIZE);
+        }
+    }
+}
+
+static void save_normal_page(QEMUFile *f, RAMBlock *block, uint64_t offset,
+                             const uint8_t *data)
+{
+    save_page_header(f, block, offset, RAM_SAVE_FLAG_PAGE);
+    qemu_put_buffer(f, data, TARGET_PAGE_SIZE);
+}
+
+static void backoff_failed(uint64_t page)
+{
+    int level = rs.backoff[page] >> BACKOFF_LEVEL_SHIFT;
+
+    if (level < BACKOFF_MAX_LEVEL) {
+        level++;
+    }
+    rs.backoff[page] = (uint8_t)((level << BACKOFF_LEVEL_SHIFT) |
+                                 (((1 << level) - 1) & BACKOFF_SKIP_MASK));
+}
+
+/* True when the page should skip XBZRLE this time (and counts it down). */
+static bool backoff_skip(uint64_t page)
+{
+    if (!(rs.backoff[page] & BACKOFF_SKIP_MASK)) {
+        return false;
+    }
+    rs.backoff[page]--;
+    return true;
+}
+
+/* Sends the page as an XBZRLE delta when it pays, else raw; returns the
+ * class it was counted in (for the statistics), or 0 if nothing was sent. */
+static int save_xbzrle_page(QEMUFile *f, RAMBlock *block, uint64_t offset,
+                            const uint8_t *host)
+{
+    MigrationStats *st = migrate_stats();
+    uint64_t addr = ram_block_offset(block) + offset;
+    uint64_t page = addr / TARGET_PAGE_SIZE;
+
+    if (backoff_skip(page)) {
+        cache_invalidate(rs.cache, addr);
+        stat_add(&st->xbzrle_skipped, 1);
+        save_normal_page(f, block, offset, host);
+        return RAM_SAVE_FLAG_PAGE;
+    }
+    /* Encode a private copy: the guest keeps writing to `host`. */
+    memcpy(rs.scratch, host, TARGET_PAGE_SIZE);
+    stat_add(&st->xbzrle_cache_lookups, 1);
+    rs.pass_lookups++;
+    uint8_t *cached = cache_lookup(rs.cache, addr);
+    if (!cached) {
+        rs.pass_misses++;
+        cache_insert(rs.cache, addr, rs.scratch);
+        save_normal_page(f, block, offset, rs.scratch);
+        return RAM_SAVE_FLAG_PAGE;
+    }
+    stat_add(&st->xbzrle_cache_hits, 1);
+    int len = xbzrle_encode_page(cached, rs.scratch, TARGET_PAGE_SIZE,
+                                 rs.encoded, XBZRLE_BUDGET);
+    if (len == 0) {
+        rs.backoff[page] = 0;
+        stat_add(&st->xbzrle_unchanged, 1);
+        return 0;
+    }
+    memcpy(cached, rs.scratch, TARGET_PAGE_SIZE);
+    if (len < 0) {
+        backoff_failed(page);
+        stat_add(&st->xbzrle_overflows, 1);
+        save_normal_page(f, block, offset, rs.scratch);
+        return RAM_SAVE_FLAG_PAGE;
+    }
+    if (len > (int)TARGET_PAGE_SIZE / 2) {
+        backoff_failed(page);
+    } else {
+        rs.backoff[page] = 0;
+    }
+    save_page_header(f, block, offset, RAM_SAVE_FLAG_XBZRLE);
+    qemu_put_byte(f, ENCODING_FLAG_XBZRLE);
+    qemu_put_be16(f, (uint16_t)len);
+    qemu_put_buffer(f, rs.encoded, len);
+    return RAM_SAVE_FLAG_XBZRLE;
+}
+
+static void count_page(int kind, uint64_t bytes)
+{
+    MigrationStats *st = migrate_stats();
+
+    rs.pass_pages++;
+    rs.pass_bytes += bytes;
+    stat_add(&st->transferred, bytes);
+    switch (kind) {
+    case RAM_SAVE_FLAG_COMPRESS:
+        rs.pass_dup_pages++;
+        rs.pass_dup_bytes += bytes;
+        stat_add(&st->dup_pages, 1);
+        stat_add(&st->dup_bytes, bytes);
+        break;
+    case RAM_SAVE_FLAG_PAGE:
+        stat_add(&st->normal_pages, 1);
+        stat_add(&st->normal_bytes, bytes);
+        break;
+    case RAM_SAVE_FLAG_XBZRLE:
+        rs.pass_xbzrle_pages++;
+        rs.pass_xbzrle_bytes += bytes;
+        stat_add(&st->xbzrle_pages, 1);
+        stat_add(&st->xbzrle_bytes, bytes);
+        break;
+    default:
+        break;
+    }
+}
+
+/* Takes the next dirty page from the scan position; false at the end of
+ * the pass (the position then goes back to the start). */
+static bool find_dirty_page(RAMBlock **block, uint64_t *page)
+{
+    while (rs.block) {
+        uint64_t npages = ram_block_length(rs.block) / TARGET_PAGE_SIZE;
+        uint64_t p = ram_block_take_dirty(rs.block, rs.page);
+        if (p < npages) {
+            *block = rs.block;
+            *page = p;
+            rs.page = p + 1;
+            return true;
+        }
+        rs.block = ram_block_next(rs.block);
+        rs.page = 0;
+    }
+    rs.block = ram_block_first();
+    rs.page = 0;
+    return false;
+}
+
+/*
+ * Sends one dirty page: a duplicate page as COMPRESS; otherwise, after the
+ * first pass and with XBZRLE on, a delta (or raw, see save_xbzrle_page);
+ * otherwise raw. Returns false when no page is dirty in this pass.
+ */
+static bool ram_save_block(QEMUFile *f)
+{
+    RAMBlock *block;
+    uint64_t page;
+    uint8_t fill;
+    int kind;
+
+    if (!find_dirty_page(&block, &page)) {
+        return false;
+    }
+    uint64_t offset = page * TARGET_PAGE_SIZE;
+    const uint8_t *host = ram_block_host(block, offset);
+    uint64_t before = qemu_file_total_bytes(f);
+    if (buffer_is_uniform(host, TARGET_PAGE_SIZE, &fill)) {
+        save_dup_page(f, block, offset, fill);
+        kind = RAM_SAVE_FLAG_COMPRESS;
+    } else if (rs.use_xbzrle && !rs.bulk_stage) {
+        kind = save_xbzrle_page(f, block, offset, host);
+    } else {
+        save_normal_page(f, block, offset, host);
+        kind = RAM_SAVE_FLAG_PAGE;
+    }
+    count_page(kind, qemu_file_total_bytes(f) - before);
+    stat_set(&migrate_stats()->remaining_pages, ram_dirty_pages());
+    return true;
+}
+
+/* --- the stages ------------------------------------------------------------------ */
+
+static void save_mem_size(QEMUFile *f)
+{
+    qemu_put_be64(f, ram_total_size() | RAM_SAVE_FLAG_MEM_SIZE);
+    for (RAMBlock *b = ram_block_first(); b; b = ram_block_next(b)) {
+        const char *id = ram_block_idstr(b);
+        qemu_put_byte(f, (uint8_t)strlen(id));
+        qemu_put_buffer(f, (const uint8_t *)id, strlen(id));
+        qemu_put_be64(f, ram_block_length(b));
+    }
+}
+
+static void ram_save_cleanup(void)
+{
+    memory_global_dirty_log_stop();
+    if (rs.cache) {
+        cache_fini(rs.cache);
+        rs.cache = NULL;
+    }
+    g_free(rs.scratch);
+    g_free(rs.encoded);
+    g_free(rs.backoff);
+    rs.scratch = rs.encoded = rs.backoff = NULL;
+}
+
+static int ram_save_setup(QEMUFile *f)
+{
+    GError *err = NULL;
+    MigrationStats *st = migrate_stats();
+
+    memset(&rs, 0, sizeof(rs));
+    rs.block = ram_block_first();
+    rs.bulk_stage = true;
+    rs.use_xbzrle = migrate_use_xbzrle();
+    if (rs.use_xbzrle) {
+        rs.cache = cache_init(migrate_xbzrle_cache_size(), TARGET_PAGE_SIZE,
+                              CACHE_POLICY_LRU, &err);
+        if (!rs.cache) {
+            qemu_file_set_error(f, err);
+            return -1;
+        }
+        rs.scratch = g_malloc(TARGET_PAGE_SIZE);
+        rs.encoded = g_malloc(TARGET_PAGE_SIZE);
+        rs.backoff = g_malloc0(ram_total_size() / TARGET_PAGE_SIZE);
+        stat_set(&st->cache_size, cache_size_bytes(rs.cache));
+    }
+    if (memory_global_dirty_log_start(&err) < 0) {
+        qemu_file_set_error(f, err);
+        ram_save_cleanup();
+        return -1;
+    }
+    /* Consume whatever the log holds, then send everything once. */
+    memory_global_dirty_log_sync();
+    ram_mark_all_dirty();
+    stat_set(&st->total_ram, ram_total_size());
+    stat_set(&st->remaining_pages, ram_dirty_pages());
+    rs.last_sync_ns = now_ns();
+    save_mem_size(f);
+    qemu_put_be64(f, RAM_SAVE_FLAG_EOS);
+    return 0;
+}
+
+/* Applies a cache size the user changed during the migration. */
+static void apply_cache_resize(QEMUFile *f)
+{
+    uint64_t want = migrate_xbzrle_cache_size();
+    GError *err = NULL;
+
+    if (!rs.cache || want == cache_size_bytes(rs.cache)) {
+        return;
+    }
+    if (cache_resize(rs.cache, want, &err) < 0) {
+        /* Keep migrating with the old size; the user was told at the
+         * command, this only happens if memory ran out meanwhile. */
+        g_error_free(err);
+        return;
+    }
+    stat_set(&migrate_stats()->cache_size, cache_size_bytes(rs.cache));
+}
+
+/* Stage 2: until the rate limit, MAX_PART_NS, or the end of the pass. */
+static int ram_save_iterate(QEMUFile *f)
+{
+    uint64_t start = now_ns();
+    int done = 0;
+
+    apply_cache_resize(f);
+    while (!qemu_file_rate_limit(f)) {
+        if (!ram_save_block(f)) {
+            done = 1;
+            break;
+        }
+        /* Reading the clock for every page would cost more than a page. */
+        if ((rs.pass_pages & 63) == 0 && now_ns() - start > MAX_PART_NS) {
+            break;
+        }
+    }
+    qemu_put_be64(f, RAM_SAVE_FLAG_EOS);
+    return qemu_file_get_error(f, NULL) < 0 ? -1 : done;
+}
+
+/* Stage 3, guest stopped: everything still dirty, at the rate limit. */
+static int ram_save_complete(QEMUFile *f)
+{
+    ram_save_sync();
+    while (!qemu_file_get_error(f, NULL)) {
+        if (qemu_file_rate_limit(f) && !qemu_file_rate_limit_wait(f)) {
+            break;
+        }
+        if (!ram_save_block(f)) {
+            break;
+        }
+    }
+    qemu_put_be64(f, RAM_SAVE_FLAG_EOS);
+    ram_save_cleanup();
+    return qemu_file_get_error(f, NULL);
+}
+
+int ram_save_live(QEMUFile *f, int stage, void *opaque)
+{
+    rs.last_sent_block = NULL;   /* every part names its first block */
+    switch (stage) {
+    case 1:
+        return ram_save_setup(f);
+    case 2:
+        return ram_save_iterate(f);
+    case 3:
+        return ram_save_complete(f);
+    default:
+        ram_save_cleanup();
+        return 0;
+    }
+}
+
+/* Ends a pass: the pass's figures become the rates and the estimate, then
+ * the dirty log is fetched for the next pass. */
+static void finish_pass_stats(uint64_t newly_dirty, uint64_t now)
+{
+    MigrationStats *st = migrate_stats();
+    uint64_t elapsed = now - rs.last_sync_ns;
+    uint64_t costed_pages = rs.pass_pages;
+    uint64_t costed_bytes = rs.pass_bytes;
+
+    /*
+     * The first pass sends every page, most of them never written and
+     * duplicates; they say nothing about what a dirty page will cost, so
+     * the estimate leaves them out then.
+     */
+    if (rs.bulk_stage && rs.pass_pages > rs.pass_dup_pages) {
+        costed_pages -= rs.pass_dup_pages;
+        costed_bytes -= rs.pass_dup_bytes;
+    }
+    if (costed_pages) {
+        rs.bytes_per_page = (double)costed_bytes / (double)costed_pages;
+    } else if (rs.bytes_per_page == 0) {
+        rs.bytes_per_page = TARGET_PAGE_SIZE + 8;
+    }
+    if (elapsed) {
+        stat_set(&st->dirty_pages_rate, newly_dirty * 1000000000ull / elapsed);
+    }
+    if (rs.pass_lookups) {
+        stat_set(&st->xbzrle_miss_rate_x1e6, rs.pass_misses * 1000000ull / rs.pass_lookups);
+    }
+    if (rs.pass_xbzrle_bytes) {
+        stat_set(&st->xbzrle_encoding_rate_x1e6,
+                 rs.pass_xbzrle_pages * TARGET_PAGE_SIZE * 1000000ull / rs.pass_xbzrle_bytes);
+    }
+    rs.pass_pages = rs.pass_bytes = rs.pass_dup_pages = rs.pass_dup_bytes = 0;
+    rs.pass_lookups = rs.pass_misses = 0;
+    rs.pass_xbzrle_pages = rs.pass_xbzrle_bytes = 0;
+    rs.last_sync_ns = now;
+}
+
+uint64_t ram_save_sync(void)
+{
+    uint64_t now = now_ns();
+    uint64_t newly_dirty = memory_global_dirty_log_sync();
+    MigrationStats *st = migrate_stats();
+
+    finish_pass_stats(newly_dirty, now);
+    rs.bulk_stage = false;
+    rs.block = ram_block_first();
+    rs.page = 0;
+    stat_add(&st->iterations, 1);
+    stat_set(&st->remaining_pages, ram_dirty_pages());
+    return ram_dirty_pages();
+}
+
+uint64_t ram_save_expected_bytes(void)
+{
+    return (uint64_t)(rs.bytes_per_page * (double)ram_dirty_pages());
+}
+
+/* --- loading ---------------------------------------------------------------------- */
+
+/* The block of the previous record, for CONTINUE; reset by each MEM_SIZE
+ * (the start of a stream). */
+static RAMBlock *load_block;
+
+static int load_mem_size(QEMUFile *f, uint64_t total, GError **errp)
+{
+    uint64_t seen = 0;
+
+    load_block = NULL;
+    while (seen < total) {
+        char id[256];
+        uint8_t len = qemu_get_byte(f);
+        qemu_get_buffer(f, (uint8_t *)id, len);
+        id[len] = '\0';
+        uint64_t length = qemu_get_be64(f);
+        if (qemu_file_get_error(f, errp) < 0) {
+            return -1;
+        }
+        RAMBlock *b = ram_block_find(id);
+        if (!b) {
+            error_setg(errp, "unknown RAM block '%s'", id);
+            return -1;
+        }
+        if (length != ram_block_length(b)) {
+            error_setg(errp, "RAM block '%s' is %" G_GUINT64_FORMAT " bytes in the "
+                       "stream but %" G_GUINT64_FORMAT " here", id, length,
+                       ram_block_length(b));
+            return -1;
+        }
+        seen += length;
+    }
+    if (seen != total || total != ram_total_size()) {
+        error_setg(errp, "the stream has %" G_GUINT64_FORMAT " bytes of RAM, this "
+                   "machine %" G_GUINT64_FORMAT, total, ram_total_size());
+        return -1;
+    }
+    return 0;
+}
+
+/* The host address of the page a record names, after checking the block
+ * and the offset; NULL with *errp otherwise. */
+static uint8_t *host_from_stream_offset(QEMUFile *f, uint64_t offset, int flags,
+                                        GError **errp)
+{
+    if (!(flags & RAM_SAVE_FLAG_CONTINUE)) {
+        char id[256];
+        uint8_t len = qemu_get_byte(f);
+        qemu_get_buffer(f, (uint8_t *)id, len);
+        id[len] = '\0';
+        if (qemu_file_get_error(f, errp) < 0) {
+            return NULL;
+        }
+        load_block = ram_block_find(id);
+        if (!load_block) {
+            error_setg(errp, "unknown RAM block '%s'", id);
+            return NULL;
+        }
+    } else if (!load_block) {
+        error_setg(errp, "a page record continues a block, but no block was named");
+        return NULL;
+    }
+    if (offset >= ram_block_length(load_block)) {
+        error_setg(errp, "page offset 0x%" G_GINT64_MODIFIER "x is outside RAM "
+                   "block '%s' (%" G_GUINT64_FORMAT " bytes)", offset,
+                   ram_block_idstr(load_block), ram_block_length(load_block));
+        return NULL;
+    }
+    return ram_block_host(load_block, offset);
+}
+
+static int load_xbzrle(QEMUFile *f, uint8_t *host, GError **errp)
+{
+    static uint8_t encoded[TARGET_PAGE_SIZE];
+    uint8_t encoding = qemu_get_byte(f);
+    uint16_t len = qemu_get_be16(f);
+
+    if (qemu_file_get_error(f, errp) < 0) {
+        return -1;
+    }
+    if (encoding != ENCODING_FLAG_XBZRLE) {
+        error_setg(errp, "unknown page encoding 0x%02x", encoding);
+        return -1;
+    }
+    if (len > TARGET_PAGE_SIZE) {
+        error_setg(errp, "XBZRLE delta of %u bytes is longer than a page", len);
+        return -1;
+    }
+    if (qemu_get_buffer(f, encoded, len) < len) {
+        return qemu_file_get_error(f, errp);
+    }
+    if (xbzrle_decode_page(encoded, len, host, TARGET_PAGE_SIZE) < 0) {
+        error_setg(errp, "malformed XBZRLE delta (%u bytes)", len);
+        return -1;
+    }
+    return 0;
+}
+
+static int load_page(QEMUFile *f, uint64_t offset, int flags, GError **errp)
+{
+    uint8_t *host = host_from_stream_offset(f, offset, flags, errp);
+    uint8_t fill, have;
+
+    if (!host) {
+        return -1;
+    }
+    switch (flags & ~RAM_SAVE_FLAG_CONTINUE) {
+    case RAM_SAVE_FLAG_COMPRESS:
+        fill = qemu_get_byte(f);
+        /* Don't write (and so allocate) a page that already holds it. */
+        if (!buffer_is_uniform(host, TARGET_PAGE_SIZE, &have) || have != fill) {
+            memset(host, fill, TARGET_PAGE_SIZE);
+        }
+        break;
+    case RAM_SAVE_FLAG_PAGE:
+        qemu_get_buffer(f, host, TARGET_PAGE_SIZE);
+        break;
+    case RAM_SAVE_FLAG_XBZRLE:
+        return load_xbzrle(f, host, errp);
+    default:
+        error_setg(errp, "invalid combination of RAM flags 0x%x", flags);
+        return -1;
+    }
+    return qemu_file_get_error(f, errp);
+}
+
+int ram_load(QEMUFile *f, void *opaque, int version_id, GError **errp)
+{
+    if (version_id != RAM_SECTION_VERSION) {
+        error_setg(errp, "RAM section version %d is not supported (only %d)",
+                   version_id, RAM_SECTION_VERSION);
+        return -1;
+    }
+    for (;;) {
+        uint64_t header = qemu_get_be64(f);
+        int flags = (int)(header & ~TARGET_PAGE_MASK);
+        uint64_t addr = header & TARGET_PAGE_MASK;
+        if (qemu_file_get_error(f, errp) < 0) {
+            return -1;
+        }
+        if (flags & ~RAM_SAVE_FLAGS_KNOWN) {
+            error_setg(errp, "unknown RAM flags 0x%x", flags);
+            return -1;
+        }
+        if (flags == RAM_SAVE_FLAG_EOS) {
+            return 0;
+        }
+        int ret = flags == RAM_SAVE_FLAG_MEM_SIZE ? load_mem_size(f, addr, errp)
+                                                  : load_page(f, addr, flags, errp);
+        if (ret < 0) {
+            return -1;
+        }
+    }
+}
+
+void ram_migration_register(void)
+{
+    register_savevm_live("ram", 0, RAM_SECTION_VERSION, ram_save_live, ram_load,
+                         NULL);
+}

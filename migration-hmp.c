@@ -1,0 +1,245 @@
+/*
+ * The human monitor's migration commands: each calls the QMP handler of the
+ * same operation (migration.c) and prints its result; `migrate` without -d
+ * holds the monitor until the migration ends, showing progress on a
+ * terminal.
+ */
+#include <string.h>
+
+#include "migration.h"
+#include "monitor.h"
+#include "hmp-handlers.h"
+#include "qmp-handlers.h"
+
+#define PROGRESS_INTERVAL_MS 500
+
+/* Runs a QMP handler for an HMP command; prints its error, if any. Returns
+ * the result (to be freed) or NULL. */
+static JsonNode *call_qmp(Monitor *mon, QmpHandler *handler, JsonObject *args)
+{
+    GError *err = NULL;
+    JsonNode *ret = handler(args, mon, &err);
+
+    if (!ret) {
+        monitor_report_error(mon, err);
+    }
+    return ret;
+}
+
+static void call_qmp_quietly(Monitor *mon, QmpHandler *handler, JsonObject *args)
+{
+    JsonNode *ret = call_qmp(mon, handler, args);
+
+    if (ret) {
+        json_node_unref(ret);
+    }
+}
+
+/* --- migrate, waiting for the end --------------------------------------------- */
+
+typedef struct MigrateWait {
+    Monitor *mon;
+    bool tty;
+} MigrateWait;
+
+static uint64_t member_int(JsonObject *o, const char *name)
+{
+    return o && json_object_has_member(o, name) ?
+           (uint64_t)json_object_get_int_member(o, name) : 0;
+}
+
+static gboolean migrate_poll(gpointer opaque)
+{
+    MigrateWait *w = opaque;
+    JsonNode *info = qmp_query_migrate(NULL, w->mon, NULL);
+    JsonObject *o = json_node_get_object(info);
+    const char *status = json_object_has_member(o, "status") ?
+                         json_object_get_string_member(o, "status") : "none";
+    JsonObject *ram = json_object_has_member(o, "ram") ?
+                      json_object_get_object_member(o, "ram") : NULL;
+
+    if (!strcmp(status, "setup") || !strcmp(status, "active")) {
+        if (w->tty) {
+            monitor_printf(w->mon, "\rtransferred ram: %" G_GUINT64_FORMAT
+                           " kbytes, remaining ram: %" G_GUINT64_FORMAT " kbytes   ",
+                           member_int(ram, "transferred") >> 10,
+                           member_int(ram, "remaining") >> 10);
+        }
+        json_node_unref(info);
+        return G_SOURCE_CONTINUE;
+    }
+    if (w->tty) {
+        monitor_printf(w->mon, "\n");
+    }
+    if (!strcmp(status, "failed") && json_object_has_member(o, "error-desc")) {
+        monitor_printf(w->mon, "migration failed: %s\n",
+                       json_object_get_string_member(o, "error-desc"));
+    } else {
+        monitor_printf(w->mon, "migration %s\n", status);
+    }
+    json_node_unref(info);
+    monitor_resume(w->mon);
+    g_free(w);
+    return G_SOURCE_REMOVE;
+}
+
+void hmp_migrate(Monitor *mon, JsonObject *args)
+{
+    JsonNode *ret = call_qmp(mon, qmp_migrate, args);
+
+    if (!ret) {
+        return;
+    }
+    json_node_unref(ret);
+    if (json_object_has_member(args, "detach") &&
+        json_object_get_boolean_member(args, "detach")) {
+        return;
+    }
+    MigrateWait *w = g_new0(MigrateWait, 1);
+    w->mon = mon;
+    w->tty = monitor_is_tty(mon);
+    monitor_suspend(mon);
+    g_timeout_add(PROGRESS_INTERVAL_MS, migrate_poll, w);
+}
+
+void hmp_migrate_cancel(Monitor *mon, JsonObject *args)
+{
+    call_qmp_quietly(mon, qmp_migrate_cancel, args);
+}
+
+void hmp_migrate_set_speed(Monitor *mon, JsonObject *args)
+{
+    call_qmp_quietly(mon, qmp_migrate_set_speed, args);
+}
+
+void hmp_migrate_set_downtime(Monitor *mon, JsonObject *args)
+{
+    call_qmp_quietly(mon, qmp_migrate_set_downtime, args);
+}
+
+void hmp_migrate_set_cachesize(Monitor *mon, JsonObject *args)
+{
+    call_qmp_quietly(mon, qmp_migrate_set_cachesize, args);
+}
+
+/* "migrate_set_capability xbzrle on" as QMP's list of one capability. */
+void hmp_migrate_set_capability(Monitor *mon, JsonObject *args)
+{
+    JsonObject *cap = json_object_new();
+    JsonArray *list = json_array_new();
+    JsonObject *qargs = json_object_new();
+
+    json_object_set_string_member(cap, "capability",
+                                  json_object_get_string_member(args, "capability"));
+    json_object_set_boolean_member(cap, "state",
+                                   json_object_get_boolean_member(args, "state"));
+    json_array_add_object_element(list, cap);
+    json_object_set_array_member(qargs, "capabilities", list);
+    call_qmp_quietly(mon, qmp_migrate_set_capabilities, qargs);
+    json_object_unref(qargs);
+}
+
+/* --- info ------------------------------------------------------------------------ */
+
+static void print_xbzrle_lines(Monitor *mon, JsonObject *xb)
+{
+    monitor_printf(mon, "transferred ram-xbrle: %" G_GUINT64_FORMAT " kbytes\n",
+                   member_int(xb, "bytes") >> 10);
+    monitor_printf(mon, "transferred ram-xbrle: %" G_GUINT64_FORMAT " pages\n",
+                   member_int(xb, "pages"));
+    monitor_printf(mon, "overflow ram-xbrle: %" G_GUINT64_FORMAT " pages\n",
+                   member_int(xb, "overflow"));
+    monitor_printf(mon, "cache-hit ram-xbrle: %" G_GUINT64_FORMAT " pages\n",
+                   member_int(xb, "cache-hit"));
+    monitor_printf(mon, "cache-lookup ram-xbrle: %" G_GUINT64_FORMAT " pages\n",
+                   member_int(xb, "cache-lookup"));
+}
+
+static double member_double(JsonObject *o, const char *name)
+{
+    return o && json_object_has_member(o, name) ?
+           json_object_get_double_member(o, name) : 0.0;
+}
+
+void hmp_info_migrate(Monitor *mon, JsonObject *args)
+{
+    JsonNode *info = call_qmp(mon, qmp_query_migrate, args);
+
+    if (!info) {
+        return;
+    }
+    JsonObject *o = json_node_get_object(info);
+    if (!json_object_has_member(o, "status")) {
+        json_node_unref(info);
+        return;
+    }
+    JsonObject *ram = json_object_get_object_member(o, "ram");
+    JsonObject *xb = json_object_has_member(o, "xbzrle-cache") ?
+                     json_object_get_object_member(o, "xbzrle-cache") : NULL;
+    const char *status = json_object_get_string_member(o, "status");
+
+    monitor_printf(mon, "Migration status: %s\n", status);
+    if (json_object_has_member(o, "error-desc")) {
+        monitor_printf(mon, "error: %s\n", json_object_get_string_member(o, "error-desc"));
+    }
+    monitor_printf(mon, "transferred ram: %" G_GUINT64_FORMAT " kbytes\n",
+                   member_int(ram, "transferred") >> 10);
+    monitor_printf(mon, "remaining ram: %" G_GUINT64_FORMAT " kbytes\n",
+                   member_int(ram, "remaining") >> 10);
+    monitor_printf(mon, "total ram: %" G_GUINT64_FORMAT " kbytes\n",
+                   member_int(ram, "total") >> 10);
+    monitor_printf(mon, "total time: %" G_GUINT64_FORMAT " milliseconds\n",
+                   member_int(o, "total-time"));
+    if (json_object_has_member(o, "downtime")) {
+        monitor_printf(mon, "downtime: %" G_GUINT64_FORMAT " milliseconds\n",
+                       member_int(o, "downtime"));
+    } else {
+        monitor_printf(mon, "expected downtime: %" G_GUINT64_FORMAT " milliseconds\n",
+                       member_int(o, "expected-downtime"));
+    }
+    monitor_printf(mon, "transferred ram-duplicate: %" G_GUINT64_FORMAT " kbytes\n",
+                   member_int(ram, "duplicate-bytes") >> 10);
+    monitor_printf(mon, "transferred ram-duplicate: %" G_GUINT64_FORMAT " pages\n",
+                   member_int(ram, "duplicate"));
+    monitor_printf(mon, "transferred ram-normal: %" G_GUINT64_FORMAT " kbytes\n",
+                   member_int(ram, "normal-bytes") >> 10);
+    monitor_printf(mon, "transferred ram-normal: %" G_GUINT64_FORMAT " pages\n",
+                   member_int(ram, "normal"));
+    print_xbzrle_lines(mon, xb);
+    monitor_printf(mon, "cache size: %" G_GUINT64_FORMAT " bytes\n",
+                   member_int(xb, "cache-size"));
+    monitor_printf(mon, "xbzrle cache miss rate: %.2f\n", member_double(xb, "cache-miss-rate"));
+    monitor_printf(mon, "xbzrle encoding rate: %.2f\n", member_double(xb, "encoding-rate"));
+    monitor_printf(mon, "dirty pages rate: %" G_GUINT64_FORMAT " pages\n",
+                   member_int(ram, "dirty-pages-rate"));
+    monitor_printf(mon, "iterations: %" G_GUINT64_FORMAT "\n",
+                   member_int(ram, "dirty-sync-count"));
+    json_node_unref(info);
+}
+
+void hmp_info_migrate_capabilities(Monitor *mon, JsonObject *args)
+{
+    JsonNode *caps = call_qmp(mon, qmp_query_migrate_capabilities, args);
+
+    if (!caps) {
+        return;
+    }
+    JsonArray *a = json_node_get_array(caps);
+    for (guint i = 0; i < json_array_get_length(a); i++) {
+        JsonObject *c = json_array_get_object_element(a, i);
+        monitor_printf(mon, "%s: %s\n", json_object_get_string_member(c, "capability"),
+                       json_object_get_boolean_member(c, "state") ? "on" : "off");
+    }
+    json_node_unref(caps);
+}
+
+void hmp_info_migrate_cache_size(Monitor *mon, JsonObject *args)
+{
+    JsonNode *size = call_qmp(mon, qmp_query_migrate_cache_size, args);
+
+    if (size) {
+        monitor_printf(mon, "xbzrle cache size: %" G_GINT64_FORMAT " kbytes\n",
+                       json_node_get_int(size) >> 10);
+        json_node_unref(size);
+    }
+}

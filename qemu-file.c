@@ -1,0 +1,404 @@
+/*
+ * The buffered migration stream over a file descriptor. The descriptor is
+ * non-blocking and every wait polls it together with an eventfd, so that a
+ * cancel from another thread interrupts a writer stuck on a slow peer.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/eventfd.h>
+
+#include "qemu-error.h"
+#include "qemu-file.h"
+
+#define IO_BUF_SIZE (1u << 20)
+/* Buffers at least this large skip the copy into the stream's buffer. */
+#define DIRECT_IO_THRESHOLD (IO_BUF_SIZE / 4)
+#define RATE_WINDOW_NS 100000000ull
+
+struct QEMUFile {
+    int fd;
+    char *name;
+    bool writable;
+    uint8_t *buf;
+    size_t buf_len;         /* bytes in buf (to write, or read ahead) */
+    size_t buf_pos;         /* reader: next byte to hand out */
+    uint64_t total;
+    GError *error;
+    int cancel_fd;
+    uint64_t rate_limit;
+    uint64_t window_start_ns;
+    uint64_t window_bytes;
+};
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+QEMUFile *qemu_fopen_fd(int fd, const char *name, bool for_write)
+{
+    QEMUFile *f = g_new0(QEMUFile, 1);
+
+    f->fd = fd;
+    f->name = g_strdup(name);
+    f->writable = for_write;
+    f->buf = g_malloc(IO_BUF_SIZE);
+    f->cancel_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+    f->window_start_ns = now_ns();
+    return f;
+}
+
+/* --- errors ------------------------------------------------------------------- */
+
+void qemu_file_set_error(QEMUFile *f, GError *err)
+{
+    if (f->error) {
+        g_error_free(err);
+        return;
+    }
+    f->error = err;
+}
+
+void qemu_file_fail(QEMUFile *f, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (f->error) {
+        return;
+    }
+    va_start(ap, fmt);
+    g_autofree char *msg = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    f->error = g_error_new_literal(QEMU_ERROR, QEMU_ERROR_GENERIC, msg);
+}
+
+int qemu_file_get_error(QEMUFile *f, GError **errp)
+{
+    if (!f->error) {
+        return 0;
+    }
+    if (errp && !*errp) {
+        *errp = g_error_copy(f->error);
+    }
+    return -1;
+}
+
+static void fail_errno(QEMUFile *f, const char *what, int err)
+{
+    qemu_file_fail(f, "%s %s: %s", what, f->name, g_strerror(err));
+}
+
+void qemu_file_cancel(QEMUFile *f)
+{
+    uint64_t one = 1;
+
+    (void)!write(f->cancel_fd, &one, sizeof(one));
+}
+
+static bool is_cancelled(QEMUFile *f)
+{
+    struct pollfd p = { .fd = f->cancel_fd, .events = POLLIN };
+    return poll(&p, 1, 0) == 1;
+}
+
+/* Waits until fd is ready for `events`; false (error recorded) on cancel. */
+static bool wait_fd(QEMUFile *f, short events, int timeout_ms)
+{
+    struct pollfd p[2] = {
+        { .fd = f->fd, .events = events },
+        { .fd = f->cancel_fd, .events = POLLIN },
+    };
+
+    for (;;) {
+        int r = poll(p, 2, timeout_ms);
+        if (r < 0 && errno == EINTR) {
+            continue;
+        }
+        if (p[1].revents) {
+            qemu_file_fail(f, "migration cancelled");
+            return false;
+        }
+        if (r == 0) {
+            qemu_file_fail(f, "timed out waiting for %s", f->name);
+            return false;
+        }
+        return true;
+    }
+}
+
+/* --- writing -------------------------------------------------------------------- */
+
+static void write_all(QEMUFile *f, const uint8_t *data, size_t len)
+{
+    while (len && !f->error) {
+        ssize_t n = write(f->fd, data, len);
+        if (n > 0) {
+            data += n;
+            len -= (size_t)n;
+        } else if (n < 0 && errno == EAGAIN) {
+            wait_fd(f, POLLOUT, -1);
+        } else if (n < 0 && errno != EINTR) {
+            fail_errno(f, "write to", errno);
+        }
+    }
+}
+
+void qemu_fflush(QEMUFile *f)
+{
+    if (f->writable && f->buf_len) {
+        write_all(f, f->buf, f->buf_len);
+        f->buf_len = 0;
+    }
+}
+
+static void account(QEMUFile *f, size_t len)
+{
+    f->total += len;
+    f->window_bytes += len;
+}
+
+void qemu_put_buffer(QEMUFile *f, const uint8_t *buf, size_t len)
+{
+    if (f->error) {
+        return;
+    }
+    account(f, len);
+    if (len >= DIRECT_IO_THRESHOLD) {
+        qemu_fflush(f);
+        write_all(f, buf, len);
+        return;
+    }
+    while (len) {
+        size_t room = IO_BUF_SIZE - f->buf_len;
+        size_t n = len < room ? len : room;
+        memcpy(f->buf + f->buf_len, buf, n);
+        f->buf_len += n;
+        buf += n;
+        len -= n;
+        if (f->buf_len == IO_BUF_SIZE) {
+            qemu_fflush(f);
+        }
+    }
+}
+
+void qemu_put_byte(QEMUFile *f, uint8_t v)
+{
+    if (f->error) {
+        return;
+    }
+    account(f, 1);
+    f->buf[f->buf_len++] = v;
+    if (f->buf_len == IO_BUF_SIZE) {
+        qemu_fflush(f);
+    }
+}
+
+void qemu_put_be16(QEMUFile *f, uint16_t v)
+{
+    uint8_t b[2] = { (uint8_t)(v >> 8), (uint8_t)v };
+    qemu_put_buffer(f, b, sizeof(b));
+}
+
+void qemu_put_be32(QEMUFile *f, uint32_t v)
+{
+    uint8_t b[4] = { (uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8),
+                     (uint8_t)v };
+    qemu_put_buffer(f, b, sizeof(b));
+}
+
+void qemu_put_be64(QEMUFile *f, uint64_t v)
+{
+    qemu_put_be32(f, (uint32_t)(v >> 32));
+    qemu_put_be32(f, (uint32_t)v);
+}
+
+/* --- reading -------------------------------------------------------------------- */
+
+/* Reads up to len bytes into dst; 0 at end of stream or on error. */
+static size_t read_some(QEMUFile *f, uint8_t *dst, size_t len)
+{
+    while (!f->error) {
+        ssize_t n = read(f->fd, dst, len);
+        if (n >= 0) {
+            return (size_t)n;
+        }
+        if (errno == EAGAIN) {
+            wait_fd(f, POLLIN, -1);
+        } else if (errno != EINTR) {
+            fail_errno(f, "read from", errno);
+        }
+    }
+    return 0;
+}
+
+static bool fill_buffer(QEMUFile *f)
+{
+    f->buf_len = read_some(f, f->buf, IO_BUF_SIZE);
+    f->buf_pos = 0;
+    return f->buf_len > 0;
+}
+
+size_t qemu_get_buffer(QEMUFile *f, uint8_t *buf, size_t len)
+{
+    size_t done = 0;
+
+    while (done < len && !f->error) {
+        size_t avail = f->buf_len - f->buf_pos;
+        if (avail) {
+            size_t n = MIN(avail, len - done);
+            memcpy(buf + done, f->buf + f->buf_pos, n);
+            f->buf_pos += n;
+            done += n;
+        } else if (len - done >= DIRECT_IO_THRESHOLD) {
+            size_t n = read_some(f, buf + done, len - done);
+            if (n == 0) {
+                break;
+            }
+            done += n;
+        } else if (!fill_buffer(f)) {
+            break;
+        }
+    }
+    if (done < len) {
+        qemu_file_fail(f, "unexpected end of the migration stream from %s", f->name);
+    }
+    f->total += done;
+    return done;
+}
+
+uint8_t qemu_get_byte(QEMUFile *f)
+{
+    if (f->buf_pos < f->buf_len) {
+        f->total++;
+        return f->buf[f->buf_pos++];
+    }
+    uint8_t v = 0;
+    qemu_get_buffer(f, &v, 1);
+    return v;
+}
+
+uint16_t qemu_get_be16(QEMUFile *f)
+{
+    uint8_t b[2] = { 0, 0 };
+    qemu_get_buffer(f, b, sizeof(b));
+    return (uint16_t)((b[0] << 8) | b[1]);
+}
+
+uint32_t qemu_get_be32(QEMUFile *f)
+{
+    uint8_t b[4] = { 0, 0, 0, 0 };
+    qemu_get_buffer(f, b, sizeof(b));
+    return ((uint32_t)b[0] << 24) | ((uint32_t)b[1] << 16) | ((uint32_t)b[2] << 8) | b[3];
+}
+
+uint64_t qemu_get_be64(QEMUFile *f)
+{
+    uint64_t hi = qemu_get_be32(f);
+    return (hi << 32) | qemu_get_be32(f);
+}
+
+/* --- the rest -------------------------------------------------------------------- */
+
+uint64_t qemu_file_total_bytes(QEMUFile *f)
+{
+    return f->total;
+}
+
+int qemu_file_fd(QEMUFile *f)
+{
+    return f->fd;
+}
+
+int qemu_fclose(QEMUFile *f, GError **errp)
+{
+    qemu_fflush(f);
+    int ret = qemu_file_get_error(f, errp);
+    if (close(f->fd) < 0 && ret == 0) {
+        error_setg_errno(errp, errno, "close of %s", f->name);
+        ret = -1;
+    }
+    close(f->cancel_fd);
+    if (f->error) {
+        g_error_free(f->error);
+    }
+    g_free(f->buf);
+    g_free(f->name);
+    g_free(f);
+    return ret;
+}
+
+void qemu_file_set_rate_limit(QEMUFile *f, uint64_t bytes_per_second)
+{
+    f->rate_limit = bytes_per_second;
+}
+
+uint64_t qemu_file_get_rate_limit(QEMUFile *f)
+{
+    return f->rate_limit;
+}
+
+static void update_window(QEMUFile *f)
+{
+    uint64_t now = now_ns();
+
+    if (now - f->window_start_ns >= RATE_WINDOW_NS) {
+        f->window_start_ns = now;
+        f->window_bytes = 0;
+    }
+}
+
+bool qemu_file_rate_limit(QEMUFile *f)
+{
+    if (!f->rate_limit) {
+        return false;
+    }
+    update_window(f);
+    return f->window_bytes >= f->rate_limit / (1000000000ull / RATE_WINDOW_NS);
+}
+
+bool qemu_file_rate_limit_wait(QEMUFile *f)
+{
+    uint64_t elapsed = now_ns() - f->window_start_ns;
+
+    if (elapsed < RATE_WINDOW_NS) {
+        uint64_t left = RATE_WINDOW_NS - elapsed;
+        struct timespec ts = { .tv_sec = 0, .tv_nsec = (long)left };
+        struct pollfd p = { .fd = f->cancel_fd, .events = POLLIN };
+        if (ppoll(&p, 1, &ts, NULL) == 1) {
+            qemu_file_fail(f, "migration cancelled");
+            return false;
+        }
+    }
+    update_window(f);
+    return !is_cancelled(f);
+}
+
+int qemu_file_wait_ack(QEMUFile *f, int timeout_ms, GError **errp)
+{
+    uint8_t byte;
+
+    qemu_fflush(f);
+    while (!f->error) {
+        ssize_t n = read(f->fd, &byte, 1);
+        if (n == 1) {
+            return byte;
+        }
+        if (n == 0) {
+            qemu_file_fail(f, "%s closed the connection before confirming", f->name);
+        } else if (errno == EAGAIN) {
+            wait_fd(f, POLLIN, timeout_ms);
+        } else if (errno != EINTR) {
+            fail_errno(f, "read from", errno);
+        }
+    }
+    qemu_file_get_error(f, errp);
+    return -1;
+}

@@ -1,0 +1,75 @@
+/*
+ * QEMUFile: the one buffered byte stream migration reads and writes, over a
+ * file descriptor (socket, pipe or file). Big-endian helpers; errors are
+ * sticky: after the first one every put is dropped and every get returns 0,
+ * and callers check qemu_file_get_error() once per section. The writer also
+ * carries the sender's rate limit.
+ */
+#ifndef QEMU_FILE_H
+#define QEMU_FILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <glib.h>
+
+typedef struct QEMUFile QEMUFile;
+
+/* Takes ownership of fd. `name` appears in error messages. */
+QEMUFile *qemu_fopen_fd(int fd, const char *name, bool for_write);
+
+/* Flushes (for a writer), closes the fd and frees f. Returns -1 with the
+ * stream's first error, if any. */
+int qemu_fclose(QEMUFile *f, GError **errp);
+
+void qemu_fflush(QEMUFile *f);
+
+void qemu_put_byte(QEMUFile *f, uint8_t v);
+void qemu_put_be16(QEMUFile *f, uint16_t v);
+void qemu_put_be32(QEMUFile *f, uint32_t v);
+void qemu_put_be64(QEMUFile *f, uint64_t v);
+void qemu_put_buffer(QEMUFile *f, const uint8_t *buf, size_t len);
+
+uint8_t qemu_get_byte(QEMUFile *f);
+uint16_t qemu_get_be16(QEMUFile *f);
+uint32_t qemu_get_be32(QEMUFile *f);
+uint64_t qemu_get_be64(QEMUFile *f);
+/* Reads exactly len bytes; on a short read sets the error ("unexpected end
+ * of stream") and returns the count read. */
+size_t qemu_get_buffer(QEMUFile *f, uint8_t *buf, size_t len);
+
+/* 0, or -1 once an error happened (then *errp, if given, gets a copy). */
+int qemu_file_get_error(QEMUFile *f, GError **errp);
+/* Records err (taking ownership) unless an error is already recorded. */
+void qemu_file_set_error(QEMUFile *f, GError *err);
+/* Records an error from a format string (same rule). */
+void qemu_file_fail(QEMUFile *f, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+
+/* Bytes put into (or taken from) the stream so far. */
+uint64_t qemu_file_total_bytes(QEMUFile *f);
+
+/* Makes blocked and future I/O fail with "cancelled"; callable from any
+ * thread. */
+void qemu_file_cancel(QEMUFile *f);
+
+int qemu_file_fd(QEMUFile *f);
+
+/*
+ * Rate limit of a writer in bytes per second (0: none). The budget is spent
+ * in 100 ms windows: qemu_file_rate_limit() says whether this window's is
+ * used up, and qemu_file_rate_limit_wait() sleeps until the next window
+ * (returning early, false, when cancelled).
+ */
+void qemu_file_set_rate_limit(QEMUFile *f, uint64_t bytes_per_second);
+uint64_t qemu_file_get_rate_limit(QEMUFile *f);
+bool qemu_file_rate_limit(QEMUFile *f);
+bool qemu_file_rate_limit_wait(QEMUFile *f);
+
+/*
+ * Waits up to timeout_ms for one byte from the peer (a reader on the other
+ * side of a socket acknowledging the stream). Returns the byte, or -1 with
+ * *errp on timeout, end of stream, error or cancel.
+ */
+int qemu_file_wait_ack(QEMUFile *f, int timeout_ms, GError **errp);
+
+#endif

@@ -1,0 +1,303 @@
+/*
+ * Framing of the migration stream (QEMU 1.x, version 3), and the registry
+ * of the handlers that fill its sections.
+ *
+ *   stream   := be32 magic (0x5145564d "QEVM") be32 version (3) section* EOF
+ *   section  := START id header payload      (0x01: first part of a live handler)
+ *             | PART id payload              (0x02: a further part)
+ *             | END id payload               (0x03: the last part)
+ *             | FULL id header payload       (0x04: a device's whole state)
+ *   id       := be32 section id (numbers the handlers within one stream)
+ *   header   := u8 len, idstr[len], be32 instance id, be32 version id
+ *   EOF      := 0x00
+ *
+ * The payload's grammar belongs to the handler (arch_init.c for "ram").
+ */
+#include <string.h>
+
+#include "qemu-error.h"
+#include "savevm.h"
+
+#define QEMU_VM_FILE_MAGIC 0x5145564d
+#define QEMU_VM_FILE_VERSION 3
+
+enum {
+    QEMU_VM_EOF = 0x00,
+    QEMU_VM_SECTION_START = 0x01,
+    QEMU_VM_SECTION_PART = 0x02,
+    QEMU_VM_SECTION_END = 0x03,
+    QEMU_VM_SECTION_FULL = 0x04,
+};
+
+typedef struct SaveStateEntry {
+    char idstr[256];
+    int instance_id;
+    int version_id;
+    uint32_t section_id;
+    SaveLiveStateHandler *save_live;
+    SaveStateHandler *save;
+    LoadStateHandler *load;
+    void *opaque;
+} SaveStateEntry;
+
+static GPtrArray *handlers;
+static uint32_t next_section_id;
+
+static int register_entry(const char *idstr, int instance_id, int version_id,
+                          SaveLiveStateHandler *save_live, SaveStateHandler *save,
+                          LoadStateHandler *load, void *opaque)
+{
+    SaveStateEntry *se = g_new0(SaveStateEntry, 1);
+
+    if (!handlers) {
+        handlers = g_ptr_array_new();
+    }
+    g_strlcpy(se->idstr, idstr, sizeof(se->idstr));
+    se->instance_id = instance_id;
+    se->version_id = version_id;
+    se->section_id = next_section_id++;
+    se->save_live = save_live;
+    se->save = save;
+    se->load = load;
+    se->opaque = opaque;
+    g_ptr_array_add(handlers, se);
+    return 0;
+}
+
+int register_savevm_live(const char *idstr, int instance_id, int version_id,
+                         SaveLiveStateHandler *save_live,
+                         LoadStateHandler *load, void *opaque)
+{
+    return register_entry(idstr, instance_id, version_id, save_live, NULL, load,
+                          opaque);
+}
+
+int register_savevm(const char *idstr, int instance_id, int version_id,
+                    SaveStateHandler *save, LoadStateHandler *load,
+                    void *opaque)
+{
+    return register_entry(idstr, instance_id, version_id, NULL, save, load,
+                          opaque);
+}
+
+static SaveStateEntry *entry_at(guint i)
+{
+    return g_ptr_array_index(handlers, i);
+}
+
+static guint nr_entries(void)
+{
+    return handlers ? handlers->len : 0;
+}
+
+/* --- saving ------------------------------------------------------------------ */
+
+static void put_section_header(QEMUFile *f, int type, SaveStateEntry *se)
+{
+    size_t len = strlen(se->idstr);
+
+    qemu_put_byte(f, (uint8_t)type);
+    qemu_put_be32(f, se->section_id);
+    if (type == QEMU_VM_SECTION_START || type == QEMU_VM_SECTION_FULL) {
+        qemu_put_byte(f, (uint8_t)len);
+        qemu_put_buffer(f, (const uint8_t *)se->idstr, len);
+        qemu_put_be32(f, (uint32_t)se->instance_id);
+        qemu_put_be32(f, (uint32_t)se->version_id);
+    }
+}
+
+int qemu_savevm_state_begin(QEMUFile *f, GError **errp)
+{
+    qemu_put_be32(f, QEMU_VM_FILE_MAGIC);
+    qemu_put_be32(f, QEMU_VM_FILE_VERSION);
+    for (guint i = 0; i < nr_entries(); i++) {
+        SaveStateEntry *se = entry_at(i);
+        if (!se->save_live) {
+            continue;
+        }
+        put_section_header(f, QEMU_VM_SECTION_START, se);
+        if (se->save_live(f, 1, se->opaque) < 0) {
+            break;
+        }
+    }
+    return qemu_file_get_error(f, errp);
+}
+
+int qemu_savevm_state_iterate(QEMUFile *f, GError **errp)
+{
+    int all_done = 1;
+
+    for (guint i = 0; i < nr_entries(); i++) {
+        SaveStateEntry *se = entry_at(i);
+        if (!se->save_live) {
+            continue;
+        }
+        put_section_header(f, QEMU_VM_SECTION_PART, se);
+        int r = se->save_live(f, 2, se->opaque);
+        if (r < 0) {
+            break;
+        }
+        all_done &= r;
+    }
+    return qemu_file_get_error(f, errp) < 0 ? -1 : all_done;
+}
+
+int qemu_savevm_state_complete(QEMUFile *f, GError **errp)
+{
+    for (guint i = 0; i < nr_entries() && !qemu_file_get_error(f, NULL); i++) {
+        SaveStateEntry *se = entry_at(i);
+        if (se->save_live) {
+            put_section_header(f, QEMU_VM_SECTION_END, se);
+            se->save_live(f, 3, se->opaque);
+        }
+    }
+    for (guint i = 0; i < nr_entries() && !qemu_file_get_error(f, NULL); i++) {
+        SaveStateEntry *se = entry_at(i);
+        if (se->save) {
+            put_section_header(f, QEMU_VM_SECTION_FULL, se);
+            se->save(f, se->opaque);
+        }
+    }
+    qemu_put_byte(f, QEMU_VM_EOF);
+    qemu_fflush(f);
+    return qemu_file_get_error(f, errp);
+}
+
+void qemu_savevm_state_cancel(QEMUFile *f)
+{
+    for (guint i = 0; i < nr_entries(); i++) {
+        SaveStateEntry *se = entry_at(i);
+        if (se->save_live) {
+            se->save_live(f, -1, se->opaque);
+        }
+    }
+}
+
+/* --- loading ------------------------------------------------------------------ */
+
+static SaveStateEntry *find_entry(const char *idstr, int instance_id)
+{
+    for (guint i = 0; i < nr_entries(); i++) {
+        SaveStateEntry *se = entry_at(i);
+        if (!strcmp(se->idstr, idstr) && se->instance_id == instance_id) {
+            return se;
+        }
+    }
+    return NULL;
+}
+
+/* The stream numbers its sections itself: this maps its ids to handlers. */
+typedef struct LoadSection {
+    uint32_t section_id;
+    SaveStateEntry *se;
+    int version_id;
+} LoadSection;
+
+static int load_section_start(QEMUFile *f, GArray *sections, GError **errp)
+{
+    char idstr[256];
+    LoadSection ls;
+
+    ls.section_id = qemu_get_be32(f);
+    uint8_t len = qemu_get_byte(f);
+    qemu_get_buffer(f, (uint8_t *)idstr, len);
+    idstr[len] = '\0';
+    int instance_id = (int)qemu_get_be32(f);
+    ls.version_id = (int)qemu_get_be32(f);
+    if (qemu_file_get_error(f, errp) < 0) {
+        return -1;
+    }
+    ls.se = find_entry(idstr, instance_id);
+    if (!ls.se) {
+        error_setg(errp, "unknown section '%s' (instance %d) in the stream",
+                   idstr, instance_id);
+        return -1;
+    }
+    if (ls.version_id > ls.se->version_id || ls.version_id < 1) {
+        error_setg(errp, "section '%s' has version %d; this emulator loads up to %d",
+                   idstr, ls.version_id, ls.se->version_id);
+        return -1;
+    }
+    g_array_append_val(sections, ls);
+    if (ls.se->load(f, ls.se->opaque, ls.version_id, errp) < 0) {
+        error_prepend(errp, "section '%s'", idstr);
+        return -1;
+    }
+    return 0;
+}
+
+static int load_section_part(QEMUFile *f, GArray *sections, GError **errp)
+{
+    uint32_t id = qemu_get_be32(f);
+
+    if (qemu_file_get_error(f, errp) < 0) {
+        return -1;
+    }
+    for (guint i = 0; i < sections->len; i++) {
+        LoadSection *ls = &g_array_index(sections, LoadSection, i);
+        if (ls->section_id == id) {
+            if (ls->se->load(f, ls->se->opaque, ls->version_id, errp) < 0) {
+                error_prepend(errp, "section '%s'", ls->se->idstr);
+                return -1;
+            }
+            return 0;
+        }
+    }
+    error_setg(errp, "part of section %u, which the stream never started", id);
+    return -1;
+}
+
+static int load_sections(QEMUFile *f, GArray *sections, GError **errp)
+{
+    for (;;) {
+        uint8_t type = qemu_get_byte(f);
+        if (qemu_file_get_error(f, errp) < 0) {
+            return -1;
+        }
+        switch (type) {
+        case QEMU_VM_EOF:
+            return 0;
+        case QEMU_VM_SECTION_START:
+        case QEMU_VM_SECTION_FULL:
+            if (load_section_start(f, sections, errp) < 0) {
+                return -1;
+            }
+            break;
+        case QEMU_VM_SECTION_PART:
+        case QEMU_VM_SECTION_END:
+            if (load_section_part(f, sections, errp) < 0) {
+                return -1;
+            }
+            break;
+        default:
+            error_setg(errp, "unknown section type 0x%02x in the stream", type);
+            return -1;
+        }
+        if (qemu_file_get_error(f, errp) < 0) {
+            return -1;
+        }
+    }
+}
+
+int qemu_loadvm_state(QEMUFile *f, GError **errp)
+{
+    uint32_t magic = qemu_get_be32(f);
+    uint32_t version = qemu_get_be32(f);
+
+    if (qemu_file_get_error(f, errp) < 0) {
+        return -1;
+    }
+    if (magic != QEMU_VM_FILE_MAGIC) {
+        error_setg(errp, "not a migration stream (magic 0x%08x)", magic);
+        return -1;
+    }
+    if (version != QEMU_VM_FILE_VERSION) {
+        error_setg(errp, "migration stream version %u is not supported (only %d)",
+                   version, QEMU_VM_FILE_VERSION);
+        return -1;
+    }
+    GArray *sections = g_array_new(FALSE, FALSE, sizeof(LoadSection));
+    int ret = load_sections(f, sections, errp);
+    g_array_free(sections, TRUE);
+    return ret;
+}
