@@ -453,11 +453,6 @@ static void install_signal_handlers(void)
     g_unix_signal_add(SIGHUP, on_terminating_signal, NULL);
 }
 
-const char *qemu_get_vm_name(void)
-{
-    return config.name;
-}
-
 int main(int argc, char **argv)
 {
     GError *err = NULL;
@@ -487,6 +482,7 @@ int main(int argc, char **argv)
         .ram_size = config.ram_size,
         .kernel = config.kernel,
         .append = config.append,
+        .name = config.name,
         .serial = serial,
     };
     if (pc_init(&machine, &entry, &err) < 0 || cpus_init(&entry, &err) < 0) {

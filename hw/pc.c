@@ -22,6 +22,7 @@ static struct {
     size_t image_len;
     char *image_name;
     char *cmdline;
+    char *name;
     BootEntry entry;
 } pc;
 
@@ -78,12 +79,18 @@ int pc_init(const MachineConfig *cfg, BootEntry *entry, GError **errp)
         pc.image_name = g_strdup("built-in seed guest");
     }
     pc.cmdline = g_strdup(cfg->append ? cfg->append : "");
+    pc.name = g_strdup(cfg->name);
     if (pc_load_kernel(errp) < 0) {
         return -1;
     }
     qemu_register_reset(pc_reset, NULL);
     *entry = pc.entry;
     return 0;
+}
+
+const char *qemu_get_vm_name(void)
+{
+    return pc.name;
 }
 
 SerialState *pc_serial(void)

@@ -17,6 +17,7 @@ typedef struct MachineConfig {
     uint64_t ram_size;
     const char *kernel;        /* path of a 64-bit ELF, or NULL */
     const char *append;        /* -append string, or NULL */
+    const char *name;          /* -name, or NULL */
     CharDriverState *serial;   /* -serial backend, or NULL */
 } MachineConfig;
 
