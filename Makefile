@@ -120,7 +120,7 @@ FUZZ_SRCS = $(wildcard tests/fuzz/fuzz-*.c)
 FUZZ_NAMES = $(patsubst tests/fuzz/%.c,%,$(FUZZ_SRCS))
 FUZZ_SECONDS ?= 60
 
-.PHONY: all check check-unit bench fuzz clean distclean
+.PHONY: all check check-unit check-fuzz-corpus bench fuzz clean distclean
 # Keep intermediate objects (guest objects are built through pattern chains).
 .SECONDARY:
 all: $(EMULATOR) $(GUEST_ELFS) $(TEST_PROGS) $(BENCH_PROGS)
@@ -250,6 +250,22 @@ fuzz: $(addprefix $(FUZZ_BUILD)/,$(FUZZ_NAMES))
 	    echo "  FUZZ     $$f for $(FUZZ_SECONDS) s"; \
 	    $(FUZZ_BUILD)/$$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
 	        tests/fuzz/work/$$f tests/fuzz/corpus/$$f || exit 1; \
+	done
+
+# The seed corpora are regression tests without clang too: each target is
+# linked with the normal compiler and tests/fuzz/replay.c, which feeds it
+# every file of its corpus; make check runs them.
+FUZZ_REPLAY_PROGS = $(addprefix $(BUILD)/tests/fuzz/replay-,$(FUZZ_NAMES))
+$(BUILD)/tests/fuzz/replay-%: $(BUILD)/tests/fuzz/%.o $(BUILD)/tests/fuzz/replay.o $(EMU_LIB)
+	$(quiet) LINK $@
+	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $< $(BUILD)/tests/fuzz/replay.o $(EMU_LIB) $(DEPS_LIBS)
+
+all: $(FUZZ_REPLAY_PROGS)
+check: check-fuzz-corpus
+check-fuzz-corpus: $(FUZZ_REPLAY_PROGS)
+	@for f in $(FUZZ_NAMES); do \
+	    echo "  REPLAY   tests/fuzz/corpus/$$f"; \
+	    $(BUILD)/tests/fuzz/replay-$$f tests/fuzz/corpus/$$f >/dev/null || exit 1; \
 	done
 
 clean:
