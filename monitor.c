@@ -648,9 +648,12 @@ JsonNode *qmp_query_commands(JsonObject *args, Monitor *mon, GError **errp)
     JsonArray *list = json_array_new();
 
     for (const MonitorCommand *cmd = qmp_cmds; cmd->name; cmd++) {
-        JsonObject *entry = json_object_new();
-        json_object_set_string_member(entry, "name", cmd->name);
-        json_array_add_object_element(list, entry);
+        g_auto(GStrv) names = g_strsplit(cmd->name, "|", -1);
+        for (int i = 0; names[i]; i++) {     /* an alias is a command too */
+            JsonObject *entry = json_object_new();
+            json_object_set_string_member(entry, "name", names[i]);
+            json_array_add_object_element(list, entry);
+        }
     }
     JsonNode *node = json_node_new(JSON_NODE_ARRAY);
     json_node_take_array(node, list);

@@ -54,7 +54,8 @@ static const char *status_of(QTestState *s)
     return status;
 }
 
-/* Names of the commands of a table, from the .hx file through hxtool. */
+/* Names (and aliases) of the commands of a table, from the .hx file
+ * through hxtool. */
 static GPtrArray *table_commands(const char *hx)
 {
     g_autofree char *out = NULL;
@@ -65,8 +66,12 @@ static GPtrArray *table_commands(const char *hx)
     g_auto(GStrv) lines = g_strsplit(out, "\n", -1);
     for (int i = 0; lines[i]; i++) {
         g_auto(GStrv) f = g_strsplit(lines[i], "\t", 3);
-        if (f[0] && f[1]) {
-            g_ptr_array_add(names, g_strdup(f[1]));
+        if (!f[0] || !f[1]) {
+            continue;
+        }
+        g_auto(GStrv) aliases = g_strsplit(f[1], "|", -1);
+        for (int j = 0; aliases[j]; j++) {
+            g_ptr_array_add(names, g_strdup(aliases[j]));
         }
     }
     ck_assert_uint_gt(names->len, 0);
