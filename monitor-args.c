@@ -276,6 +276,43 @@ static int format_size_letter(char c)
     }
 }
 
+/* The letters after "/[COUNT]": a format and/or a size, in any order. */
+static int parse_format_letters(const char **pp, char *format, int *size,
+                                GError **errp)
+{
+    const char *p = *pp;
+
+    for (; *p && !g_ascii_isspace(*p); p++) {
+        if (strchr("xduoc", *p)) {
+            *format = *p;
+        } else if (format_size_letter(*p)) {
+            *size = format_size_letter(*p);
+        } else {
+            error_setg(errp, "invalid character '%c' in format", *p);
+            return -1;
+        }
+    }
+    *pp = p;
+    return 0;
+}
+
+static int parse_format_count(const char **pp, int64_t *count, GError **errp)
+{
+    char *end;
+
+    if (!g_ascii_isdigit(**pp)) {
+        return 0;
+    }
+    errno = 0;
+    *count = strtoll(*pp, &end, 10);
+    if (errno || *count > INT32_MAX) {
+        error_setg(errp, "format count too large");
+        return -1;
+    }
+    *pp = end;
+    return 0;
+}
+
 /* "/[COUNT][FORMAT][SIZE]" or nothing (the defaults). */
 static int parse_format(const char **pp, MonitorFormat *fmt, JsonObject *args,
                         GError **errp)
@@ -292,25 +329,9 @@ static int parse_format(const char **pp, MonitorFormat *fmt, JsonObject *args,
     }
     if (*p == '/') {
         p++;
-        if (g_ascii_isdigit(*p)) {
-            char *end;
-            errno = 0;
-            count = strtoll(p, &end, 10);
-            if (errno || count > INT32_MAX) {
-                error_setg(errp, "format count too large");
-                return -1;
-            }
-            p = end;
-        }
-        for (; *p && !g_ascii_isspace(*p); p++) {
-            if (strchr("xduoc", *p)) {
-                format = *p;
-            } else if (format_size_letter(*p)) {
-                size = format_size_letter(*p);
-            } else {
-                error_setg(errp, "invalid character '%c' in format", *p);
-                return -1;
-            }
+        if (parse_format_count(&p, &count, errp) < 0 ||
+            parse_format_letters(&p, &format, &size, errp) < 0) {
+            return -1;
         }
     }
     *pp = p;

@@ -745,6 +745,48 @@ int monitor_get_fd(Monitor *mon, const char *fdname, GError **errp)
 /* ------------------------------------------------------------------------ */
 /* Input: splitting the byte stream into lines and JSON texts */
 
+/* One byte inside a string; true when it closes a text at depth 0. */
+static bool split_string_byte(JsonSplitter *s, uint8_t c)
+{
+    if (s->escaped) {
+        s->escaped = false;
+    } else if (c == '\\') {
+        s->escaped = true;
+    } else if (c == s->quote) {
+        s->quote = 0;
+        return s->depth == 0;
+    }
+    return false;
+}
+
+/* One byte outside strings: SPLIT_TEXT when it closes a text (the byte is
+ * part of it), SPLIT_TOO_DEEP, or SPLIT_MORE. */
+static SplitResult split_structure_byte(JsonSplitter *s, uint8_t c)
+{
+    switch (c) {
+    case '"':
+    case '\'':
+        s->quote = c;
+        return SPLIT_MORE;
+    case '{':
+    case '[':
+        return ++s->depth > QMP_MAX_NESTING ? SPLIT_TOO_DEEP : SPLIT_MORE;
+    case '}':
+    case ']':
+        /* A stray closer at depth 0 is a (bad) text of its own. */
+        return s->depth == 0 || --s->depth == 0 ? SPLIT_TEXT : SPLIT_MORE;
+    default:
+        s->in_bare = s->depth == 0;
+        return SPLIT_MORE;
+    }
+}
+
+/* A bare word (number, literal, garbage) ends before a blank or bracket. */
+static bool ends_bare_word(uint8_t c)
+{
+    return g_ascii_isspace(c) || (c && strchr("{}[]\"'", c));
+}
+
 /*
  * Finds where the JSON text at the start of `data` ends, by tracking {} []
  * nesting and strings (json-glib then parses it). A text at depth 0 that is
@@ -757,51 +799,22 @@ static SplitResult json_split(JsonSplitter *s, const uint8_t *data,
 {
     for (; s->pos < len; s->pos++) {
         uint8_t c = data[s->pos];
+        SplitResult r = SPLIT_MORE;
         if (s->quote) {
-            if (s->escaped) {
-                s->escaped = false;
-            } else if (c == '\\') {
-                s->escaped = true;
-            } else if (c == s->quote) {
-                s->quote = 0;
-                if (s->depth == 0) {
-                    *text_len = s->pos + 1;
-                    return SPLIT_TEXT;
-                }
-            }
-            continue;
-        }
-        if (s->in_bare) {
-            if (g_ascii_isspace(c) || (c && strchr("{}[]\"'", c))) {
+            r = split_string_byte(s, c) ? SPLIT_TEXT : SPLIT_MORE;
+        } else if (s->in_bare) {
+            if (ends_bare_word(c)) {
                 *text_len = s->pos;
                 return SPLIT_TEXT;
             }
-            continue;
+        } else {
+            r = split_structure_byte(s, c);
         }
-        switch (c) {
-        case '"':
-        case '\'':
-            s->quote = c;
-            break;
-        case '{':
-        case '[':
-            if (++s->depth > QMP_MAX_NESTING) {
-                return SPLIT_TOO_DEEP;
-            }
-            break;
-        case '}':
-        case ']':
-            /* A stray closer at depth 0 is a (bad) text of its own. */
-            if (s->depth == 0 || --s->depth == 0) {
-                *text_len = s->pos + 1;
-                return SPLIT_TEXT;
-            }
-            break;
-        default:
-            if (s->depth == 0) {
-                s->in_bare = true;
-            }
-            break;
+        if (r == SPLIT_TEXT) {
+            *text_len = s->pos + 1;
+        }
+        if (r != SPLIT_MORE) {
+            return r;
         }
     }
     return SPLIT_MORE;

@@ -472,6 +472,26 @@ static void add_args(GPtrArray *argv, const char *a, const char *b)
     }
 }
 
+/* The test defaults, for what the test's own arguments leave out. */
+static void add_defaults(GPtrArray *argv, GPtrArray *user)
+{
+    bool nographic = has_option(user, "-nographic");
+
+    if (!has_option(user, "-display") && !nographic) {
+        add_args(argv, "-display", "none");
+    }
+    if (!has_option(user, "-machine") && !has_option(user, "-enable-kvm")) {
+        g_autofree char *accel = g_strdup_printf("accel=%s", qtest_accel());
+        add_args(argv, "-machine", accel);
+    }
+    if (!has_option(user, "-m")) {
+        add_args(argv, "-m", "64M");
+    }
+    if (!has_option(user, "-serial") && !nographic) {
+        add_args(argv, "-serial", "stdio");
+    }
+}
+
 static const char *emulator_binary(void)
 {
     const char *bin = getenv("QTEST_QEMU_BINARY");
@@ -499,20 +519,7 @@ static GPtrArray *build_argv(QTestState *s, const QTestOptions *o,
     GPtrArray *argv = g_ptr_array_new_with_free_func(g_free);
     add_args(argv, emulator_binary(), NULL);
     if (!o->no_defaults) {
-        bool nographic = has_option(user, "-nographic");
-        if (!has_option(user, "-display") && !nographic) {
-            add_args(argv, "-display", "none");
-        }
-        if (!has_option(user, "-machine") && !has_option(user, "-enable-kvm")) {
-            g_autofree char *accel = g_strdup_printf("accel=%s", qtest_accel());
-            add_args(argv, "-machine", accel);
-        }
-        if (!has_option(user, "-m")) {
-            add_args(argv, "-m", "64M");
-        }
-        if (!has_option(user, "-serial") && !nographic) {
-            add_args(argv, "-serial", "stdio");
-        }
+        add_defaults(argv, user);
     }
     for (guint i = 0; i < user->len; i++) {
         add_args(argv, g_ptr_array_index(user, i), NULL);
