@@ -538,6 +538,19 @@ START_TEST(test_line_over_64k_disconnects_only_that_client)
 }
 END_TEST
 
+START_TEST(test_client_closing_mid_line_does_no_harm)
+{
+    QTestState *s = start_hmp("");
+
+    ck_assert(hmp_client_send_raw(qtest_hmp_client(s), "info sta", 8));
+    qtest_hmp_reconnect(s);
+    /* The half line is gone with its client: the next line stands alone. */
+    assert_output(s, "tus", "unknown command 'tus' (try 'help')\r\n");
+    assert_running(s, true);
+    qtest_quit(s);
+}
+END_TEST
+
 START_TEST(test_next_client_gets_the_banner)
 {
     QTestState *s = start_hmp("");
@@ -632,6 +645,7 @@ static Suite *hmp_suite(void)
     tcase_add_test(tc, test_binary_garbage_is_an_unknown_command);
     tcase_add_test(tc, test_crlf_line_ends_are_accepted);
     tcase_add_test(tc, test_line_over_64k_disconnects_only_that_client);
+    tcase_add_test(tc, test_client_closing_mid_line_does_no_harm);
     tcase_add_test(tc, test_next_client_gets_the_banner);
     suite_add_tcase(s, tc);
 
