@@ -1,0 +1,633 @@
+/*
+ * Live migration end to end: two emulator processes driven through their
+ * monitors as a user would. The guest runs under KVM when /dev/kvm is
+ * usable, else under the software accelerator (QTEST_ACCEL chooses).
+ *
+ * The a-b guest increments the first byte of every page from 1 MiB up, in
+ * order, forever: in any stopped image every such byte equals the one
+ * before except at one place, where the earlier page is one ahead. Any
+ * other break is a page the migration lost or sent stale.
+ */
+#include <check.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "libqmp.h"
+
+#define GUEST_RAM (64u << 20)
+#define PAGE 4096u
+#define FREE_RAM_START (1u << 20)
+/* Downtime is measured from the guest's stop to the destination's
+ * acknowledgement; on a shared, noisy machine allow this much on top of
+ * the limit. */
+#define DOWNTIME_MARGIN_MS 50
+
+/* ---------------------------------------------------------------------- */
+/* Helpers */
+
+static QTestState *start_source(const char *guest, const char *extra)
+{
+    return qtest_start("-kernel guests/%s.elf -m 64M %s", guest, extra ? extra : "");
+}
+
+/* The destination waits for the stream with -S, so that its RAM can be
+ * compared with the source's before it runs. */
+static QTestState *start_destination(const char *guest, const char *incoming)
+{
+    return qtest_start("-kernel guests/%s.elf -m 64M -S -incoming %s", guest, incoming);
+}
+
+static void set_params(QTestState *s, const char *speed, const char *downtime)
+{
+    g_free(qtest_hmp(s, "migrate_set_speed %s", speed));
+    g_free(qtest_hmp(s, "migrate_set_downtime %s", downtime));
+}
+
+/* Waits for a MIGRATION event with a final status and returns it. */
+static char *wait_migration_end(QTestState *s)
+{
+    for (;;) {
+        g_autoptr(JsonObject) ev = qtest_qmp_event(s, "MIGRATION");
+        JsonObject *data = json_object_get_object_member(ev, "data");
+        const char *status = json_object_get_string_member(data, "status");
+        if (strcmp(status, "setup") && strcmp(status, "active")) {
+            return g_strdup(status);
+        }
+    }
+}
+
+static void assert_migration_ends(QTestState *s, const char *expected)
+{
+    g_autofree char *status = wait_migration_end(s);
+    ck_assert_msg(!strcmp(status, expected), "migration ended '%s', expected '%s'; "
+                  "stderr: %s", status, expected, qtest_stderr(s));
+}
+
+static JsonObject *query_migrate(QTestState *s)
+{
+    JsonNode *ret = qtest_qmp_ok(s, "{'execute': 'query-migrate'}");
+    JsonObject *o = json_object_ref(json_node_get_object(ret));
+    json_node_unref(ret);
+    return o;
+}
+
+static int64_t member(JsonObject *o, const char *group, const char *name)
+{
+    JsonObject *g = group ? json_object_get_object_member(o, group) : o;
+    return json_object_get_int_member(g, name);
+}
+
+static char *run_state(QTestState *s)
+{
+    g_autoptr(JsonNode) st = qtest_qmp_ok(s, "{'execute': 'query-status'}");
+    return g_strdup(json_object_get_string_member(json_node_get_object(st), "status"));
+}
+
+static void assert_run_state(QTestState *s, const char *expected)
+{
+    g_autofree char *state = run_state(s);
+    ck_assert_str_eq(state, expected);
+}
+
+/* The whole guest RAM, through pmemsave as a user would take it. */
+static GBytes *save_ram(QTestState *s, const char *name)
+{
+    g_autofree char *path = qtest_path(s, name);
+    gchar *data;
+    gsize len;
+
+    qtest_qmp_ok_discard(s, "{'execute': 'pmemsave', 'arguments': {'val': 0, "
+                         "'size': %u, 'filename': '%s'}}", GUEST_RAM, path);
+    ck_assert(g_file_get_contents(path, &data, &len, NULL));
+    ck_assert_uint_eq(len, GUEST_RAM);
+    unlink(path);
+    return g_bytes_new_take(data, len);
+}
+
+static void assert_same_ram(GBytes *a, GBytes *b)
+{
+    gsize len;
+    const uint8_t *x = g_bytes_get_data(a, &len);
+    const uint8_t *y = g_bytes_get_data(b, NULL);
+
+    for (gsize i = 0; i < len; i += PAGE) {
+        ck_assert_msg(!memcmp(x + i, y + i, PAGE),
+                      "page at 0x%zx differs between source and destination", i);
+    }
+}
+
+/* The a-b invariant: at most one break, where the earlier page is one
+ * ahead of the later (mod 256). */
+static void assert_a_b_invariant(GBytes *ram)
+{
+    gsize len;
+    const uint8_t *m = g_bytes_get_data(ram, &len);
+    int breaks = 0;
+
+    for (gsize p = FREE_RAM_START + PAGE; p < len; p += PAGE) {
+        uint8_t prev = m[p - PAGE], cur = m[p];
+        if (prev == cur) {
+            continue;
+        }
+        ck_assert_msg((uint8_t)(cur + 1) == prev,
+                      "page 0x%zx holds %u after %u: a lost or stale page", p, cur, prev);
+        breaks++;
+    }
+    ck_assert_int_le(breaks, 1);
+}
+
+static int free_tcp_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    socklen_t len = sizeof(a);
+
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+/* Starts the migration with HMP's migrate, as in the proposal. */
+static void hmp_migrate(QTestState *src, bool xbzrle, const char *uri)
+{
+    g_autofree char *out = qtest_hmp(src, "migrate -d %s%s", xbzrle ? "-x " : "", uri);
+    ck_assert_msg(out[0] == '\0', "migrate printed: %s", out);
+}
+
+/*
+ * Migrates the a-b guest from src to dst (already waiting on `uri`), then
+ * checks: both RAMs identical and a-b-consistent; the destination runs on
+ * after cont, printing more passes.
+ */
+static void check_a_b_migration(QTestState *src, QTestState *dst, bool xbzrle,
+                                const char *uri)
+{
+    qtest_expect_stdout(src, "B", 0);
+    set_params(src, "0", xbzrle ? "0.03" : "5");
+    hmp_migrate(src, xbzrle, uri);
+    assert_migration_ends(src, "completed");
+    assert_migration_ends(dst, "completed");
+    assert_run_state(src, "postmigrate");
+    assert_run_state(dst, "paused");
+
+    g_autoptr(GBytes) src_ram = save_ram(src, "src.ram");
+    g_autoptr(GBytes) dst_ram = save_ram(dst, "dst.ram");
+    assert_same_ram(src_ram, dst_ram);
+    assert_a_b_invariant(dst_ram);
+
+    size_t before = qtest_stdout_len(dst);
+    qtest_qmp_ok_discard(dst, "{'execute': 'cont'}");
+    qtest_expect_stdout(dst, "BB", before);
+    qtest_qmp_ok_discard(dst, "{'execute': 'stop'}");
+    g_autoptr(GBytes) later = save_ram(dst, "dst2.ram");
+    assert_a_b_invariant(later);
+    ck_assert_msg(memcmp(g_bytes_get_data(later, NULL), g_bytes_get_data(dst_ram, NULL),
+                         GUEST_RAM), "the guest did not run on after migration");
+}
+
+static void migrate_a_b_over_tcp(bool xbzrle)
+{
+    g_autofree char *uri = g_strdup_printf("tcp:127.0.0.1:%d", free_tcp_port());
+    QTestState *dst = start_destination("a-b", uri);
+    QTestState *src = start_source("a-b", NULL);
+
+    check_a_b_migration(src, dst, xbzrle, uri);
+    qtest_quit(src);
+    qtest_quit(dst);
+}
+
+static void migrate_a_b_over_unix(bool xbzrle)
+{
+    QTestState *src = start_source("a-b", NULL);
+    g_autofree char *path = qtest_path(src, "mig.sock");
+    g_autofree char *uri = g_strdup_printf("unix:%s", path);
+    QTestState *dst = start_destination("a-b", uri);
+
+    check_a_b_migration(src, dst, xbzrle, uri);
+    qtest_quit(src);
+    qtest_quit(dst);
+}
+
+/* exec: both ways through a file: the saved state restored later. */
+static void migrate_a_b_through_a_file(bool xbzrle)
+{
+    QTestState *src = start_source("a-b", NULL);
+    g_autofree char *file = qtest_path(src, "vm.state");
+    g_autofree char *out_uri = g_strdup_printf("\"exec:cat > %s\"", file);
+
+    qtest_expect_stdout(src, "B", 0);
+    set_params(src, "0", xbzrle ? "0.03" : "5");
+    hmp_migrate(src, xbzrle, out_uri);
+    assert_migration_ends(src, "completed");
+
+    g_autofree char *in_uri = g_strdup_printf("\"exec:cat %s\"", file);
+    QTestState *dst = start_destination("a-b", in_uri);
+    assert_migration_ends(dst, "completed");
+    g_autoptr(GBytes) src_ram = save_ram(src, "src.ram");
+    g_autoptr(GBytes) dst_ram = save_ram(dst, "dst.ram");
+    assert_same_ram(src_ram, dst_ram);
+    assert_a_b_invariant(dst_ram);
+    size_t before = qtest_stdout_len(dst);
+    qtest_qmp_ok_discard(dst, "{'execute': 'cont'}");
+    qtest_expect_stdout(dst, "BB", before);
+    qtest_quit(src);
+    qtest_quit(dst);
+}
+
+/* fd: the source gets a connected socket with getfd; the destination
+ * inherits the other end as a descriptor number. */
+static void migrate_a_b_over_fds(bool xbzrle)
+{
+    int sv[2];
+
+    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    g_autofree char *in_uri = g_strdup_printf("fd:%d", sv[1]);
+    QTestState *dst = start_destination("a-b", in_uri);
+    close(sv[1]);
+    QTestState *src = start_source("a-b", NULL);
+    g_autoptr(JsonObject) r = qmp_client_cmd_fd(qtest_qmp_client(src), sv[0],
+        "{'execute': 'getfd', 'arguments': {'fdname': 'migfd'}}");
+    ck_assert(json_object_has_member(r, "return"));
+    close(sv[0]);
+
+    check_a_b_migration(src, dst, xbzrle, "fd:migfd");
+    qtest_quit(src);
+    qtest_quit(dst);
+}
+
+START_TEST(test_a_b_guest_migrates_over_tcp)
+{
+    migrate_a_b_over_tcp(false);
+}
+END_TEST
+
+START_TEST(test_a_b_guest_migrates_over_tcp_with_xbzrle)
+{
+    migrate_a_b_over_tcp(true);
+}
+END_TEST
+
+START_TEST(test_a_b_guest_migrates_over_unix)
+{
+    migrate_a_b_over_unix(false);
+}
+END_TEST
+
+START_TEST(test_a_b_guest_migrates_over_unix_with_xbzrle)
+{
+    migrate_a_b_over_unix(true);
+}
+END_TEST
+
+START_TEST(test_a_b_guest_saved_with_exec_restores)
+{
+    migrate_a_b_through_a_file(false);
+}
+END_TEST
+
+START_TEST(test_a_b_guest_saved_with_exec_and_xbzrle_restores)
+{
+    migrate_a_b_through_a_file(true);
+}
+END_TEST
+
+START_TEST(test_a_b_guest_migrates_over_fd)
+{
+    migrate_a_b_over_fds(false);
+}
+END_TEST
+
+START_TEST(test_a_b_guest_migrates_over_fd_with_xbzrle)
+{
+    migrate_a_b_over_fds(true);
+}
+END_TEST
+
+/* ---------------------------------------------------------------------- */
+/* The proposal's seed guest at the defaults: 32 MiB/s, 30 ms */
+
+static QTestState *seed_pair(QTestState **dst)
+{
+    QTestState *src = start_source("seed", NULL);
+    g_autofree char *path = qtest_path(src, "mig.sock");
+    g_autofree char *uri = g_strdup_printf("unix:%s", path);
+
+    *dst = start_destination("seed", uri);
+    qtest_expect_stdout(src, ".", 0);
+    return src;
+}
+
+static char *seed_uri(QTestState *src)
+{
+    g_autofree char *path = qtest_path(src, "mig.sock");
+    return g_strdup_printf("unix:%s", path);
+}
+
+static void wait_iterations(QTestState *src, int64_t n)
+{
+    for (int i = 0; i < 600; i++) {
+        g_autoptr(JsonObject) info = query_migrate(src);
+        const char *status = json_object_get_string_member(info, "status");
+        ck_assert_msg(!strcmp(status, "setup") || !strcmp(status, "active"),
+                      "migration %s before %" G_GINT64_FORMAT " iterations", status, n);
+        if (member(info, "ram", "dirty-sync-count") >= n) {
+            return;
+        }
+        usleep(50000);
+    }
+    ck_abort_msg("fewer than %" G_GINT64_FORMAT " iterations in 30 s", n);
+}
+
+START_TEST(test_seed_guest_without_xbzrle_never_converges)
+{
+    QTestState *dst;
+    QTestState *src = seed_pair(&dst);
+    g_autofree char *uri = seed_uri(src);
+
+    hmp_migrate(src, false, uri);
+    wait_iterations(src, 10);
+    g_free(qtest_hmp(src, "migrate_cancel"));
+    assert_migration_ends(src, "cancelled");
+    assert_run_state(src, "running");
+    qtest_expect_stdout(src, ".", qtest_stdout_len(src));
+    qtest_quit(src);
+    qtest_quit(dst);
+}
+END_TEST
+
+START_TEST(test_seed_guest_with_xbzrle_converges_within_the_downtime)
+{
+    QTestState *dst;
+    QTestState *src = seed_pair(&dst);
+    g_autofree char *uri = seed_uri(src);
+
+    hmp_migrate(src, true, uri);
+    assert_migration_ends(src, "completed");
+    assert_migration_ends(dst, "completed");
+    g_autoptr(JsonObject) info = query_migrate(src);
+
+    ck_assert_int_le(member(info, NULL, "downtime"), 30 + DOWNTIME_MARGIN_MS);
+    ck_assert_int_gt(member(info, "xbzrle-cache", "pages"), 0);
+    ck_assert_int_eq(member(info, "xbzrle-cache", "cache-lookup"),
+                     member(info, "xbzrle-cache", "cache-hit") +
+                     member(info, "xbzrle-cache", "cache-miss"));
+    ck_assert_int_eq(member(info, "ram", "transferred"),
+                     member(info, "ram", "duplicate-bytes") +
+                     member(info, "ram", "normal-bytes") +
+                     member(info, "xbzrle-cache", "bytes"));
+    ck_assert_int_ge(member(info, "ram", "duplicate") + member(info, "ram", "normal") +
+                     member(info, "xbzrle-cache", "pages"), GUEST_RAM / PAGE);
+    ck_assert_int_eq(member(info, "ram", "remaining"), 0);
+
+    /* The proposal's statistics, through info migrate. */
+    g_autofree char *text = qtest_hmp(src, "info migrate");
+    ck_assert_ptr_nonnull(strstr(text, "Migration status: completed"));
+    ck_assert_ptr_nonnull(strstr(text, "transferred ram-xbrle:"));
+    ck_assert_ptr_nonnull(strstr(text, "cache-lookup ram-xbrle:"));
+
+    size_t before = qtest_stdout_len(dst);
+    qtest_qmp_ok_discard(dst, "{'execute': 'cont'}");
+    qtest_expect_stdout(dst, ".", before);
+    qtest_quit(src);
+    qtest_quit(dst);
+}
+END_TEST
+
+/* ---------------------------------------------------------------------- */
+/* Failures leave the source running */
+
+START_TEST(test_cancelled_migration_can_be_started_again)
+{
+    QTestState *dst;
+    QTestState *src = seed_pair(&dst);
+    g_autofree char *uri = seed_uri(src);
+
+    hmp_migrate(src, false, uri);
+    wait_iterations(src, 2);
+    g_free(qtest_hmp(src, "migrate_cancel"));
+    assert_migration_ends(src, "cancelled");
+    assert_run_state(src, "running");
+    /* The abandoned destination saw a truncated stream: it fails. */
+    ck_assert_int_ne(qtest_wait_exit(dst, -1), 0);
+    qtest_quit(dst);
+
+    g_autofree char *path = qtest_path(src, "mig2.sock");
+    g_autofree char *uri2 = g_strdup_printf("unix:%s", path);
+    dst = start_destination("seed", uri2);
+    hmp_migrate(src, true, uri2);
+    assert_migration_ends(src, "completed");
+    assert_migration_ends(dst, "completed");
+    qtest_quit(src);
+    qtest_quit(dst);
+}
+END_TEST
+
+START_TEST(test_killed_destination_fails_the_migration_and_the_guest_runs_on)
+{
+    QTestState *dst;
+    QTestState *src = seed_pair(&dst);
+    g_autofree char *uri = seed_uri(src);
+
+    hmp_migrate(src, false, uri);
+    wait_iterations(src, 1);
+    qtest_kill(dst, SIGKILL);
+    assert_migration_ends(src, "failed");
+    assert_run_state(src, "running");
+    g_autoptr(JsonObject) info = query_migrate(src);
+    ck_assert(json_object_has_member(info, "error-desc"));
+    qtest_expect_stdout(src, ".", qtest_stdout_len(src));
+    qtest_quit(src);
+    qtest_quit(dst);
+}
+END_TEST
+
+START_TEST(test_cache_resized_during_migration)
+{
+    QTestState *dst;
+    QTestState *src = seed_pair(&dst);
+    g_autofree char *uri = seed_uri(src);
+
+    /* 4 MiB cannot hold the guest's 16 MiB working set. */
+    g_free(qtest_hmp(src, "migrate_set_cachesize 4m"));
+    hmp_migrate(src, true, uri);
+    wait_iterations(src, 2);
+    g_autoptr(JsonObject) before = query_migrate(src);
+    ck_assert_int_eq(member(before, "xbzrle-cache", "cache-size"), 4 << 20);
+    g_free(qtest_hmp(src, "migrate_set_cachesize 64m"));
+    assert_migration_ends(src, "completed");
+    g_autoptr(JsonObject) after = query_migrate(src);
+    ck_assert_int_eq(member(after, "xbzrle-cache", "cache-size"), 64 << 20);
+    ck_assert_int_gt(member(after, "xbzrle-cache", "cache-hit"), 0);
+    assert_migration_ends(dst, "completed");
+    qtest_quit(src);
+    qtest_quit(dst);
+}
+END_TEST
+
+START_TEST(test_second_migrate_while_active_is_refused)
+{
+    QTestState *dst;
+    QTestState *src = seed_pair(&dst);
+    g_autofree char *uri = seed_uri(src);
+
+    hmp_migrate(src, false, uri);
+    g_autoptr(JsonObject) err = qtest_qmp_error(src,
+        "{'execute': 'migrate', 'arguments': {'uri': '%s'}}", uri);
+    ck_assert_str_eq(qtest_error_class(err), "GenericError");
+    g_free(qtest_hmp(src, "migrate_cancel"));
+    assert_migration_ends(src, "cancelled");
+    qtest_quit(src);
+    qtest_quit(dst);
+}
+END_TEST
+
+START_TEST(test_migrate_to_nobody_fails_at_once)
+{
+    QTestState *src = start_source("seed", NULL);
+    g_autofree char *path = qtest_path(src, "nobody.sock");
+    g_autoptr(JsonObject) err = qtest_qmp_error(src,
+        "{'execute': 'migrate', 'arguments': {'uri': 'unix:%s'}}", path);
+
+    ck_assert_str_eq(qtest_error_class(err), "GenericError");
+    assert_run_state(src, "running");
+    qtest_quit(src);
+}
+END_TEST
+
+/* ---------------------------------------------------------------------- */
+/* Parameters and their commands */
+
+START_TEST(test_cache_size_limits_are_enforced)
+{
+    QTestState *s = start_source("idle", NULL);
+
+    g_autoptr(JsonObject) small = qtest_qmp_error(s,
+        "{'execute': 'migrate_set_cachesize', 'arguments': {'value': 4095}}");
+    ck_assert_str_eq(qtest_error_class(small), "GenericError");
+    g_autoptr(JsonObject) big = qtest_qmp_error(s,
+        "{'execute': 'migrate-set-cache-size', 'arguments': {'value': %u}}",
+        GUEST_RAM + PAGE);
+    ck_assert_str_eq(qtest_error_class(big), "GenericError");
+    g_autofree char *hmp = qtest_hmp(s, "migrate_set_cachesize 12Q");
+    ck_assert_ptr_nonnull(strstr(hmp, "invalid size '12Q'"));
+
+    qtest_qmp_ok_discard(s, "{'execute': 'migrate_set_cachesize', 'arguments': {'value': 8388608}}");
+    g_autoptr(JsonNode) size = qtest_qmp_ok(s, "{'execute': 'query-migrate-cache-size'}");
+    ck_assert_int_eq(json_node_get_int(size), 8 << 20);
+    g_autofree char *info = qtest_hmp(s, "info migrate_cache_size");
+    ck_assert_ptr_nonnull(strstr(info, "8192 kbytes"));
+    qtest_quit(s);
+}
+END_TEST
+
+START_TEST(test_xbzrle_capability_is_set_and_reported)
+{
+    QTestState *s = start_source("idle", NULL);
+
+    g_autoptr(JsonNode) off = qtest_qmp_ok(s, "{'execute': 'query-migrate-capabilities'}");
+    JsonObject *cap = json_array_get_object_element(json_node_get_array(off), 0);
+    ck_assert_str_eq(json_object_get_string_member(cap, "capability"), "xbzrle");
+    ck_assert(!json_object_get_boolean_member(cap, "state"));
+    qtest_qmp_ok_discard(s, "{'execute': 'migrate-set-capabilities', 'arguments': "
+                         "{'capabilities': [{'capability': 'xbzrle', 'state': true}]}}");
+    g_autofree char *info = qtest_hmp(s, "info migrate_capabilities");
+    ck_assert_ptr_nonnull(strstr(info, "xbzrle: on"));
+    g_free(qtest_hmp(s, "migrate_set_capability xbzrle off"));
+    g_autofree char *info2 = qtest_hmp(s, "info migrate_capabilities");
+    ck_assert_ptr_nonnull(strstr(info2, "xbzrle: off"));
+    g_autoptr(JsonObject) err = qtest_qmp_error(s,
+        "{'execute': 'migrate-set-capabilities', 'arguments': "
+        "{'capabilities': [{'capability': 'compress', 'state': true}]}}");
+    ck_assert_str_eq(qtest_error_class(err), "GenericError");
+    qtest_quit(s);
+}
+END_TEST
+
+START_TEST(test_query_migrate_is_empty_before_any_migration)
+{
+    QTestState *s = start_source("idle", NULL);
+    g_autoptr(JsonObject) info = query_migrate(s);
+
+    ck_assert_uint_eq(json_object_get_size(info), 0);
+    g_autofree char *text = qtest_hmp(s, "info migrate");
+    ck_assert_str_eq(text, "");
+    qtest_quit(s);
+}
+END_TEST
+
+START_TEST(test_idle_guest_migrates_with_almost_only_duplicate_pages)
+{
+    QTestState *src = start_source("idle", NULL);
+    g_autofree char *path = qtest_path(src, "mig.sock");
+    g_autofree char *uri = g_strdup_printf("unix:%s", path);
+    QTestState *dst = start_destination("idle", uri);
+
+    qtest_expect_stdout(src, "halting", 0);
+    hmp_migrate(src, true, uri);
+    assert_migration_ends(src, "completed");
+    g_autoptr(JsonObject) info = query_migrate(src);
+    ck_assert_int_gt(member(info, "ram", "duplicate"), (GUEST_RAM / PAGE) * 9 / 10);
+    assert_migration_ends(dst, "completed");
+    g_autoptr(GBytes) src_ram = save_ram(src, "a");
+    g_autoptr(GBytes) dst_ram = save_ram(dst, "b");
+    assert_same_ram(src_ram, dst_ram);
+    qtest_quit(src);
+    qtest_quit(dst);
+}
+END_TEST
+
+static Suite *migration_suite(void)
+{
+    Suite *s = suite_create("migration");
+    TCase *transports = tcase_create("transports");
+    TCase *seed = tcase_create("seed");
+    TCase *failures = tcase_create("failures");
+    TCase *params = tcase_create("parameters");
+
+    qtest_tcase_timeout(transports, 8);
+    qtest_tcase_timeout(seed, 8);
+    qtest_tcase_timeout(failures, 8);
+    qtest_tcase_timeout(params, 4);
+    tcase_add_test(transports, test_a_b_guest_migrates_over_tcp);
+    tcase_add_test(transports, test_a_b_guest_migrates_over_tcp_with_xbzrle);
+    tcase_add_test(transports, test_a_b_guest_migrates_over_unix);
+    tcase_add_test(transports, test_a_b_guest_migrates_over_unix_with_xbzrle);
+    tcase_add_test(transports, test_a_b_guest_saved_with_exec_restores);
+    tcase_add_test(transports, test_a_b_guest_saved_with_exec_and_xbzrle_restores);
+    tcase_add_test(transports, test_a_b_guest_migrates_over_fd);
+    tcase_add_test(transports, test_a_b_guest_migrates_over_fd_with_xbzrle);
+    tcase_add_test(seed, test_seed_guest_without_xbzrle_never_converges);
+    tcase_add_test(seed, test_seed_guest_with_xbzrle_converges_within_the_downtime);
+    tcase_add_test(failures, test_cancelled_migration_can_be_started_again);
+    tcase_add_test(failures, test_killed_destination_fails_the_migration_and_the_guest_runs_on);
+    tcase_add_test(failures, test_cache_resized_during_migration);
+    tcase_add_test(failures, test_second_migrate_while_active_is_refused);
+    tcase_add_test(failures, test_migrate_to_nobody_fails_at_once);
+    tcase_add_test(params, test_cache_size_limits_are_enforced);
+    tcase_add_test(params, test_xbzrle_capability_is_set_and_reported);
+    tcase_add_test(params, test_query_migrate_is_empty_before_any_migration);
+    tcase_add_test(params, test_idle_guest_migrates_with_almost_only_duplicate_pages);
+    suite_add_tcase(s, transports);
+    suite_add_tcase(s, seed);
+    suite_add_tcase(s, failures);
+    suite_add_tcase(s, params);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *runner = srunner_create(migration_suite());
+
+    printf("accelerator: %s\n", qtest_accel());
+    srunner_run_all(runner, CK_NORMAL);
+    int failed = srunner_ntests_failed(runner);
+    srunner_free(runner);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
