@@ -87,7 +87,11 @@ WORKLOAD_HOST_OBJS = $(patsubst %,$(BUILD)/guests-host/%.o,$(WORKLOADS) wlib)
 
 EMU_LIB = $(BUILD)/libqemu.a
 EMU_LIB_OBJS = $(addprefix $(BUILD)/,$(EMU_OBJS)) $(WORKLOAD_HOST_OBJS)
+ifeq ($(SAN),1)
+EMULATOR = $(BUILD)/qemu-system-x86_64
+else
 EMULATOR = qemu-system-x86_64
+endif
 
 # ---------------------------------------------------------------------------
 # The built-in guests (guests/NAME.elf), built with the host gcc: a ring-0
@@ -221,7 +225,24 @@ $(BUILD)/bench/%: $(BUILD)/bench/%.o $(BENCH_SUPPORT_OBJS) $(EMU_LIB)
 
 demo: bench
 
-check: check-unit
+check: check-unit check-soft check-san
+
+# With KVM present the end-to-end tests ran under it; run the machine and
+# migration ones again under the software accelerator, which is what
+# machines without /dev/kvm use.
+SOFT_TESTS = $(filter %/test-migration %/test-machine,$(TEST_PROGS))
+check-soft: $(SOFT_TESTS) $(EMULATOR) $(GUEST_ELFS)
+	@failed=0; for t in $(SOFT_TESTS); do \
+	    echo "  TEST     $$t (accel=soft)"; \
+	    QTEST_ACCEL=soft $$t || failed=$$((failed + 1)); \
+	done; \
+	if [ $$failed -ne 0 ]; then echo "$$failed test program(s) failed"; exit 1; fi
+
+# Malformed streams against the emulator built with ASan and UBSan.
+check-san: $(BUILD)/tests/test-migration-streams $(GUEST_ELFS)
+	@$(MAKE) --no-print-directory SAN=1 BUILD=build-san build-san/qemu-system-x86_64
+	@echo "  TEST     $(BUILD)/tests/test-migration-streams (ASan + UBSan)"
+	@QTEST_QEMU_BINARY=build-san/qemu-system-x86_64 $(BUILD)/tests/test-migration-streams
 
 check-unit: $(TEST_PROGS)
 	@failed=0; for t in $(TEST_PROGS); do \
