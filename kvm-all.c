@@ -41,6 +41,9 @@ typedef struct KVMSlot {
 typedef struct KVMCPU {
     int fd;
     struct kvm_run *run;
+    /* The last exit was I/O or MMIO: KVM finishes that instruction (e.g.
+     * stores the value read) only on the next KVM_RUN. */
+    bool io_pending;
 } KVMCPU;
 
 static struct {
@@ -477,6 +480,25 @@ static int handle_exit(CPUState *cpu, KVMCPU *k)
     }
 }
 
+/*
+ * Before anyone reads or writes the vCPU's state (stop, reset, migration),
+ * the instruction that caused an I/O exit must be complete: one KVM_RUN
+ * with immediate_exit set does that and returns at once.
+ */
+static void complete_pending_io(KVMCPU *k)
+{
+    if (!k->io_pending) {
+        return;
+    }
+    __atomic_store_n(&k->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
+    while (ioctl(k->fd, KVM_RUN, 0) < 0 && errno == EAGAIN) {
+        continue;
+    }
+    k->io_pending = false;
+    /* A kick meanwhile is not lost: kick_pending still says so. */
+    __atomic_store_n(&k->run->immediate_exit, 0, __ATOMIC_SEQ_CST);
+}
+
 static ExecResult kvm_cpu_exec(CPUState *cpu)
 {
     KVMCPU *k = cpu->accel_state;
@@ -484,9 +506,11 @@ static ExecResult kvm_cpu_exec(CPUState *cpu)
     for (;;) {
         if (g_atomic_int_get(&cpu->kick_pending)) {
             g_atomic_int_set(&cpu->kick_pending, 0);
+            complete_pending_io(k);
             __atomic_store_n(&k->run->immediate_exit, 0, __ATOMIC_SEQ_CST);
             return EXEC_KICKED;
         }
+        k->io_pending = false;
         if (ioctl(k->fd, KVM_RUN, 0) < 0) {
             if (errno == EINTR || errno == EAGAIN) {
                 continue;
@@ -494,15 +518,19 @@ static ExecResult kvm_cpu_exec(CPUState *cpu)
             error_report("KVM_RUN failed: %s; the vCPU is stopped", strerror(errno));
             return EXEC_ERROR;
         }
+        k->io_pending = k->run->exit_reason == KVM_EXIT_IO ||
+                        k->run->exit_reason == KVM_EXIT_MMIO;
         int stop = handle_exit(cpu, k);
         if (stop >= 0) {
             return stop;
         }
         if (cpu->panic_request) {
+            complete_pending_io(k);
             return EXEC_PANICKED;
         }
         if (cpu->halt_request) {
             cpu->halt_request = false;
+            complete_pending_io(k);
             return EXEC_HALTED;
         }
     }

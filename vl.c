@@ -275,16 +275,21 @@ static void parse_command_line(int argc, char **argv)
     }
 }
 
-static void check_option_combinations(void)
+static bool monitor_uses_stdio(void)
 {
-    bool uses_stdio = config.nographic || (config.serial &&
-                      (!strcmp(config.serial, "stdio") || !strcmp(config.serial, "mon:stdio")));
     for (int i = 0; i < config.nr_monitors; i++) {
         if (!strcmp(config.monitors[i].spec, "stdio") ||
             !strcmp(config.monitors[i].spec, "mon:stdio")) {
-            uses_stdio = true;
+            return true;
         }
     }
+    return false;
+}
+
+static void check_option_combinations(void)
+{
+    bool uses_stdio = config.nographic || monitor_uses_stdio() || (config.serial &&
+                      (!strcmp(config.serial, "stdio") || !strcmp(config.serial, "mon:stdio")));
     if (config.daemonize && uses_stdio) {
         option_error("-daemonize", "cannot be used with stdio (-nographic, -serial stdio "
                      "or -monitor stdio)");
@@ -405,19 +410,37 @@ static CharDriverState *open_chardev(const char *label, const char *spec,
     return chr;
 }
 
-/* -nographic: the UART and a monitor share stdio, unless told otherwise. */
-static void apply_nographic_defaults(CharDriverState **serial_mux)
+/* Where the UART goes without -serial, as QEMU does it: -nographic puts it
+ * and a monitor on stdio; otherwise stdio, unless a monitor has it. */
+static const char *default_serial_spec(void)
 {
-    if (!config.nographic) {
-        return;
+    if (config.nographic) {
+        return "mon:stdio";
     }
-    bool serial_on_stdio = !config.serial || !strcmp(config.serial, "mon:stdio");
-    if (serial_on_stdio) {
-        *serial_mux = open_chardev("serial0", "mon:stdio", "-nographic");
-        if (config.nr_monitors < MAX_MONITORS) {
-            add_monitor("mon:stdio", MONITOR_MODE_HMP, "-nographic");
-        }
+    if (config.daemonize || monitor_uses_stdio()) {
+        return "null";
     }
+    return "stdio";
+}
+
+/*
+ * Opens the UART's backend. "mon:stdio" also puts a human monitor on it;
+ * -nographic with the UART elsewhere puts the monitor on stdio alone.
+ * Returns the backend, and in *mux the one a monitor shares, if any.
+ */
+static CharDriverState *open_serial(CharDriverState **mux)
+{
+    const char *spec = config.serial ? config.serial : default_serial_spec();
+    CharDriverState *chr = open_chardev("serial0", spec, "-serial");
+
+    *mux = NULL;
+    if (!strcmp(spec, "mon:stdio")) {
+        *mux = chr;
+        add_monitor("mon:stdio", MONITOR_MODE_HMP, "-serial");
+    } else if (config.nographic && !monitor_uses_stdio()) {
+        add_monitor("stdio", MONITOR_MODE_HMP, "-nographic");
+    }
+    return chr;
 }
 
 static void start_monitors(CharDriverState *stdio_mux)
@@ -456,7 +479,7 @@ static void install_signal_handlers(void)
 int main(int argc, char **argv)
 {
     GError *err = NULL;
-    CharDriverState *serial = NULL;
+    CharDriverState *serial, *serial_mux;
     BootEntry entry;
 
     g_set_prgname("qemu-system-x86_64");
@@ -472,12 +495,7 @@ int main(int argc, char **argv)
     install_signal_handlers();
 
     accel_select(choose_accelerator());
-    apply_nographic_defaults(&serial);
-    if (!serial) {
-        const char *spec = config.serial ? config.serial :
-                           config.daemonize ? "null" : "stdio";
-        serial = open_chardev("serial0", spec, "-serial");
-    }
+    serial = open_serial(&serial_mux);
     MachineConfig machine = {
         .ram_size = config.ram_size,
         .kernel = config.kernel,
@@ -490,7 +508,7 @@ int main(int argc, char **argv)
     }
     ram_migration_register();
     cpu_register_migration();
-    start_monitors(config.nographic ? serial : NULL);
+    start_monitors(serial_mux);
 #ifdef CONFIG_SDL
     if (!strcmp(config.display, "sdl") && console_sdl_init(serial, &err) < 0) {
         startup_failed(err);
