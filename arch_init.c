@@ -383,10 +383,13 @@ static int ram_save_iterate(QEMUFile *f)
     return qemu_file_get_error(f, NULL) < 0 ? -1 : done;
 }
 
+static uint64_t sync_dirty_bitmap(void);
+
 /* Stage 3, guest stopped: everything still dirty, at the rate limit. */
 static int ram_save_complete(QEMUFile *f)
 {
-    ram_save_sync();
+    /* The rates stay those of the last pass the guest ran through. */
+    sync_dirty_bitmap();
     while (!qemu_file_get_error(f, NULL)) {
         if (qemu_file_rate_limit(f) && !qemu_file_rate_limit_wait(f)) {
             break;
@@ -455,18 +458,26 @@ static void finish_pass_stats(uint64_t newly_dirty, uint64_t now)
     rs.last_sync_ns = now;
 }
 
-uint64_t ram_save_sync(void)
+/* Fetches the dirty log and restarts the scan; returns the pages that
+ * became dirty. */
+static uint64_t sync_dirty_bitmap(void)
 {
-    uint64_t now = now_ns();
-    uint64_t newly_dirty = memory_global_dirty_log_sync();
     MigrationStats *st = migrate_stats();
+    uint64_t newly_dirty = memory_global_dirty_log_sync();
 
-    finish_pass_stats(newly_dirty, now);
     rs.bulk_stage = false;
     rs.block = ram_block_first();
     rs.page = 0;
     stat_add(&st->iterations, 1);
     stat_set(&st->remaining_pages, ram_dirty_pages());
+    return newly_dirty;
+}
+
+uint64_t ram_save_sync(void)
+{
+    uint64_t now = now_ns();
+
+    finish_pass_stats(sync_dirty_bitmap(), now);
     return ram_dirty_pages();
 }
 
