@@ -120,14 +120,19 @@ BENCH_SRCS = $(filter-out bench/bench-util.c,$(wildcard bench/bench-*.c))
 BENCH_PROGS = $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 BENCH_SUPPORT_OBJS = $(patsubst %.c,$(BUILD)/%.o,$(filter-out $(BENCH_SRCS),$(wildcard bench/*.c)))
 
+# Programs that drive the emulator from outside (the demo, the migration
+# benchmark), with the tests' client library.
+TOOL_SRCS = $(wildcard tools/*.c)
+TOOL_PROGS = $(patsubst tools/%.c,$(BUILD)/tools/%,$(TOOL_SRCS))
+
 FUZZ_SRCS = $(wildcard tests/fuzz/fuzz-*.c)
 FUZZ_NAMES = $(patsubst tests/fuzz/%.c,%,$(FUZZ_SRCS))
 FUZZ_SECONDS ?= 60
 
-.PHONY: all check check-unit check-fuzz-corpus bench fuzz clean distclean
+.PHONY: all check check-unit check-soft check-san check-fuzz-corpus bench bench-migration demo fuzz clean distclean
 # Keep intermediate objects (guest objects are built through pattern chains).
 .SECONDARY:
-all: $(EMULATOR) $(GUEST_ELFS) $(TEST_PROGS) $(BENCH_PROGS)
+all: $(EMULATOR) $(GUEST_ELFS) $(TEST_PROGS) $(BENCH_PROGS) $(TOOL_PROGS)
 
 # ---------------------------------------------------------------------------
 # The monitor's command tables: scripts/hxtool turns each .hx file into the C
@@ -216,6 +221,10 @@ $(BUILD)/tests/%: $(BUILD)/tests/%.o $(TEST_SUPPORT_OBJS) $(EMU_LIB)
 	$(quiet) LINK $@
 	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $< $(TEST_SUPPORT_OBJS) $(EMU_LIB) $(CHECK_LIBS) $(DEPS_LIBS)
 
+$(BUILD)/tools/%: $(BUILD)/tools/%.o $(TEST_SUPPORT_OBJS) $(EMU_LIB)
+	$(quiet) LINK $@
+	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $< $(TEST_SUPPORT_OBJS) $(EMU_LIB) $(CHECK_LIBS) $(DEPS_LIBS)
+
 $(BUILD)/bench/%: $(BUILD)/bench/%.o $(BENCH_SUPPORT_OBJS) $(EMU_LIB)
 	$(quiet) LINK $@
 	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $< $(BENCH_SUPPORT_OBJS) $(EMU_LIB) $(DEPS_LIBS) $(ZSTD_LIBS) $(LZ4_LIBS)
@@ -223,7 +232,9 @@ $(BUILD)/bench/%: $(BUILD)/bench/%.o $(BENCH_SUPPORT_OBJS) $(EMU_LIB)
 # ---------------------------------------------------------------------------
 # Running things
 
-demo: bench
+# The main job: a live migration with XBZRLE between two local instances.
+demo: all
+	@$(BUILD)/tools/migration-demo
 
 check: check-unit check-soft check-san
 
