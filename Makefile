@@ -236,6 +236,10 @@ $(BUILD)/bench/%: $(BUILD)/bench/%.o $(BENCH_SUPPORT_OBJS) $(EMU_LIB)
 demo: all
 	@$(BUILD)/tools/migration-demo
 
+# Migrations of the built-in guests, and the issue's targets (minutes).
+bench-migration: all
+	@$(BUILD)/tools/bench-migration $(BENCH_ARGS)
+
 check: check-unit check-soft check-san
 
 # With KVM present the end-to-end tests ran under it; run the machine and

@@ -385,7 +385,9 @@ static int ram_save_iterate(QEMUFile *f)
 
 static uint64_t sync_dirty_bitmap(void);
 
-/* Stage 3, guest stopped: everything still dirty, at the rate limit. */
+/* Stage 3, guest stopped: everything still dirty, at the rate limit.
+ * Dirty logging stops later (stage -1): turning it off makes KVM rebuild
+ * its huge mappings, which need not happen while the guest is down. */
 static int ram_save_complete(QEMUFile *f)
 {
     /* The rates stay those of the last pass the guest ran through. */
@@ -399,7 +401,6 @@ static int ram_save_complete(QEMUFile *f)
         }
     }
     qemu_put_be64(f, RAM_SAVE_FLAG_EOS);
-    ram_save_cleanup();
     return qemu_file_get_error(f, NULL);
 }
 
@@ -421,7 +422,7 @@ int ram_save_live(QEMUFile *f, int stage, void *opaque)
 
 /* Ends a pass: the pass's figures become the rates and the estimate, then
  * the dirty log is fetched for the next pass. */
-static void finish_pass_stats(uint64_t newly_dirty, uint64_t now)
+static void finish_pass_stats(uint64_t newly_dirty, uint64_t now, bool bulk)
 {
     MigrationStats *st = migrate_stats();
     uint64_t elapsed = now - rs.last_sync_ns;
@@ -433,7 +434,7 @@ static void finish_pass_stats(uint64_t newly_dirty, uint64_t now)
      * duplicates; they say nothing about what a dirty page will cost, so
      * the estimate leaves them out then.
      */
-    if (rs.bulk_stage && rs.pass_pages > rs.pass_dup_pages) {
+    if (bulk && rs.pass_pages > rs.pass_dup_pages) {
         costed_pages -= rs.pass_dup_pages;
         costed_bytes -= rs.pass_dup_bytes;
     }
@@ -476,8 +477,10 @@ static uint64_t sync_dirty_bitmap(void)
 uint64_t ram_save_sync(void)
 {
     uint64_t now = now_ns();
+    bool bulk = rs.bulk_stage;
+    uint64_t newly_dirty = sync_dirty_bitmap();
 
-    finish_pass_stats(sync_dirty_bitmap(), now);
+    finish_pass_stats(newly_dirty, now, bulk);
     return ram_dirty_pages();
 }
 

@@ -268,12 +268,10 @@ static gpointer migration_thread(gpointer opaque)
             result = MIG_STATE_COMPLETED;
         }
     }
-    if (result != MIG_STATE_COMPLETED) {
-        qemu_savevm_state_cancel(f);
-        if (cancel_requested()) {
-            result = MIG_STATE_CANCELLED;
-            g_clear_error(&err);
-        }
+    qemu_savevm_state_cleanup(f);
+    if (result != MIG_STATE_COMPLETED && cancel_requested()) {
+        result = MIG_STATE_CANCELLED;
+        g_clear_error(&err);
     }
     migration_finish(result, was_running, err);
     return NULL;

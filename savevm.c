@@ -163,7 +163,7 @@ int qemu_savevm_state_complete(QEMUFile *f, GError **errp)
     return qemu_file_get_error(f, errp);
 }
 
-void qemu_savevm_state_cancel(QEMUFile *f)
+void qemu_savevm_state_cleanup(QEMUFile *f)
 {
     for (guint i = 0; i < nr_entries(); i++) {
         SaveStateEntry *se = entry_at(i);

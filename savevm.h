@@ -30,12 +30,13 @@ int register_savevm(const char *idstr, int instance_id, int version_id,
                     SaveStateHandler *save, LoadStateHandler *load,
                     void *opaque);
 
-/* The sender's three phases and its cancel. */
+/* The sender's three phases, and the end of its work (after completing,
+ * failing or cancelling: dirty logging stops there). */
 int qemu_savevm_state_begin(QEMUFile *f, GError **errp);
 /* Returns 1 when every live handler has nothing left for now, 0 if more. */
 int qemu_savevm_state_iterate(QEMUFile *f, GError **errp);
 int qemu_savevm_state_complete(QEMUFile *f, GError **errp);
-void qemu_savevm_state_cancel(QEMUFile *f);
+void qemu_savevm_state_cleanup(QEMUFile *f);
 
 /* Reads a whole stream. -1 with a message naming what was wrong. */
 int qemu_loadvm_state(QEMUFile *f, GError **errp);

@@ -1,0 +1,431 @@
+/*
+ * make bench-migration: live migrations of the built-in guests between two
+ * local instances, with and without XBZRLE, at 32 MiB/s, 1 Gbit/s and no
+ * limit; prints a Markdown table (docs/performance.md) and, measured in the
+ * same run, what a plain socket pair carries, beside the raw-page
+ * throughput of a migration.
+ *
+ *   bench-migration [all|targets] [GUEST...]
+ *
+ * "targets" runs only the checks of the issue's targets; "all" (the
+ * default) the whole table, for the named guests or all four.
+ */
+#include <check.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tests/libqmp.h"
+
+#define GIB ((uint64_t)1 << 30)
+#define MIB ((uint64_t)1 << 20)
+/* A migration that has not converged by then is cancelled and reported. */
+#define RUN_CAP_SECONDS 20.0
+
+typedef struct RunConfig {
+    const char *guest;
+    const char *append;
+    uint64_t ram;
+    uint64_t speed;        /* bytes/s, 0 = no limit */
+    const char *speed_name;
+    bool xbzrle;
+    uint64_t cache;
+    bool stop_first;       /* migrate a stopped guest (raw throughput) */
+    double warmup;         /* seconds the guest runs before migrating */
+} RunConfig;
+
+typedef struct RunResult {
+    bool completed;
+    double seconds;
+    int64_t downtime_ms;
+    int64_t transferred;
+    int64_t dup_pages;
+    int64_t normal_pages;
+    int64_t xbzrle_pages;
+    int64_t overflow;
+    int64_t hits;
+    int64_t lookups;
+    double encoding_rate;
+    int64_t iterations;
+    double cpu_total;      /* source process CPU seconds during the run */
+    double cpu_vcpu;       /* of which the vCPU thread */
+} RunResult;
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* --- CPU time from /proc --------------------------------------------------- */
+
+static double stat_cpu_seconds(const char *path)
+{
+    g_autofree char *text = NULL;
+    if (!g_file_get_contents(path, &text, NULL, NULL)) {
+        return 0;
+    }
+    /* Fields after the ")" of the command name: state is field 3. */
+    const char *p = strrchr(text, ')');
+    unsigned long utime = 0, stime = 0;
+    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+                     &utime, &stime) != 2) {
+        return 0;
+    }
+    return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
+}
+
+static double process_cpu(pid_t pid)
+{
+    g_autofree char *path = g_strdup_printf("/proc/%d/stat", pid);
+    return stat_cpu_seconds(path);
+}
+
+/* CPU seconds of the process's thread named `name`. */
+static double thread_cpu(pid_t pid, const char *name)
+{
+    g_autofree char *dir = g_strdup_printf("/proc/%d/task", pid);
+    GDir *d = g_dir_open(dir, 0, NULL);
+    const char *tid;
+    double cpu = 0;
+
+    while (d && (tid = g_dir_read_name(d))) {
+        g_autofree char *comm_path = g_strdup_printf("%s/%s/comm", dir, tid);
+        g_autofree char *comm = NULL;
+        if (g_file_get_contents(comm_path, &comm, NULL, NULL) &&
+            !strncmp(comm, name, strlen(name))) {
+            g_autofree char *stat_path = g_strdup_printf("%s/%s/stat", dir, tid);
+            cpu = stat_cpu_seconds(stat_path);
+        }
+    }
+    if (d) {
+        g_dir_close(d);
+    }
+    return cpu;
+}
+
+/* --- one migration ------------------------------------------------------------ */
+
+static JsonObject *query_migrate(QTestState *s)
+{
+    JsonNode *ret = qtest_qmp_ok(s, "{'execute': 'query-migrate'}");
+    JsonObject *o = json_object_ref(json_node_get_object(ret));
+    json_node_unref(ret);
+    return o;
+}
+
+static int64_t member_int(JsonObject *o, const char *group, const char *name)
+{
+    JsonObject *g = group ? (json_object_has_member(o, group) ?
+                             json_object_get_object_member(o, group) : NULL) : o;
+    return g && json_object_has_member(g, name) ? json_object_get_int_member(g, name) : 0;
+}
+
+static double member_double(JsonObject *o, const char *group, const char *name)
+{
+    JsonObject *g = json_object_has_member(o, group) ? json_object_get_object_member(o, group) : NULL;
+    return g && json_object_has_member(g, name) ? json_object_get_double_member(g, name) : 0;
+}
+
+static void collect(JsonObject *info, RunResult *r)
+{
+    r->downtime_ms = member_int(info, NULL, "downtime");
+    r->transferred = member_int(info, "ram", "transferred");
+    r->dup_pages = member_int(info, "ram", "duplicate");
+    r->normal_pages = member_int(info, "ram", "normal");
+    r->iterations = member_int(info, "ram", "dirty-sync-count");
+    r->xbzrle_pages = member_int(info, "xbzrle-cache", "pages");
+    r->overflow = member_int(info, "xbzrle-cache", "overflow");
+    r->hits = member_int(info, "xbzrle-cache", "cache-hit");
+    r->lookups = member_int(info, "xbzrle-cache", "cache-lookup");
+    r->encoding_rate = member_double(info, "xbzrle-cache", "encoding-rate");
+}
+
+static const char *status_of(JsonObject *info)
+{
+    return json_object_has_member(info, "status") ?
+           json_object_get_string_member(info, "status") : "none";
+}
+
+static void run_one(const RunConfig *c, RunResult *r)
+{
+    g_autofree char *ram = g_strdup_printf("%" G_GUINT64_FORMAT "M", c->ram / MIB);
+    QTestState *src = qtest_start("-m %s -kernel guests/%s.elf -append \"%s\"",
+                                  ram, c->guest, c->append ? c->append : "");
+    g_autofree char *sock = qtest_path(src, "mig.sock");
+    QTestState *dst = qtest_start("-m %s -kernel guests/%s.elf -S -incoming unix:%s",
+                                  ram, c->guest, sock);
+
+    memset(r, 0, sizeof(*r));
+    qtest_expect_stdout(src, "\n", 0);
+    usleep((useconds_t)(c->warmup * 1e6));
+    if (c->stop_first) {
+        qtest_qmp_ok_discard(src, "{'execute': 'stop'}");
+    }
+    qtest_qmp_ok_discard(src, "{'execute': 'migrate_set_speed', 'arguments': {'value': %"
+                         G_GUINT64_FORMAT "}}", c->speed);
+    qtest_qmp_ok_discard(src, "{'execute': 'migrate_set_cachesize', 'arguments': {'value': %"
+                         G_GUINT64_FORMAT "}}", c->cache);
+    double cpu0 = process_cpu(qtest_pid(src));
+    double vcpu0 = thread_cpu(qtest_pid(src), "vcpu0");
+    double t0 = now_s();
+    qtest_qmp_ok_discard(src, "{'execute': 'migrate', 'arguments': {'uri': 'unix:%s', "
+                         "'xbzrle': %s}}", sock, c->xbzrle ? "true" : "false");
+    for (;;) {
+        g_autoptr(JsonObject) info = query_migrate(src);
+        const char *status = status_of(info);
+        if (!strcmp(status, "completed") || !strcmp(status, "failed")) {
+            r->completed = !strcmp(status, "completed");
+            r->seconds = member_int(info, NULL, "total-time") / 1000.0;
+            collect(info, r);
+            break;
+        }
+        if (now_s() - t0 > RUN_CAP_SECONDS) {
+            collect(info, r);
+            r->seconds = now_s() - t0;
+            qtest_qmp_ok_discard(src, "{'execute': 'migrate_cancel'}");
+            break;
+        }
+        usleep(20000);
+    }
+    r->cpu_total = process_cpu(qtest_pid(src)) - cpu0;
+    r->cpu_vcpu = thread_cpu(qtest_pid(src), "vcpu0") - vcpu0;
+    qtest_quit(src);
+    qtest_quit(dst);
+}
+
+/* --- a plain socket pair, the limit raw pages are compared with ------------- */
+
+typedef struct PairArgs {
+    int fd;
+    uint64_t bytes;
+} PairArgs;
+
+static void *pair_reader(void *opaque)
+{
+    PairArgs *a = opaque;
+    uint8_t *buf = g_malloc(MIB);
+    uint64_t got = 0;
+
+    while (got < a->bytes) {
+        ssize_t n = read(a->fd, buf, MIB);
+        if (n <= 0) {
+            break;
+        }
+        got += (uint64_t)n;
+    }
+    g_free(buf);
+    return NULL;
+}
+
+/* Bytes per second through a Unix socket pair, 1 MiB writes. */
+static double socket_pair_throughput(uint64_t bytes)
+{
+    int sv[2];
+    pthread_t reader;
+    uint8_t *buf = g_malloc(MIB);
+
+    memset(buf, 0x5a, MIB);
+    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    PairArgs a = { sv[1], bytes };
+    double t0 = now_s();
+    pthread_create(&reader, NULL, pair_reader, &a);
+    for (uint64_t sent = 0; sent < bytes; sent += MIB) {
+        for (size_t off = 0; off < MIB;) {
+            ssize_t n = write(sv[0], buf + off, MIB - off);
+            ck_assert_int_gt(n, 0);
+            off += (size_t)n;
+        }
+    }
+    pthread_join(reader, NULL);
+    double rate = (double)bytes / (now_s() - t0);
+    close(sv[0]);
+    close(sv[1]);
+    g_free(buf);
+    return rate;
+}
+
+/* --- printing ------------------------------------------------------------------ */
+
+static void print_header(void)
+{
+    printf("| guest | speed | XBZRLE (cache) | result | total s | downtime ms | MB on wire "
+           "| dup / normal / xbzrle pages | overflow | hit rate | enc. rate | iterations "
+           "| src CPU s (vCPU) |\n");
+    printf("|---|---|---|---|---:|---:|---:|---|---:|---:|---:|---:|---|\n");
+}
+
+static void print_row(const RunConfig *c, const RunResult *r)
+{
+    char xbzrle[32] = "no", downtime[32] = "-", hit_rate[32] = "-";
+
+    if (c->xbzrle) {
+        snprintf(xbzrle, sizeof(xbzrle), "yes (%" G_GUINT64_FORMAT "M)", c->cache / MIB);
+    }
+    if (r->completed) {
+        snprintf(downtime, sizeof(downtime), "%" G_GINT64_FORMAT, r->downtime_ms);
+    }
+    if (r->lookups) {
+        snprintf(hit_rate, sizeof(hit_rate), "%.0f%%", 100.0 * r->hits / r->lookups);
+    }
+    printf("| %s%s | %s | %s | %s | %.2f | %s | %.1f | %" G_GINT64_FORMAT " / %" G_GINT64_FORMAT
+           " / %" G_GINT64_FORMAT " | %" G_GINT64_FORMAT " | %s | %.1f | %" G_GINT64_FORMAT
+           " | %.2f (%.2f) |\n",
+           c->guest, c->stop_first ? " (stopped)" : "", c->speed_name, xbzrle,
+           r->completed ? "completed" : "**not converged**", r->seconds, downtime,
+           r->transferred / 1e6, r->dup_pages, r->normal_pages, r->xbzrle_pages, r->overflow,
+           hit_rate, r->encoding_rate, r->iterations, r->cpu_total, r->cpu_vcpu);
+    fflush(stdout);
+}
+
+/* --- the runs -------------------------------------------------------------------- */
+
+static const struct {
+    const char *name;
+    uint64_t bytes;
+} speeds[] = {
+    { "32 MiB/s", 32 * MIB },
+    { "1 Gbit/s", 125000000 },
+    { "unlimited", 0 },
+};
+
+static bool guest_selected(const char *guest, int argc, char **argv)
+{
+    if (argc <= 2) {
+        return true;
+    }
+    for (int i = 2; i < argc; i++) {
+        if (!strcmp(argv[i], guest)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static void run_table(int argc, char **argv)
+{
+    static const char *const guests[] = { "seed", "sparse", "dense", "idle" };
+    const struct { bool x; uint64_t cache; } configs[] = {
+        { false, 64 * MIB }, { true, 64 * MIB }, { true, 256 * MIB },
+    };
+
+    print_header();
+    for (size_t g = 0; g < G_N_ELEMENTS(guests); g++) {
+        if (!guest_selected(guests[g], argc, argv)) {
+            continue;
+        }
+        for (size_t s = 0; s < G_N_ELEMENTS(speeds); s++) {
+            for (size_t k = 0; k < G_N_ELEMENTS(configs); k++) {
+                RunConfig c = { .guest = guests[g], .ram = GIB, .speed = speeds[s].bytes,
+                                .speed_name = speeds[s].name, .xbzrle = configs[k].x,
+                                .cache = configs[k].cache, .warmup = 1.0 };
+                RunResult r;
+                run_one(&c, &r);
+                print_row(&c, &r);
+            }
+        }
+    }
+}
+
+/* Runs a configuration `reps` times, printing each; returns the run with
+ * the median total time (the machine is shared and noisy). */
+static void run_median(const RunConfig *c, int reps, RunResult *median)
+{
+    RunResult runs[5];
+
+    g_assert(reps <= 5);
+    for (int i = 0; i < reps; i++) {
+        run_one(c, &runs[i]);
+        print_row(c, &runs[i]);
+    }
+    for (int i = 1; i < reps; i++) {
+        for (int j = i; j > 0 && runs[j].seconds < runs[j - 1].seconds; j--) {
+            RunResult t = runs[j];
+            runs[j] = runs[j - 1];
+            runs[j - 1] = t;
+        }
+    }
+    *median = runs[reps / 2];
+}
+
+static double median3(double a, double b, double c)
+{
+    return MAX(MIN(a, b), MIN(MAX(a, b), c));
+}
+
+static void run_targets(void)
+{
+    RunResult seed_x_r, seed_r, idle_r, raw_r;
+    RunConfig seed_x = { .guest = "seed", .ram = GIB, .speed = 32 * MIB, .speed_name = "32 MiB/s",
+                         .xbzrle = true, .cache = 64 * MIB, .warmup = 1.0 };
+    RunConfig seed = seed_x;
+    RunConfig idle = { .guest = "idle", .ram = 4 * GIB, .speed = 0, .speed_name = "unlimited",
+                       .cache = 64 * MIB, .warmup = 0.5 };
+    RunConfig raw = { .guest = "dense", .append = "wss=1G", .ram = GIB, .speed = 0,
+                      .speed_name = "unlimited", .cache = 64 * MIB, .stop_first = true,
+                      .warmup = 2.0 };
+
+    seed.xbzrle = false;
+    printf("\nTargets: three runs each (one for the run that never converges), "
+           "judged on the median\n\n");
+    print_header();
+    run_median(&seed_x, 3, &seed_x_r);
+    run_median(&seed, 1, &seed_r);
+    run_median(&idle, 3, &idle_r);
+    run_median(&raw, 3, &raw_r);
+    double raw_rate = raw_r.transferred / raw_r.seconds;
+    double pair_rate = median3(socket_pair_throughput(4 * GIB), socket_pair_throughput(4 * GIB),
+                               socket_pair_throughput(4 * GIB));
+
+    printf("\n- seed, XBZRLE, 32 MiB/s, 30 ms: converges in < 3 s with downtime <= 30 ms: "
+           "%.2f s, %" G_GINT64_FORMAT " ms: %s\n", seed_x_r.seconds, seed_x_r.downtime_ms,
+           seed_x_r.completed && seed_x_r.seconds < 3.0 && seed_x_r.downtime_ms <= 30 ?
+           "met" : "NOT met");
+    printf("- seed without XBZRLE never converges (cancelled after %.0f s, %" G_GINT64_FORMAT
+           " iterations): %s\n", RUN_CAP_SECONDS, seed_r.iterations,
+           !seed_r.completed ? "met" : "NOT met");
+    printf("- idle 4 GiB guest at no limit in < 1 s: %.2f s: %s\n", idle_r.seconds,
+           idle_r.completed && idle_r.seconds < 1.0 ? "met" : "NOT met");
+    printf("- raw pages at >= 70%% of a plain Unix socket pair (1 MiB writes): "
+           "%.0f MB/s vs %.0f MB/s = %.0f%%: %s\n", raw_rate / 1e6, pair_rate / 1e6,
+           100 * raw_rate / pair_rate, raw_rate >= 0.7 * pair_rate ? "met" : "NOT met");
+}
+
+static int bench_argc;
+static char **bench_argv;
+
+START_TEST(bench_migration)
+{
+    printf("accelerator: %s\n", qtest_accel());
+    if (bench_argc < 2 || strcmp(bench_argv[1], "targets")) {
+        run_table(bench_argc, bench_argv);
+    }
+    run_targets();
+}
+END_TEST
+
+int main(int argc, char **argv)
+{
+    Suite *s = suite_create("bench-migration");
+    TCase *tc = tcase_create("bench");
+
+    bench_argc = argc;
+    bench_argv = argv;
+    tcase_set_timeout(tc, 3600);
+    tcase_add_test(tc, bench_migration);
+    suite_add_tcase(s, tc);
+    SRunner *runner = srunner_create(s);
+    srunner_set_fork_status(runner, CK_NOFORK);
+    srunner_run_all(runner, CK_SILENT);
+    int failed = srunner_ntests_failed(runner);
+    if (failed) {
+        srunner_print(runner, CK_VERBOSE);
+    }
+    srunner_free(runner);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
