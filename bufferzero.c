@@ -209,6 +209,9 @@ static const struct {
 };
 
 static BufferUniformImpl selected_impl = BUFFER_UNIFORM_REF;
+static bool impl_available[BUFFER_UNIFORM__MAX] = {
+    [BUFFER_UNIFORM_REF] = true,
+};
 
 static bool cpu_supports(BufferUniformImpl impl)
 {
@@ -229,10 +232,21 @@ static bool cpu_supports(BufferUniformImpl impl)
     return impl == BUFFER_UNIFORM_REF;
 }
 
+/* Runs before main(), so the hot path reads plain variables. */
+__attribute__((constructor))
+static void detect_impls(void)
+{
+    for (int impl = BUFFER_UNIFORM_REF; impl < BUFFER_UNIFORM__MAX; impl++) {
+        impl_available[impl] = impls[impl].fn && cpu_supports(impl);
+        if (impl_available[impl]) {
+            selected_impl = impl;
+        }
+    }
+}
+
 bool buffer_uniform_impl_available(BufferUniformImpl impl)
 {
-    return impl >= 0 && impl < BUFFER_UNIFORM__MAX && impls[impl].fn &&
-           cpu_supports(impl);
+    return impl >= 0 && impl < BUFFER_UNIFORM__MAX && impl_available[impl];
 }
 
 const char *buffer_uniform_impl_name(BufferUniformImpl impl)
@@ -243,19 +257,6 @@ const char *buffer_uniform_impl_name(BufferUniformImpl impl)
 BufferUniformImpl buffer_uniform_impl_selected(void)
 {
     return selected_impl;
-}
-
-/* Runs before main(), so the hot path reads a plain variable. */
-__attribute__((constructor))
-static void select_fastest_impl(void)
-{
-    for (int impl = BUFFER_UNIFORM__MAX - 1; impl > BUFFER_UNIFORM_REF;
-         impl--) {
-        if (buffer_uniform_impl_available(impl)) {
-            selected_impl = impl;
-            return;
-        }
-    }
 }
 
 static bool check_uniform(UniformFn *fn, const void *buf, size_t len,

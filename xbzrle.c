@@ -729,7 +729,9 @@ static const struct {
 };
 
 static XbzrleImpl selected_impl = XBZRLE_IMPL_REF;
+static bool impl_available[XBZRLE_IMPL__MAX] = { [XBZRLE_IMPL_REF] = true };
 
+/* (every CPU with AVX2 also has LZCNT, which GCC cannot test for) */
 static bool cpu_supports(XbzrleImpl impl)
 {
 #ifdef HAVE_X86_SIMD
@@ -739,11 +741,15 @@ static bool cpu_supports(XbzrleImpl impl)
         return true;
     case XBZRLE_IMPL_AVX2:
         return __builtin_cpu_supports("avx2") &&
-               __builtin_cpu_supports("bmi") && __builtin_cpu_supports("bmi2");
+               __builtin_cpu_supports("bmi") &&
+               __builtin_cpu_supports("bmi2") &&
+               __builtin_cpu_supports("popcnt");
     case XBZRLE_IMPL_AVX512BW:
         return __builtin_cpu_supports("avx512f") &&
                __builtin_cpu_supports("avx512bw") &&
-               __builtin_cpu_supports("bmi") && __builtin_cpu_supports("bmi2");
+               __builtin_cpu_supports("bmi") &&
+               __builtin_cpu_supports("bmi2") &&
+               __builtin_cpu_supports("popcnt");
     default:
         break;
     }
@@ -751,10 +757,21 @@ static bool cpu_supports(XbzrleImpl impl)
     return impl == XBZRLE_IMPL_REF;
 }
 
+/* Runs before main(), so the hot path reads plain variables. */
+__attribute__((constructor))
+static void detect_impls(void)
+{
+    for (int impl = XBZRLE_IMPL_REF; impl < XBZRLE_IMPL__MAX; impl++) {
+        impl_available[impl] = impls[impl].encode && cpu_supports(impl);
+        if (impl_available[impl]) {
+            selected_impl = impl;
+        }
+    }
+}
+
 bool xbzrle_impl_available(XbzrleImpl impl)
 {
-    return impl >= 0 && impl < XBZRLE_IMPL__MAX && impls[impl].encode &&
-           cpu_supports(impl);
+    return impl >= 0 && impl < XBZRLE_IMPL__MAX && impl_available[impl];
 }
 
 const char *xbzrle_impl_name(XbzrleImpl impl)
@@ -765,18 +782,6 @@ const char *xbzrle_impl_name(XbzrleImpl impl)
 XbzrleImpl xbzrle_impl_selected(void)
 {
     return selected_impl;
-}
-
-/* Runs before main(), so the hot path reads a plain variable. */
-__attribute__((constructor))
-static void select_fastest_impl(void)
-{
-    for (int impl = XBZRLE_IMPL__MAX - 1; impl > XBZRLE_IMPL_REF; impl--) {
-        if (xbzrle_impl_available(impl)) {
-            selected_impl = impl;
-            return;
-        }
-    }
 }
 
 int xbzrle_encode_page_impl(XbzrleImpl impl, const uint8_t *old_buf,
