@@ -70,6 +70,11 @@ EMU_OBJS += migration-tcp.o
 EMU_OBJS += migration-unix.o
 EMU_OBJS += migration-exec.o
 EMU_OBJS += migration-fd.o
+# The text console is always there (the vc chardev, screendump's error);
+# drawing it needs pixman and showing it SDL.
+EMU_OBJS += ui/console.o
+EMU_OBJS += ui/vt.o
+EMU_OBJS += ui/font.o
 ifeq ($(CONFIG_SDL),yes)
 EMU_OBJS += ui/sdl.o
 endif

@@ -107,6 +107,18 @@ Writes `size` bytes of guest-physical memory starting at `addr` to `file`
 cannot be written) nothing is left behind.
 ENDDOC
 
+COMMAND screendump
+ARGS    filename:s
+PARAMS  file
+HELP    save the display as a PPM image
+HANDLER hmp_screendump
+DOC
+Writes what the display shows (`-display sdl`: the text console, 8x16
+pixels per character, the cursor as an inverted cell) to `file` as a binary
+PPM (P6, 8 bits per channel), created or truncated. Without a display it
+fails: `no display (start with -display sdl)`.
+ENDDOC
+
 COMMAND getfd
 ARGS    fdname:s
 PARAMS  name

@@ -1,6 +1,7 @@
 /*
- * The chardev backends (stdio, null, file, pty, unix and tcp sockets) and the
- * mon:stdio multiplexer. Input is read by fd watches of the main loop and
+ * The chardev backends (stdio, null, file, pty, unix and tcp sockets, and
+ * those implemented elsewhere, like the display's vc) and the mon:stdio
+ * multiplexer. Input is read by fd watches of the main loop and
  * handed to the frontend; output is written under a per-device lock so that
  * the vCPU thread and the main thread can both write.
  */
@@ -19,6 +20,7 @@
 #include "qemu-char.h"
 #include "qemu-error.h"
 #include "qemu-sockets.h"
+#include "ui/console.h"
 
 typedef enum {
     CHR_NULL,
@@ -27,6 +29,7 @@ typedef enum {
     CHR_PTY,
     CHR_SOCKET,
     CHR_MUX,
+    CHR_BACKEND,        /* implemented elsewhere: CharBackendOps */
 } ChrKind;
 
 typedef struct Frontend {
@@ -64,6 +67,10 @@ struct CharDriverState {
     int pty_slave;
 
     MuxState *mux;
+
+    /* CHR_BACKEND */
+    const CharBackendOps *backend_ops;
+    void *backend_opaque;
 };
 
 /* Ring buffer of input a mux frontend could not take yet. */
@@ -288,6 +295,9 @@ int qemu_chr_write(CharDriverState *chr, const uint8_t *buf, int len)
 {
     if (chr->mux) {
         return qemu_chr_write(chr->mux->drv, buf, len);
+    }
+    if (chr->backend_ops) {
+        return chr->backend_ops->write(chr->backend_opaque, buf, len);
     }
     g_mutex_lock(&chr->write_lock);
     int rc = chr->out_fd >= 0 ? chr_write_all(chr, buf, len) : len;
@@ -803,16 +813,21 @@ CharDriverState *qemu_chr_new(const char *label, const char *spec,
         chr = chr_open_socket(label, spec, false, errp);
     } else if (g_str_has_prefix(spec, "mon:")) {
         chr = chr_open_mux(label, spec + 4, errp);
+    } else if (!strcmp(spec, "vc")) {
+        chr = console_vc_open(label, errp);
     } else {
         error_setg(errp, "unknown chardev '%s' (expected stdio, null, "
-                   "file:PATH, pty, unix:PATH, tcp:HOST:PORT or mon:stdio)",
-                   spec);
+                   "file:PATH, pty, unix:PATH, tcp:HOST:PORT, mon:stdio "
+                   "or vc)", spec);
     }
     return chr;
 }
 
 static void chr_free(CharDriverState *chr)
 {
+    if (chr->backend_ops && chr->backend_ops->close) {
+        chr->backend_ops->close(chr->backend_opaque);
+    }
     chr_cancel_deferred_open(chr);
     chr->fe = (Frontend){ 0 };
     chr_update_watch(chr);
@@ -901,6 +916,9 @@ void qemu_chr_accept_input(CharDriverState *chr)
     }
     chr->throttled = false;
     chr_update_watch(chr);
+    if (chr->backend_ops && chr->backend_ops->accept_input) {
+        chr->backend_ops->accept_input(chr->backend_opaque);
+    }
 }
 
 void qemu_chr_disconnect(CharDriverState *chr)
@@ -920,4 +938,30 @@ int qemu_chr_get_msgfd(CharDriverState *chr)
     int fd = chr->msgfd;
     chr->msgfd = -1;
     return fd;
+}
+
+CharDriverState *qemu_chr_new_backend(const char *label,
+                                      const CharBackendOps *ops, void *opaque)
+{
+    CharDriverState *chr = chr_alloc(label, CHR_BACKEND);
+
+    chr->backend_ops = ops;
+    chr->backend_opaque = opaque;
+    chr->open = true;
+    return chr;
+}
+
+int qemu_chr_be_can_write(CharDriverState *chr)
+{
+    if (!chr->fe.read) {
+        return 0;
+    }
+    return chr->fe.can_read ? chr->fe.can_read(chr->fe.opaque) : G_MAXINT;
+}
+
+void qemu_chr_be_write(CharDriverState *chr, const uint8_t *buf, int len)
+{
+    if (chr->fe.read) {
+        chr->fe.read(chr->fe.opaque, buf, len);
+    }
 }

@@ -30,6 +30,7 @@ typedef void CharEventHandler(void *opaque, CharEvent event);
  *   unix:PATH[,server][,nowait] | tcp:HOST:PORT[,server][,nowait]
  *   mon:stdio (stdio multiplexed between the serial port and a monitor;
  *              Ctrl-a c switches, Ctrl-a x quits, Ctrl-a h for help)
+ *   vc        (the text console of the SDL display, ui/console.h)
  * A server without nowait waits for the first client before returning.
  */
 CharDriverState *qemu_chr_new(const char *label, const char *spec,
@@ -72,6 +73,27 @@ bool qemu_chr_is_tty(CharDriverState *chr);
 /* The last file descriptor received with SCM_RIGHTS on a unix socket, or -1;
  * ownership passes to the caller. */
 int qemu_chr_get_msgfd(CharDriverState *chr);
+
+/*
+ * Backends implemented outside this file (the display's "vc"):
+ *   write         output from the frontend, from any thread; returns len
+ *                 or -1 (the backend does its own locking)
+ *   accept_input  the frontend can take input again (main thread)
+ *   close         the chardev is being deleted (main thread)
+ */
+typedef struct CharBackendOps {
+    int (*write)(void *opaque, const uint8_t *buf, int len);
+    void (*accept_input)(void *opaque);
+    void (*close)(void *opaque);
+} CharBackendOps;
+
+CharDriverState *qemu_chr_new_backend(const char *label,
+                                      const CharBackendOps *ops, void *opaque);
+
+/* Input from such a backend (main thread): how many bytes the frontend takes
+ * now (0 with no frontend), and handing them to it. */
+int qemu_chr_be_can_write(CharDriverState *chr);
+void qemu_chr_be_write(CharDriverState *chr, const uint8_t *buf, int len);
 
 /* Restores terminal settings changed by stdio backends (atexit). */
 void qemu_chr_cleanup(void);

@@ -162,6 +162,22 @@ written.
     <- { "return": {} }
 ENDDOC
 
+COMMAND screendump
+ARGS    filename:s
+HELP    save the display as a PPM image
+HANDLER qmp_screendump
+DOC
+Writes what the display shows (`-display sdl`: the text console, 8x16
+pixels per character, the cursor as an inverted cell) to `filename` as a
+binary PPM (P6, 8 bits per channel), created or truncated. Fails with a
+`GenericError` without a display (`no display (start with -display sdl)`)
+or when the file cannot be written (and then leaves no file).
+
+    -> { "execute": "screendump",
+         "arguments": { "filename": "/tmp/screen.ppm" } }
+    <- { "return": {} }
+ENDDOC
+
 COMMAND human-monitor-command
 ARGS    command-line:s
 HELP    run an HMP command line and return its output
