@@ -76,6 +76,7 @@ EMU_OBJS += ui/console.o
 EMU_OBJS += ui/vt.o
 EMU_OBJS += ui/font.o
 ifeq ($(CONFIG_SDL),yes)
+EMU_OBJS += ui/render.o
 EMU_OBJS += ui/sdl.o
 endif
 EMU_OBJS += qemu-sockets.o

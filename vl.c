@@ -109,7 +109,8 @@ static void usage(void)
            "\n"
            "Input and output:\n"
            "  -serial DEV          the UART: stdio, null, file:PATH, unix:PATH,server,nowait,\n"
-           "                       tcp:HOST:PORT,server,nowait, mon:stdio (default stdio)\n"
+           "                       tcp:HOST:PORT,server,nowait, mon:stdio, vc (the SDL\n"
+           "                       display's console; default stdio, vc with -display sdl)\n"
            "  -monitor DEV         a human monitor on DEV (same forms)\n"
            "  -qmp DEV             a QMP monitor on DEV (unix: or tcp:)\n"
            "  -nographic           no display; serial port and monitor on stdio (Ctrl-a h)\n"
@@ -297,6 +298,11 @@ static void check_option_combinations(void)
     if (config.nographic && !strcmp(config.display, "sdl")) {
         option_error("-nographic", "cannot be used with -display sdl");
     }
+    if (config.serial && !strcmp(config.serial, "vc") &&
+        strcmp(config.display, "sdl")) {
+        option_error("-serial", "vc is the console of the SDL display: "
+                     "it needs -display sdl");
+    }
 #ifndef CONFIG_SDL
     if (!strcmp(config.display, "sdl")) {
         option_error("-display", "this binary was built without SDL "
@@ -411,11 +417,15 @@ static CharDriverState *open_chardev(const char *label, const char *spec,
 }
 
 /* Where the UART goes without -serial, as QEMU does it: -nographic puts it
- * and a monitor on stdio; otherwise stdio, unless a monitor has it. */
+ * and a monitor on stdio; -display sdl on the display's console; otherwise
+ * stdio, unless a monitor has it. */
 static const char *default_serial_spec(void)
 {
     if (config.nographic) {
         return "mon:stdio";
+    }
+    if (!strcmp(config.display, "sdl")) {
+        return "vc";
     }
     if (config.daemonize || monitor_uses_stdio()) {
         return "null";
