@@ -2,7 +2,11 @@
  * Machine creation: RAM (one "pc.ram" block, split around the MMIO hole
  * below 4 GiB), devices, and the kernel; system_reset reloads the kernel.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "hw/boot-protocol.h"
 #include "hw/debugexit.h"
@@ -49,6 +53,41 @@ static int pc_load_kernel(GError **errp)
     return load_kernel(image, len, pc.image_name, pc.cmdline, &pc.entry, errp);
 }
 
+/* Reads the -kernel file into pc.image; errors name the option, the file
+ * and the reason in plain words, whatever the locale. */
+static int read_kernel_file(const char *path, GError **errp)
+{
+    struct stat st;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+    if (fd < 0 || fstat(fd, &st) < 0) {
+        error_setg_errno(errp, errno, "-kernel %s", path);
+        goto fail;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        error_setg(errp, "-kernel %s: not a regular file", path);
+        goto fail;
+    }
+    pc.image_len = (size_t)st.st_size;
+    pc.image = g_malloc(pc.image_len ? pc.image_len : 1);
+    for (size_t done = 0; done < pc.image_len;) {
+        ssize_t n = read(fd, pc.image + done, pc.image_len - done);
+        if (n <= 0) {
+            error_setg_errno(errp, n < 0 ? errno : EIO, "-kernel %s", path);
+            g_clear_pointer(&pc.image, g_free);
+            goto fail;
+        }
+        done += (size_t)n;
+    }
+    close(fd);
+    return 0;
+fail:
+    if (fd >= 0) {
+        close(fd);
+    }
+    return -1;
+}
+
 static int pc_reset(void *opaque, GError **errp)
 {
     return pc_load_kernel(errp);
@@ -66,15 +105,11 @@ int pc_init(const MachineConfig *cfg, BootEntry *entry, GError **errp)
         return -1;
     }
     if (cfg->kernel) {
-        gchar *data;
-        gsize len;
-        if (!g_file_get_contents(cfg->kernel, &data, &len, errp)) {
-            error_prepend(errp, "-kernel");
+        if (read_kernel_file(cfg->kernel, errp) < 0) {
             return -1;
         }
-        pc.image = (uint8_t *)data;
-        pc.image_len = len;
-        pc.image_name = g_strdup(cfg->kernel);
+        /* The loader names the image in its errors: name the option too. */
+        pc.image_name = g_strdup_printf("-kernel %s", cfg->kernel);
     } else {
         pc.image_name = g_strdup("built-in seed guest");
     }
