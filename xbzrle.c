@@ -274,14 +274,18 @@ static ALWAYS_INLINE uint64_t leb_fast(uint32_t value, const BlockOps *ops,
     return ops->spread7(value) | (uint32_t)shape;
 }
 
-/* Writes zrun and nzrun with one store; returns the bytes they took. */
+/*
+ * Writes zrun and nzrun with one store; returns the bytes they took. A
+ * changed run is nearly always either short or long within a page, so the
+ * branch on its length predicts well and saves a lookup when short.
+ */
 static ALWAYS_INLINE unsigned put_header_fast(uint8_t *p, uint32_t zrun,
                                               uint32_t nzrun,
                                               const BlockOps *ops)
 {
-    unsigned zlen, nlen;
+    unsigned zlen, nlen = 1;
     uint64_t zbytes = leb_fast(zrun, ops, &zlen);
-    uint64_t nbytes = leb_fast(nzrun, ops, &nlen);
+    uint64_t nbytes = nzrun < 0x80 ? nzrun : leb_fast(nzrun, ops, &nlen);
     uint64_t header = zbytes | nbytes << (8 * zlen);
 
     memcpy(p, &header, sizeof(header));
