@@ -118,11 +118,20 @@ static void save_dup_page(QEMUFile *f, RAMBlock *block, uint64_t offset,
     }
 }
 
+/* A raw page, straight from guest RAM (not copied: see qemu_put_buffer_async). */
 static void save_normal_page(QEMUFile *f, RAMBlock *block, uint64_t offset,
-                             const uint8_t *data)
+                             const uint8_t *host)
 {
     save_page_header(f, block, offset, RAM_SAVE_FLAG_PAGE);
-    qemu_put_buffer(f, data, TARGET_PAGE_SIZE);
+    qemu_put_buffer_async(f, host, TARGET_PAGE_SIZE);
+}
+
+/* A raw page from the encoder's private copy, which the next page reuses. */
+static void save_copied_page(QEMUFile *f, RAMBlock *block, uint64_t offset,
+                             const uint8_t *copy)
+{
+    save_page_header(f, block, offset, RAM_SAVE_FLAG_PAGE);
+    qemu_put_buffer(f, copy, TARGET_PAGE_SIZE);
 }
 
 static void backoff_failed(uint64_t page)
@@ -169,7 +178,7 @@ static int save_xbzrle_page(QEMUFile *f, RAMBlock *block, uint64_t offset,
     if (!cached) {
         rs.pass_misses++;
         cache_insert(rs.cache, addr, rs.scratch);
-        save_normal_page(f, block, offset, rs.scratch);
+        save_copied_page(f, block, offset, rs.scratch);
         return RAM_SAVE_FLAG_PAGE;
     }
     stat_add(&st->xbzrle_cache_hits, 1);
@@ -184,7 +193,7 @@ static int save_xbzrle_page(QEMUFile *f, RAMBlock *block, uint64_t offset,
     if (len < 0) {
         backoff_failed(page);
         stat_add(&st->xbzrle_overflows, 1);
-        save_normal_page(f, block, offset, rs.scratch);
+        save_copied_page(f, block, offset, rs.scratch);
         return RAM_SAVE_FLAG_PAGE;
     }
     if (len > (int)TARGET_PAGE_SIZE / 2) {

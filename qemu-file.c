@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/eventfd.h>
+#include <sys/uio.h>
 
 #include "qemu-error.h"
 #include "qemu-file.h"
@@ -19,6 +20,7 @@
 /* Buffers at least this large skip the copy into the stream's buffer. */
 #define DIRECT_IO_THRESHOLD (IO_BUF_SIZE / 4)
 #define RATE_WINDOW_NS 100000000ull
+#define MAX_IOV 256
 
 struct QEMUFile {
     int fd;
@@ -27,6 +29,11 @@ struct QEMUFile {
     uint8_t *buf;
     size_t buf_len;         /* bytes in buf (to write, or read ahead) */
     size_t buf_pos;         /* reader: next byte to hand out */
+    /* Writer: what the next flush sends, in order: parts of buf and
+     * buffers of the caller's (qemu_put_buffer_async). */
+    struct iovec iov[MAX_IOV];
+    int iovcnt;
+    size_t seg_start;       /* bytes of buf before this are in iov */
     uint64_t total;
     GError *error;
     int cancel_fd;
@@ -136,27 +143,63 @@ static bool wait_fd(QEMUFile *f, short events, int timeout_ms)
 
 /* --- writing -------------------------------------------------------------------- */
 
-static void write_all(QEMUFile *f, const uint8_t *data, size_t len)
+/* Writes iov[0..cnt) whole, waiting while the peer is slow. */
+static void writev_all(QEMUFile *f, struct iovec *iov, int cnt)
 {
-    while (len && !f->error) {
-        ssize_t n = write(f->fd, data, len);
-        if (n > 0) {
-            data += n;
-            len -= (size_t)n;
-        } else if (n < 0 && errno == EAGAIN) {
-            wait_fd(f, POLLOUT, -1);
-        } else if (n < 0 && errno != EINTR) {
-            fail_errno(f, "write to", errno);
+    while (cnt && !f->error) {
+        ssize_t n = writev(f->fd, iov, cnt);
+        if (n < 0) {
+            if (errno == EAGAIN) {
+                wait_fd(f, POLLOUT, -1);
+            } else if (errno != EINTR) {
+                fail_errno(f, "write to", errno);
+            }
+            continue;
         }
+        while (cnt && (size_t)n >= iov->iov_len) {
+            n -= (ssize_t)iov->iov_len;
+            iov++;
+            cnt--;
+        }
+        if (cnt) {
+            iov->iov_base = (uint8_t *)iov->iov_base + n;
+            iov->iov_len -= (size_t)n;
+        }
+    }
+}
+
+static void add_iov(QEMUFile *f, const uint8_t *base, size_t len)
+{
+    struct iovec *last = f->iovcnt ? &f->iov[f->iovcnt - 1] : NULL;
+
+    if (last && (uint8_t *)last->iov_base + last->iov_len == base) {
+        last->iov_len += len;
+        return;
+    }
+    f->iov[f->iovcnt].iov_base = (void *)base;
+    f->iov[f->iovcnt].iov_len = len;
+    f->iovcnt++;
+}
+
+/* Queues the bytes put into buf since the last queued part. */
+static void queue_buffered(QEMUFile *f)
+{
+    if (f->buf_len > f->seg_start) {
+        add_iov(f, f->buf + f->seg_start, f->buf_len - f->seg_start);
+        f->seg_start = f->buf_len;
     }
 }
 
 void qemu_fflush(QEMUFile *f)
 {
-    if (f->writable && f->buf_len) {
-        write_all(f, f->buf, f->buf_len);
-        f->buf_len = 0;
+    if (!f->writable) {
+        return;
     }
+    queue_buffered(f);
+    writev_all(f, f->iov, f->iovcnt);
+    f->iovcnt = 0;
+    f->buf_len = 0;
+    f->seg_start = 0;
 }
 
 static void account(QEMUFile *f, size_t len)
@@ -165,17 +208,32 @@ static void account(QEMUFile *f, size_t len)
     f->window_bytes += len;
 }
 
-void qemu_put_buffer(QEMUFile *f, const uint8_t *buf, size_t len)
+void qemu_put_buffer_async(QEMUFile *f, const uint8_t *buf, size_t len)
 {
     if (f->error) {
         return;
     }
     account(f, len);
-    if (len >= DIRECT_IO_THRESHOLD) {
+    queue_buffered(f);
+    add_iov(f, buf, len);
+    /* Room for the buffered bytes after it, and the next caller's buffer. */
+    if (f->iovcnt >= MAX_IOV - 2) {
         qemu_fflush(f);
-        write_all(f, buf, len);
+    }
+}
+
+void qemu_put_buffer(QEMUFile *f, const uint8_t *buf, size_t len)
+{
+    if (f->error) {
         return;
     }
+    if (len >= DIRECT_IO_THRESHOLD) {
+        /* Sent before this returns: the caller may reuse buf at once. */
+        qemu_put_buffer_async(f, buf, len);
+        qemu_fflush(f);
+        return;
+    }
+    account(f, len);
     while (len) {
         size_t room = IO_BUF_SIZE - f->buf_len;
         size_t n = len < room ? len : room;

@@ -29,6 +29,13 @@ void qemu_put_be16(QEMUFile *f, uint16_t v);
 void qemu_put_be32(QEMUFile *f, uint32_t v);
 void qemu_put_be64(QEMUFile *f, uint64_t v);
 void qemu_put_buffer(QEMUFile *f, const uint8_t *buf, size_t len);
+/*
+ * Queues buf without copying it: it goes out at the next flush, which may
+ * be this call or a later put. buf must stay valid until then; bytes that
+ * change meanwhile go out as they are then (fine for guest RAM, whose
+ * changed pages are sent again).
+ */
+void qemu_put_buffer_async(QEMUFile *f, const uint8_t *buf, size_t len);
 
 uint8_t qemu_get_byte(QEMUFile *f);
 uint16_t qemu_get_be16(QEMUFile *f);
