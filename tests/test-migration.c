@@ -550,6 +550,43 @@ START_TEST(test_xbzrle_capability_is_set_and_reported)
 }
 END_TEST
 
+/* The proposal's scenario, typed at the human monitor: without -d,
+ * migrate holds the prompt until the end and says how it ended; then
+ * info migrate prints the proposal's lines in its order. */
+START_TEST(test_hmp_migrate_waits_for_the_end_and_info_migrate_prints_every_line)
+{
+    QTestOptions o = { .hmp = true };
+    QTestState *src = qtest_start_opts(&o, "-kernel guests/seed.elf -m 64M");
+    g_autofree char *path = qtest_path(src, "mig.sock");
+    g_autofree char *uri = g_strdup_printf("unix:%s", path);
+    QTestState *dst = start_destination("seed", uri);
+    static const char *const lines[] = {
+        "Migration status: completed", "transferred ram: ", "remaining ram: 0 kbytes",
+        "total ram: 65536 kbytes", "total time: ", "downtime: ",
+        "transferred ram-duplicate: ", "transferred ram-duplicate: ",
+        "transferred ram-normal: ", "transferred ram-normal: ",
+        "transferred ram-xbrle: ", "transferred ram-xbrle: ",
+        "overflow ram-xbrle: ", "cache-hit ram-xbrle: ", "cache-lookup ram-xbrle: ",
+        "cache size: 33554432 bytes", "xbzrle cache miss rate: ",
+        "xbzrle encoding rate: ", "dirty pages rate: ", "iterations: ",
+    };
+
+    qtest_expect_stdout(src, ".", 0);
+    g_free(qtest_hmp_line(src, "migrate_set_cachesize 32m"));
+    g_autofree char *out = qtest_hmp_line(src, "migrate -x %s", uri);
+    ck_assert_msg(strstr(out, "migration completed"), "migrate printed: %s", out);
+    g_autofree char *info = qtest_hmp_line(src, "info migrate");
+    g_auto(GStrv) got = g_strsplit(info, "\r\n", -1);
+    for (size_t i = 0; i < G_N_ELEMENTS(lines); i++) {
+        ck_assert_msg(got[i] && g_str_has_prefix(got[i], lines[i]),
+                      "line %zu is '%s', expected '%s...'", i + 1, got[i] ? got[i] : "",
+                      lines[i]);
+    }
+    qtest_quit(src);
+    qtest_quit(dst);
+}
+END_TEST
+
 START_TEST(test_query_migrate_is_empty_before_any_migration)
 {
     QTestState *s = start_source("idle", NULL);
@@ -613,6 +650,7 @@ static Suite *migration_suite(void)
     tcase_add_test(params, test_cache_size_limits_are_enforced);
     tcase_add_test(params, test_xbzrle_capability_is_set_and_reported);
     tcase_add_test(params, test_query_migrate_is_empty_before_any_migration);
+    tcase_add_test(params, test_hmp_migrate_waits_for_the_end_and_info_migrate_prints_every_line);
     tcase_add_test(params, test_idle_guest_migrates_with_almost_only_duplicate_pages);
     suite_add_tcase(s, transports);
     suite_add_tcase(s, seed);
