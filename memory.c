@@ -211,11 +211,6 @@ void memory_global_dirty_log_stop(void)
     dirty_log_active = false;
 }
 
-bool memory_global_dirty_log_active(void)
-{
-    return dirty_log_active;
-}
-
 uint64_t memory_global_dirty_log_sync(void)
 {
     uint64_t before = dirty_page_count;

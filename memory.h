@@ -51,7 +51,6 @@ uint64_t ram_total_size(void);
  */
 int memory_global_dirty_log_start(GError **errp);
 void memory_global_dirty_log_stop(void);
-bool memory_global_dirty_log_active(void);
 
 /* Fetches the accelerator's log (clearing it) and ORs it into the bitmaps.
  * Returns the number of pages that became dirty. */

@@ -398,11 +398,6 @@ void qemu_file_set_rate_limit(QEMUFile *f, uint64_t bytes_per_second)
     f->rate_limit = bytes_per_second;
 }
 
-uint64_t qemu_file_get_rate_limit(QEMUFile *f)
-{
-    return f->rate_limit;
-}
-
 static void update_window(QEMUFile *f)
 {
     uint64_t now = now_ns();

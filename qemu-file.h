@@ -68,7 +68,6 @@ int qemu_file_fd(QEMUFile *f);
  * (returning early, false, when cancelled).
  */
 void qemu_file_set_rate_limit(QEMUFile *f, uint64_t bytes_per_second);
-uint64_t qemu_file_get_rate_limit(QEMUFile *f);
 bool qemu_file_rate_limit(QEMUFile *f);
 bool qemu_file_rate_limit_wait(QEMUFile *f);
 

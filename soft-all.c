@@ -39,7 +39,7 @@ static struct {
     SoftCPU *cpu;
 } soft;
 
-const Workload *soft_find_workload(const char *name)
+static const Workload *soft_find_workload(const char *name)
 {
     for (size_t i = 0; i < G_N_ELEMENTS(builtin_workloads); i++) {
         if (strcmp(builtin_workloads[i]->name, name) == 0) {

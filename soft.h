@@ -9,8 +9,6 @@
 
 #include "guests/workload.h"
 
-const Workload *soft_find_workload(const char *name);
-
 /* The running workload's name ("" before the vCPU exists). */
 const char *soft_cpu_workload_name(void);
 /* Whether the workload's init has run (its state in RAM is live). */

@@ -127,8 +127,3 @@ const char *qemu_get_vm_name(void)
 {
     return pc.name;
 }
-
-SerialState *pc_serial(void)
-{
-    return pc.serial;
-}

@@ -24,7 +24,5 @@ typedef struct MachineConfig {
 /* Builds the machine and loads the kernel; fills the vCPU's entry state. */
 int pc_init(const MachineConfig *cfg, BootEntry *entry, GError **errp);
 
-/* The UART (for its migration section). */
-SerialState *pc_serial(void);
 
 #endif

@@ -16,6 +16,14 @@
 
 #define UART_FIFO_SIZE 16
 
+/* The register file (what migration saves). */
+typedef struct SerialRegs {
+    uint16_t divider;
+    uint8_t rbr, ier, iir, lcr, mcr, lsr, msr, scr, fcr;
+    uint8_t rx_fifo[UART_FIFO_SIZE];
+    uint8_t rx_count;
+} SerialRegs;
+
 /* Register offsets. */
 #define UART_RBR 0      /* read, DLAB = 0 */
 #define UART_THR 0      /* write, DLAB = 0 */
@@ -336,6 +344,8 @@ static void serial_reset_regs(SerialState *s)
     update_iir(s);
 }
 
+static void serial_set_regs(SerialState *s, const SerialRegs *regs);
+
 /*
  * The "serial" section: be16 divisor, u8 x 9 (rbr ier iir lcr mcr lsr msr
  * scr fcr), u8 thre-interrupt pending, u8 count, the receive FIFO[16].
@@ -409,14 +419,7 @@ SerialState *serial_init(uint16_t ioport, uint64_t mmio_base,
     return s;
 }
 
-void serial_get_regs(SerialState *s, SerialRegs *regs)
-{
-    g_mutex_lock(&s->lock);
-    *regs = s->r;
-    g_mutex_unlock(&s->lock);
-}
-
-void serial_set_regs(SerialState *s, const SerialRegs *regs)
+static void serial_set_regs(SerialState *s, const SerialRegs *regs)
 {
     g_mutex_lock(&s->lock);
     s->r = *regs;

@@ -16,15 +16,5 @@ typedef struct SerialState SerialState;
 SerialState *serial_init(uint16_t ioport, uint64_t mmio_base,
                          CharDriverState *chr, GError **errp);
 
-/* The register file as migration saves it. */
-typedef struct SerialRegs {
-    uint16_t divider;
-    uint8_t rbr, ier, iir, lcr, mcr, lsr, msr, scr, fcr;
-    uint8_t rx_fifo[16];
-    uint8_t rx_count;
-} SerialRegs;
-
-void serial_get_regs(SerialState *s, SerialRegs *regs);
-void serial_set_regs(SerialState *s, const SerialRegs *regs);
 
 #endif
