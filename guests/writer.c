@@ -6,7 +6,7 @@
 #include "guests/workload.h"
 
 struct writer_state {
-    uint64_t done;
+    uint64_t done;      /* set once every page is written */
 };
 
 static void writer_init(GuestEnv *env, void *opaque)
@@ -39,7 +39,6 @@ static void writer_step(GuestEnv *env, void *opaque)
     struct writer_state *s = opaque;
 
     if (!s->done) {
-        s->done = 1;
         if (!writer_write_pages(env)) {
             genv_puts(env, "writer: pages outside the free RAM\n");
             /* Under accel=soft the exit request returns here: the program
@@ -47,6 +46,8 @@ static void writer_step(GuestEnv *env, void *opaque)
             genv_exit(env, 2);
             return;
         }
+        /* Only now: the host reads `done` as "every page is written". */
+        s->done = 1;
         genv_puts(env, "writer: done\n");
     }
     genv_halt(env);
