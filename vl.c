@@ -498,11 +498,12 @@ int main(int argc, char **argv)
     if (config.daemonize) {
         daemonize_start();
     }
+    /* Before the pidfile: from its creation on, SIGTERM must remove it. */
+    install_signal_handlers();
     if (config.pidfile) {
         write_pidfile(config.pidfile);
     }
     atexit(qemu_chr_cleanup);
-    install_signal_handlers();
 
     accel_select(choose_accelerator());
     serial = open_serial(&serial_mux);
