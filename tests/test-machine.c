@@ -394,6 +394,60 @@ START_TEST(test_stop_freezes_the_guest_and_cont_resumes_it)
 }
 END_TEST
 
+static size_t count_char(const char *s, char c)
+{
+    size_t n = 0;
+
+    for (; *s; s++) {
+        n += *s == c;
+    }
+    return n;
+}
+
+/* The seed guest's dots after its banner, once at least `n` have been read. */
+static uint64_t wait_dots(QTestState *s, uint64_t n)
+{
+    gint64 deadline = g_get_monotonic_time() + qtest_timeout_ms() * 1000ll;
+
+    for (;;) {
+        g_autofree char *out = qtest_stdout(s);
+        const char *body = strchr(out, '\n');
+        uint64_t dots = body ? count_char(body, '.') : 0;
+        if (dots >= n || g_get_monotonic_time() > deadline) {
+            return dots;
+        }
+        g_usleep(2000);
+    }
+}
+
+/*
+ * The seed guest with interval=1 prints a dot after each pass, so its
+ * serial output is a stream of MMIO exits (a status read and a data write
+ * per dot). However often it is stopped and continued, no dot is lost or
+ * repeated: once it is stopped, the dots equal its pass count, or one less
+ * when the stop came between the count and the dot.
+ */
+START_TEST(test_stop_and_cont_lose_or_repeat_no_serial_output)
+{
+    QTestState *s = start_guest("seed", "interval=1 buf=256K");
+
+    qtest_expect_stdout(s, "..", 0);
+    for (int i = 0; i < 30; i++) {
+        qtest_qmp_ok_discard(s, "{'execute': 'stop'}");
+        qtest_qmp_ok_discard(s, "{'execute': 'cont'}");
+        g_usleep(5000);     /* let it print a few dozen dots */
+    }
+    qtest_qmp_ok_discard(s, "{'execute': 'stop'}");
+    uint64_t passes = read_u64(s, SEED_PASSES);
+    wait_dots(s, passes - 1);
+    settled_stdout_len(s);
+    uint64_t dots = wait_dots(s, passes);
+    ck_assert_msg(dots == passes || dots + 1 == passes, "%" G_GUINT64_FORMAT " dots after "
+                  "%" G_GUINT64_FORMAT " passes", dots, passes);
+    qtest_quit(s);
+}
+END_TEST
+
 START_TEST(test_S_starts_in_prelaunch_with_no_output_until_cont)
 {
     QTestState *s = qtest_start("-S -kernel guests/seed.elf");
@@ -449,18 +503,17 @@ END_TEST
 /* Guests that fault in ring 0 (KVM only: under soft no guest code runs) */
 
 /*
- * The guest faults in its ring-0 stub: the vCPU stops with `message` on
- * stderr and the machine in `state`, announced by STOP (and `event`); the
- * monitor still answers; cont is refused until system_reset, after which
- * cont reruns the guest into the same fault, reported the same way. The
- * guest starts with -S so that the QMP client is there for the first events.
+ * The guest faults in ring 0: the vCPU stops with `message` on stderr and
+ * the machine in `state`, announced by STOP (and `event`); the monitor
+ * still answers; stop leaves that state alone and cont is refused until
+ * system_reset, after which cont reruns the guest into the same fault,
+ * reported the same way. The guest starts with -S so that the QMP client
+ * is there for the first events. No workload output ever appears.
  */
-static void check_ring0_fault(const char *guest, const char *fault,
-                              const char *message, const char *state,
-                              const char *event)
+static void check_vcpu_fault(const char *kernel_args, const char *message,
+                             const char *state, const char *event)
 {
-    QTestState *s = qtest_start("-S -kernel guests/%s.elf -append ring0-fault=%s",
-                                guest, fault);
+    QTestState *s = qtest_start("-S %s", kernel_args);
 
     for (int round = 1; round <= 2; round++) {
         qtest_qmp_ok_discard(s, "{'execute': 'cont'}");
@@ -474,6 +527,8 @@ static void check_ring0_fault(const char *guest, const char *fault,
         ck_assert_msg(count_substr(err, message) == (size_t)round &&
                       count_substr(err, "the vCPU is stopped") == (size_t)round,
                       "round %d: stderr: %s", round, err);
+        qtest_qmp_ok_discard(s, "{'execute': 'stop'}");
+        assert_run_state(s, state, false);
         g_autoptr(JsonObject) refused = qtest_qmp_error(s, "{'execute': 'cont'}");
         ck_assert_ptr_nonnull(strstr(qtest_error_desc(refused), "system_reset"));
 
@@ -491,7 +546,8 @@ START_TEST(test_garbage_executed_in_ring0_stops_the_vcpu_not_the_program)
     if (skip_without_kvm("ring-0 guest code")) {
         return;
     }
-    check_ring0_fault("seed", "garbage", "KVM internal error", "internal-error", NULL);
+    check_vcpu_fault("-kernel guests/seed.elf -append ring0-fault=garbage",
+                     "KVM internal error", "internal-error", NULL);
 }
 END_TEST
 
@@ -500,8 +556,28 @@ START_TEST(test_page_fault_in_ring0_panics_the_guest_not_the_program)
     if (skip_without_kvm("ring-0 guest code")) {
         return;
     }
-    check_ring0_fault("writer", "pf", "guest panic: exception #PF in ring 0",
-                      "guest-panicked", "GUEST_PANICKED");
+    check_vcpu_fault("-kernel guests/writer.elf -append ring0-fault=pf",
+                     "guest panic: exception #PF in ring 0", "guest-panicked",
+                     "GUEST_PANICKED");
+}
+END_TEST
+
+/* Ring-0 code that executes ud2 before any IDT exists: #UD, then #GP and
+ * #DF find no gate either, and the CPU shuts down. */
+static const uint8_t ud2_code[] = { 0x0f, 0x0b };
+
+START_TEST(test_triple_fault_stops_the_vcpu_in_state_shutdown)
+{
+    if (skip_without_kvm("ring-0 guest code")) {
+        return;
+    }
+    char *dir = scratch_dir();
+    g_autofree char *path = write_elf(dir, "ud2.elf", 0x100000, ud2_code,
+                                      sizeof(ud2_code));
+    g_autofree char *args = g_strdup_printf("-kernel %s", path);
+
+    check_vcpu_fault(args, "guest shutdown (triple fault)", "shutdown", "SHUTDOWN");
+    remove_scratch(dir, "ud2.elf");
 }
 END_TEST
 
@@ -578,6 +654,32 @@ END_TEST
 START_TEST(test_sigint_shuts_down_cleanly)
 {
     check_signal_shuts_down_cleanly(SIGINT, "idle");
+}
+END_TEST
+
+/*
+ * SIGTERM at any moment of start-up: either the emulator had not yet
+ * installed its handler (killed, and no pidfile written yet), or it shuts
+ * down cleanly and removes its pidfile. The signal is sent 0 to 4 ms after
+ * the start, in 50 us steps, to land in every phase of start-up.
+ */
+START_TEST(test_sigterm_during_start_up_leaves_no_pidfile)
+{
+    static const QTestOptions no_qmp = { .no_qmp = true };
+
+    for (int i = 0; i < 80; i++) {
+        QTestState *s = qtest_start_opts(&no_qmp, "-S -kernel guests/idle.elf "
+                                         "-serial null -pidfile {tmp}/qemu.pid");
+        g_autofree char *pidfile = qtest_path(s, "qemu.pid");
+        g_usleep(i * 50);
+        qtest_kill(s, SIGTERM);
+        int status = qtest_wait_exit(s, -1);
+        ck_assert_msg(status == 0 || status == 128 + SIGTERM, "exit status %d", status);
+        ck_assert_msg(!g_file_test(pidfile, G_FILE_TEST_EXISTS),
+                      "SIGTERM %d us after the start left the pidfile (exit status %d)",
+                      i * 50, status);
+        qtest_quit(s);
+    }
 }
 END_TEST
 
@@ -999,17 +1101,20 @@ static Suite *machine_suite(void)
     tcase_add_test(guests, test_writer_guest_writes_its_pages_and_says_done);
 
     tcase_add_test(runstate, test_stop_freezes_the_guest_and_cont_resumes_it);
+    tcase_add_test(runstate, test_stop_and_cont_lose_or_repeat_no_serial_output);
     tcase_add_test(runstate, test_S_starts_in_prelaunch_with_no_output_until_cont);
     tcase_add_test(runstate, test_system_reset_restarts_the_guest);
     tcase_add_test(runstate, test_system_reset_of_a_stopped_guest_leaves_it_stopped);
 
     tcase_add_test(faults, test_garbage_executed_in_ring0_stops_the_vcpu_not_the_program);
     tcase_add_test(faults, test_page_fault_in_ring0_panics_the_guest_not_the_program);
+    tcase_add_test(faults, test_triple_fault_stops_the_vcpu_in_state_shutdown);
     tcase_add_test(faults, test_writer_given_pages_outside_ram_exits_through_debug_exit);
     tcase_add_test(faults, test_kernel_written_by_the_test_exits_through_the_debug_exit_port);
 
     tcase_add_test(process, test_sigterm_shuts_down_cleanly);
     tcase_add_test(process, test_sigint_shuts_down_cleanly);
+    tcase_add_test(process, test_sigterm_during_start_up_leaves_no_pidfile);
     tcase_add_test(process, test_pidfile_holds_the_emulators_pid);
     tcase_add_test(process, test_second_instance_with_the_same_pidfile_is_refused);
     tcase_add_test(process, test_daemonize_returns_once_the_daemon_is_started);
