@@ -172,6 +172,12 @@ static uint64_t mapped_top(void)
     return (top + GIB - 1) & ~(GIB - 1);
 }
 
+uint64_t loader_max_ram_size(void)
+{
+    /* Above 3 GiB the top of RAM is its size plus the 1 GiB hole. */
+    return MAX_PDS * GIB - (HIGH_RAM_BASE - LOW_RAM_MAX);
+}
+
 static int build_page_tables(GError **errp)
 {
     uint64_t npd = mapped_top() / GIB;

@@ -21,4 +21,8 @@
 int load_kernel(const uint8_t *image, size_t len, const char *name,
                 const char *cmdline, BootEntry *entry, GError **errp);
 
+/* The most RAM the boot page tables can map (pc_init refuses more before
+ * allocating any). */
+uint64_t loader_max_ram_size(void);
+
 #endif

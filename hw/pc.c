@@ -95,6 +95,11 @@ static int pc_reset(void *opaque, GError **errp)
 
 int pc_init(const MachineConfig *cfg, BootEntry *entry, GError **errp)
 {
+    if (cfg->ram_size > loader_max_ram_size()) {
+        error_setg(errp, "-m: at most %" G_GUINT64_FORMAT " MiB of guest RAM (what "
+                   "the boot page tables map)", loader_max_ram_size() >> 20);
+        return -1;
+    }
     if (pc_map_ram(cfg->ram_size, errp) < 0) {
         return -1;
     }
