@@ -978,6 +978,14 @@ START_TEST(test_m_of_one_kilobyte_is_refused)
 }
 END_TEST
 
+/* Refused before any RAM is allocated (and pre-faulted). */
+START_TEST(test_m_beyond_what_the_boot_page_tables_map_is_refused)
+{
+    assert_start_up_error("-m 30G", "qemu-system-x86_64: -m: at most 29696 MiB of "
+                          "guest RAM (what the boot page tables map)");
+}
+END_TEST
+
 START_TEST(test_smp_2_is_refused)
 {
     assert_start_up_error("-smp 2", "qemu-system-x86_64: -smp: only 1 vCPU is "
@@ -1133,6 +1141,7 @@ static Suite *machine_suite(void)
     tcase_add_test(option_errors, test_m_with_an_unknown_suffix_is_refused);
     tcase_add_test(option_errors, test_m_of_zero_is_refused);
     tcase_add_test(option_errors, test_m_of_one_kilobyte_is_refused);
+    tcase_add_test(option_errors, test_m_beyond_what_the_boot_page_tables_map_is_refused);
     tcase_add_test(option_errors, test_smp_2_is_refused);
     tcase_add_test(option_errors, test_unknown_accelerator_is_refused);
     tcase_add_test(option_errors, test_unknown_display_is_refused);
