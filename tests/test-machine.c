@@ -658,26 +658,48 @@ START_TEST(test_sigint_shuts_down_cleanly)
 END_TEST
 
 /*
+ * Waits until the process libqmp forked runs the emulator: before its exec
+ * it is a copy of this test process, with Check's SIGTERM handler (which
+ * kills the whole process group).
+ */
+static void wait_for_exec(QTestState *s)
+{
+    g_autofree char *path = g_strdup_printf("/proc/%d/comm", (int)qtest_pid(s));
+    gint64 deadline = g_get_monotonic_time() + qtest_timeout_ms() * 1000ll;
+
+    for (;;) {
+        g_autofree char *comm = NULL;
+        if (g_file_get_contents(path, &comm, NULL, NULL) &&
+            g_str_has_prefix(comm, "qemu-system")) {
+            return;
+        }
+        ck_assert_msg(g_get_monotonic_time() < deadline, "the emulator was not executed");
+        g_usleep(20);
+    }
+}
+
+/*
  * SIGTERM at any moment of start-up: either the emulator had not yet
  * installed its handler (killed, and no pidfile written yet), or it shuts
  * down cleanly and removes its pidfile. The signal is sent 0 to 4 ms after
- * the start, in 50 us steps, to land in every phase of start-up.
+ * the exec, in 20 us steps, to land in every phase of start-up.
  */
 START_TEST(test_sigterm_during_start_up_leaves_no_pidfile)
 {
     static const QTestOptions no_qmp = { .no_qmp = true };
 
-    for (int i = 0; i < 80; i++) {
+    for (int i = 0; i < 200; i++) {
         QTestState *s = qtest_start_opts(&no_qmp, "-S -kernel guests/idle.elf "
                                          "-serial null -pidfile {tmp}/qemu.pid");
         g_autofree char *pidfile = qtest_path(s, "qemu.pid");
-        g_usleep(i * 50);
+        wait_for_exec(s);
+        g_usleep(i * 20);
         qtest_kill(s, SIGTERM);
         int status = qtest_wait_exit(s, -1);
         ck_assert_msg(status == 0 || status == 128 + SIGTERM, "exit status %d", status);
         ck_assert_msg(!g_file_test(pidfile, G_FILE_TEST_EXISTS),
-                      "SIGTERM %d us after the start left the pidfile (exit status %d)",
-                      i * 50, status);
+                      "SIGTERM %d us after the exec left the pidfile (exit status %d)",
+                      i * 20, status);
         qtest_quit(s);
     }
 }
