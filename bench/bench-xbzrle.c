@@ -810,7 +810,7 @@ static bool case_is_sparse(const CaseResult *r)
 
 static void print_target(const char *what, double measured, double target)
 {
-    printf("| %s | %.2f | %.2f | %s |\n", what, measured, target,
+    printf("| %s | %.3f | %.2f | %s |\n", what, measured, target,
            measured >= target ? "met" : "**missed**");
 }
 
