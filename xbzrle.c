@@ -198,6 +198,8 @@ static uint64_t tail_differs(const uint8_t *a, const uint8_t *b, int len)
 
 /* What distinguishes one SIMD variant from another. */
 typedef struct BlockOps {
+    /* true if the 256 bytes at a and b are equal */
+    bool (*group_equal)(const uint8_t *a, const uint8_t *b);
     /*
      * Fills differs[0..3] with the masks of 4 blocks and returns a bit per
      * block that has a change; may leave the masks unset when it returns 0.
@@ -488,11 +490,12 @@ static ALWAYS_INLINE bool scan_chunk(BlockEncoder *e, long base,
     return true;
 }
 
-/* The loop of every SIMD variant, instantiated with its BlockOps. */
-static ALWAYS_INLINE int encode_blocks(const uint8_t *old_buf,
-                                       const uint8_t *new_buf, int page_len,
-                                       uint8_t *dst, int dst_len,
-                                       const BlockOps *ops)
+/* Encodes the page from `pos` on, a multiple of 256 where the first change is. */
+static ALWAYS_INLINE int encode_blocks_from(const uint8_t *old_buf,
+                                            const uint8_t *new_buf,
+                                            int page_len, uint8_t *dst,
+                                            int dst_len, long pos,
+                                            const BlockOps *ops)
 {
     BlockEncoder e = {
         .old_buf = old_buf, .new_buf = new_buf, .page_len = page_len,
@@ -501,7 +504,6 @@ static ALWAYS_INLINE int encode_blocks(const uint8_t *old_buf,
         .copy_limit = page_len - COPY_CHUNK,
     };
     uint64_t masks[CHUNK_BLOCKS];
-    long pos = 0;
 
     if (e.fast_end > dst + dst_len / LOOKAHEAD_AT) {
         e.fast_end = dst + dst_len / LOOKAHEAD_AT;
@@ -535,6 +537,29 @@ static ALWAYS_INLINE int encode_blocks(const uint8_t *old_buf,
     return e.out - dst;
 }
 
+/*
+ * The encoder of every SIMD variant, instantiated with its BlockOps. The
+ * leading equal bytes are skipped first at memcmp's pace, with none of the
+ * set-up: an identical page costs just that.
+ */
+static ALWAYS_INLINE int encode_blocks(const uint8_t *old_buf,
+                                       const uint8_t *new_buf, int page_len,
+                                       uint8_t *dst, int dst_len,
+                                       const BlockOps *ops)
+{
+    long pos = 0;
+
+    while (pos + 256 <= page_len &&
+           ops->group_equal(old_buf + pos, new_buf + pos)) {
+        pos += 256;
+    }
+    if (pos == page_len) {
+        return 0;
+    }
+    return encode_blocks_from(old_buf, new_buf, page_len, dst, dst_len, pos,
+                              ops);
+}
+
 /* ------------------------------------------------------------------------
  * SSE2: four 16-byte compares per block.
  */
@@ -559,9 +584,7 @@ static ALWAYS_INLINE uint64_t block_differs_sse2(const uint8_t *a,
     return ~equal;
 }
 
-static ALWAYS_INLINE unsigned group_differs_sse2(const uint8_t *a,
-                                                 const uint8_t *b,
-                                                 uint64_t differs[4])
+static ALWAYS_INLINE bool group_equal_sse2(const uint8_t *a, const uint8_t *b)
 {
     __m128i acc0 = xor16(a, b, 0), acc1 = xor16(a, b, 16);
 
@@ -570,8 +593,15 @@ static ALWAYS_INLINE unsigned group_differs_sse2(const uint8_t *a,
         acc1 = _mm_or_si128(acc1, xor16(a, b, off + 16));
     }
     acc0 = _mm_or_si128(acc0, acc1);
-    if (_mm_movemask_epi8(_mm_cmpeq_epi8(acc0, _mm_setzero_si128())) ==
-        0xffff) {
+    return _mm_movemask_epi8(_mm_cmpeq_epi8(acc0, _mm_setzero_si128())) ==
+           0xffff;
+}
+
+static ALWAYS_INLINE unsigned group_differs_sse2(const uint8_t *a,
+                                                 const uint8_t *b,
+                                                 uint64_t differs[4])
+{
+    if (group_equal_sse2(a, b)) {
         return 0;
     }
     for (int i = 0; i < 4; i++) {
@@ -581,7 +611,7 @@ static ALWAYS_INLINE unsigned group_differs_sse2(const uint8_t *a,
 }
 
 static const BlockOps sse2_ops = {
-    group_differs_sse2, block_differs_sse2, spread7_shifts,
+    group_equal_sse2, group_differs_sse2, block_differs_sse2, spread7_shifts,
 };
 
 static int encode_sse2(const uint8_t *old_buf, const uint8_t *new_buf,
@@ -619,9 +649,7 @@ static ALWAYS_INLINE uint64_t block_differs_avx2(const uint8_t *a,
 }
 
 TARGET_AVX2
-static ALWAYS_INLINE unsigned group_differs_avx2(const uint8_t *a,
-                                                 const uint8_t *b,
-                                                 uint64_t differs[4])
+static ALWAYS_INLINE bool group_equal_avx2(const uint8_t *a, const uint8_t *b)
 {
     __m256i acc0 = _mm256_or_si256(xor32(a, b, 0), xor32(a, b, 32));
     __m256i acc1 = _mm256_or_si256(xor32(a, b, 64), xor32(a, b, 96));
@@ -630,7 +658,15 @@ static ALWAYS_INLINE unsigned group_differs_avx2(const uint8_t *a,
     __m256i acc = _mm256_or_si256(_mm256_or_si256(acc0, acc1),
                                   _mm256_or_si256(acc2, acc3));
 
-    if (_mm256_testz_si256(acc, acc)) {
+    return _mm256_testz_si256(acc, acc);
+}
+
+TARGET_AVX2
+static ALWAYS_INLINE unsigned group_differs_avx2(const uint8_t *a,
+                                                 const uint8_t *b,
+                                                 uint64_t differs[4])
+{
+    if (group_equal_avx2(a, b)) {
         return 0;
     }
     for (int i = 0; i < 4; i++) {
@@ -640,7 +676,7 @@ static ALWAYS_INLINE unsigned group_differs_avx2(const uint8_t *a,
 }
 
 static const BlockOps avx2_ops = {
-    group_differs_avx2, block_differs_avx2, spread7_shifts,
+    group_equal_avx2, group_differs_avx2, block_differs_avx2, spread7_shifts,
 };
 
 TARGET_AVX2
@@ -672,6 +708,16 @@ static ALWAYS_INLINE uint64_t block_differs_avx512(const uint8_t *a,
 }
 
 TARGET_AVX512
+static ALWAYS_INLINE bool group_equal_avx512(const uint8_t *a,
+                                             const uint8_t *b)
+{
+    __mmask64 m0 = cmpneq64(a, b), m1 = cmpneq64(a + 64, b + 64);
+    __mmask64 m2 = cmpneq64(a + 128, b + 128), m3 = cmpneq64(a + 192, b + 192);
+
+    return _kortestz_mask64_u8(_kor_mask64(m0, m1), _kor_mask64(m2, m3));
+}
+
+TARGET_AVX512
 static ALWAYS_INLINE unsigned group_differs_avx512(const uint8_t *a,
                                                    const uint8_t *b,
                                                    uint64_t differs[4])
@@ -697,7 +743,8 @@ static ALWAYS_INLINE uint32_t spread7_pdep(uint32_t value)
 }
 
 static const BlockOps avx512_ops = {
-    group_differs_avx512, block_differs_avx512, spread7_pdep,
+    group_equal_avx512, group_differs_avx512, block_differs_avx512,
+    spread7_pdep,
 };
 
 TARGET_AVX512
