@@ -332,9 +332,10 @@ static ALWAYS_INLINE long encoded_size_bound(const BlockEncoder *e, long from,
         bound_block(e->chunk_masks[i] & -(e->chunk_changed >> i & 1), &carry,
                     &bound);
     }
-    /* from lies in this chunk, at its end, or in the tail just after it */
-    for (base = e->chunk_base + 64 * e->chunk_blocks; base < e->page_len;
-         base += 64) {
+    /* then the blocks after the chunk, or after from if that is later */
+    base = e->chunk_base + 64 * e->chunk_blocks;
+    base = base > (from & ~63L) ? base : from & ~63L;
+    for (; base < e->page_len; base += 64) {
         uint64_t differs = base + 64 <= e->page_len ?
             ops->block_differs(e->old_buf + base, e->new_buf + base) :
             tail_differs(e->old_buf + base, e->new_buf + base,

@@ -659,6 +659,27 @@ START_TEST(test_every_budget_around_long_lengths_is_respected)
 }
 END_TEST
 
+START_TEST(test_every_budget_for_a_change_in_the_tail_is_respected)
+{
+    /* the only change past the last 64-byte block: the encoder starts there */
+    static const int sizes[] = { 4104, 4152, 8200 };
+    uint8_t *expect = malloc(2 * 8200 + 16);
+
+    for (size_t s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
+        int len = sizes[s], n;
+        PagePair p = pair_new(len);
+
+        memset(p.new_buf + len - 5, 0x42, 4);
+        n = model_encode(p.old_buf, p.new_buf, len, expect);
+        for (int budget = 0; budget <= n + 40; budget++) {
+            check_encoders(p.old_buf, p.new_buf, len, budget, expect, n);
+        }
+        pair_free(&p);
+    }
+    free(expect);
+}
+END_TEST
+
 START_TEST(test_random_page_is_given_up)
 {
     Rng rng = { 23 };
@@ -882,6 +903,7 @@ static Suite *xbzrle_suite(void)
     tcase_add_test(budget, test_encoding_fits_exactly_in_its_length);
     tcase_add_test(budget, test_any_budget_is_respected);
     tcase_add_test(budget, test_every_budget_around_long_lengths_is_respected);
+    tcase_add_test(budget, test_every_budget_for_a_change_in_the_tail_is_respected);
     tcase_add_test(budget, test_random_page_is_given_up);
     tcase_add_test(budget, test_change_needing_more_than_budget_is_given_up);
     tcase_set_timeout(budget, 120);
