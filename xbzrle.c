@@ -176,11 +176,13 @@ static int encode_ref(const uint8_t *old_buf, const uint8_t *new_buf,
  * are then the edges of the mask, walked with tzcnt. Changed runs may span
  * blocks: `open` carries a run from one block into the next.
  *
- * A page is encoded a chunk of up to 64 blocks at a time, in two passes.
- * The first tests 4 blocks at once and keeps the masks of the blocks with a
+ * Leading equal bytes are skipped 256 at a time before any set-up, so an
+ * identical page costs those compares alone. From the first change on, the
+ * page is encoded a chunk of up to 64 blocks at a time, in two passes: the
+ * first tests 4 blocks at once and keeps the masks of the blocks with a
  * change, and a bit per such block; the second walks those bits, so a
  * sparse change costs one loop trip instead of a mispredicted branch per
- * block. Identical pages cost the first pass alone: 256-byte compares.
+ * block. A page that cannot fit is given up by a lookahead (LOOKAHEAD_AT).
  */
 
 /* The differs mask of the last words of a page that is not a multiple of 64. */
