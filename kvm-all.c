@@ -119,7 +119,10 @@ static int kvm_init(GError **errp)
         error_setg(errp, "KVM_GET_VCPU_MMAP_SIZE failed");
         return -1;
     }
-    kvm.vmfd = ioctl(kvm.fd, KVM_CREATE_VM, 0);
+    /* A signal (SIGTERM during start-up) makes it fail with EINTR. */
+    do {
+        kvm.vmfd = ioctl(kvm.fd, KVM_CREATE_VM, 0);
+    } while (kvm.vmfd < 0 && errno == EINTR);
     if (kvm.vmfd < 0) {
         error_setg_errno(errp, errno, "KVM_CREATE_VM failed");
         return -1;
