@@ -695,8 +695,11 @@ START_TEST(test_sigterm_during_start_up_leaves_no_pidfile)
         wait_for_exec(s);
         g_usleep(i * 20);
         qtest_kill(s, SIGTERM);
-        int status = qtest_wait_exit(s, -1);
-        ck_assert_msg(status == 0 || status == 128 + SIGTERM, "exit status %d", status);
+        int status = wait_exit_and_output(s);
+        g_autofree char *err = status == 1 ? wait_stderr_count(s, "\n", 1)
+                                           : qtest_stderr(s);
+        ck_assert_msg(status == 0 || status == 128 + SIGTERM, "SIGTERM %d us after the "
+                      "exec: exit status %d, stderr: %s", i * 20, status, err);
         ck_assert_msg(!g_file_test(pidfile, G_FILE_TEST_EXISTS),
                       "SIGTERM %d us after the exec left the pidfile (exit status %d)",
                       i * 20, status);
