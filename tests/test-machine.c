@@ -185,23 +185,35 @@ static void assert_start_up_error_prefix(const char *args, const char *prefix)
 /* ---------------------------------------------------------------------- */
 /* Helpers: kernels written by the test */
 
-/* A scratch directory for files the emulator reads at start. */
-static char *scratch_dir(void)
+/* Files the emulator reads at start (kernels written by the tests) go to
+ * one directory, made before the tests run and removed after them, failed
+ * or not (tests run in child processes of main). */
+static char *scratch;
+
+static void make_scratch_dir(void)
 {
     g_autoptr(GError) err = NULL;
-    char *dir = g_dir_make_tmp("test-machine-XXXXXX", &err);
 
-    ck_assert_msg(dir, "%s", err ? err->message : "");
-    return dir;
+    scratch = g_dir_make_tmp("test-machine-XXXXXX", &err);
+    if (!scratch) {
+        fprintf(stderr, "test-machine: %s\n", err->message);
+        exit(EXIT_FAILURE);
+    }
 }
 
-static void remove_scratch(char *dir, const char *file)
+static void remove_scratch_dir(void)
 {
-    g_autofree char *path = g_build_filename(dir, file, NULL);
+    GDir *dir = g_dir_open(scratch, 0, NULL);
+    const char *name;
 
-    unlink(path);
-    rmdir(dir);
-    g_free(dir);
+    while (dir && (name = g_dir_read_name(dir))) {
+        g_autofree char *path = g_build_filename(scratch, name, NULL);
+        unlink(path);
+    }
+    if (dir) {
+        g_dir_close(dir);
+    }
+    rmdir(scratch);
 }
 
 /*
@@ -209,8 +221,8 @@ static void remove_scratch(char *dir, const char *file)
  * `code` at guest-physical address `paddr`, entered at its first byte.
  * No workload note, so only KVM runs it.
  */
-static char *write_elf(const char *dir, const char *name, uint64_t paddr,
-                       const void *code, size_t len)
+static char *write_elf(const char *name, uint64_t paddr, const void *code,
+                       size_t len)
 {
     Elf64_Ehdr eh = {
         .e_ident = { ELFMAG0, ELFMAG1, ELFMAG2, ELFMAG3, ELFCLASS64, ELFDATA2LSB,
@@ -239,7 +251,7 @@ static char *write_elf(const char *dir, const char *name, uint64_t paddr,
     g_byte_array_append(file, (const guint8 *)&eh, sizeof(eh));
     g_byte_array_append(file, (const guint8 *)&ph, sizeof(ph));
     g_byte_array_append(file, code, len);
-    char *path = g_build_filename(dir, name, NULL);
+    char *path = g_build_filename(scratch, name, NULL);
     ck_assert(g_file_set_contents(path, (const char *)file->data, file->len, NULL));
     return path;
 }
@@ -253,11 +265,9 @@ static const uint8_t exit_3_code[] = {
     0xeb, 0xfd,                         /* jmp hlt */
 };
 
-static void assert_kernel_at_is_refused(uint64_t paddr)
+static void assert_kernel_at_is_refused(const char *name, uint64_t paddr)
 {
-    char *dir = scratch_dir();
-    g_autofree char *path = write_elf(dir, "k.elf", paddr, exit_3_code,
-                                      sizeof(exit_3_code));
+    g_autofree char *path = write_elf(name, paddr, exit_3_code, sizeof(exit_3_code));
     g_autofree char *args = g_strdup_printf("-kernel %s", path);
     g_autofree char *expected = g_strdup_printf(
         "qemu-system-x86_64: -kernel %s: segment at 0x%" G_GINT64_MODIFIER "x (+0x%zx) "
@@ -265,7 +275,6 @@ static void assert_kernel_at_is_refused(uint64_t paddr)
         KERNEL_MIN);
 
     assert_start_up_error(args, expected);
-    remove_scratch(dir, "k.elf");
 }
 
 /* ---------------------------------------------------------------------- */
@@ -572,13 +581,10 @@ START_TEST(test_triple_fault_stops_the_vcpu_in_state_shutdown)
     if (skip_without_kvm("ring-0 guest code")) {
         return;
     }
-    char *dir = scratch_dir();
-    g_autofree char *path = write_elf(dir, "ud2.elf", 0x100000, ud2_code,
-                                      sizeof(ud2_code));
+    g_autofree char *path = write_elf("ud2.elf", 0x100000, ud2_code, sizeof(ud2_code));
     g_autofree char *args = g_strdup_printf("-kernel %s", path);
 
     check_vcpu_fault(args, "guest shutdown (triple fault)", "shutdown", "SHUTDOWN");
-    remove_scratch(dir, "ud2.elf");
 }
 END_TEST
 
@@ -603,8 +609,7 @@ END_TEST
  * accelerator, which only runs the built-in workloads, refuses it. */
 START_TEST(test_kernel_written_by_the_test_exits_through_the_debug_exit_port)
 {
-    char *dir = scratch_dir();
-    g_autofree char *path = write_elf(dir, "exit3.elf", 0x100000, exit_3_code,
+    g_autofree char *path = write_elf("exit3.elf", 0x100000, exit_3_code,
                                       sizeof(exit_3_code));
     g_autofree char *args = g_strdup_printf("-kernel %s", path);
 
@@ -617,7 +622,6 @@ START_TEST(test_kernel_written_by_the_test_exits_through_the_debug_exit_port)
         assert_start_up_error_prefix(args, "qemu-system-x86_64: cannot create the vCPU: "
                                      "accel=soft runs only the built-in guests");
     }
-    remove_scratch(dir, "exit3.elf");
 }
 END_TEST
 
@@ -1042,8 +1046,7 @@ END_TEST
 
 START_TEST(test_kernel_that_is_not_an_elf_file_is_refused)
 {
-    char *dir = scratch_dir();
-    g_autofree char *path = g_build_filename(dir, "k.txt", NULL);
+    g_autofree char *path = g_build_filename(scratch, "k.txt", NULL);
     g_autofree char *args = g_strdup_printf("-kernel %s", path);
     g_autofree char *expected = g_strdup_printf("qemu-system-x86_64: -kernel %s: "
                                                 "not an ELF file", path);
@@ -1051,19 +1054,18 @@ START_TEST(test_kernel_that_is_not_an_elf_file_is_refused)
     ck_assert(g_file_set_contents(path, "#!/bin/sh\necho this is no kernel\n"
                                   "echo nor is this line long enough\n", -1, NULL));
     assert_start_up_error(args, expected);
-    remove_scratch(dir, "k.txt");
 }
 END_TEST
 
 START_TEST(test_kernel_loading_outside_ram_is_refused)
 {
-    assert_kernel_at_is_refused(GUEST_RAM + 16 * PAGE);
+    assert_kernel_at_is_refused("outside.elf", GUEST_RAM + 16 * PAGE);
 }
 END_TEST
 
 START_TEST(test_kernel_loading_below_0x30000_is_refused)
 {
-    assert_kernel_at_is_refused(0x20000);
+    assert_kernel_at_is_refused("low.elf", 0x20000);
 }
 END_TEST
 
@@ -1195,7 +1197,9 @@ int main(void)
     SRunner *runner = srunner_create(machine_suite());
 
     printf("accelerator: %s\n", qtest_accel());
+    make_scratch_dir();
     srunner_run_all(runner, CK_NORMAL);
+    remove_scratch_dir();
     int failed = srunner_ntests_failed(runner);
     srunner_free(runner);
     return failed ? EXIT_FAILURE : EXIT_SUCCESS;
