@@ -41,8 +41,11 @@ static struct {
     bool halted;        /* the guest waits for a kick */
     bool stopped;       /* not inside cpu_exec */
     bool exit;          /* the thread should end */
+    /* The state the vCPU stopped itself in (a fault, a panic), not yet
+     * recorded as the run state; RUN_STATE__MAX when none. */
+    RunState self_stop;
     GThread *thread;
-} vcpu;
+} vcpu = { .self_stop = RUN_STATE__MAX };
 
 static BootEntry boot_entry;
 static __thread CPUState *thread_cpu;
@@ -98,11 +101,36 @@ static void resume_vcpu(void)
     g_mutex_unlock(&cpu_lock);
 }
 
+/* Takes the state the vCPU stopped itself in, if any (vm_lock held). */
+static RunState take_self_stop(void)
+{
+    g_mutex_lock(&cpu_lock);
+    RunState state = vcpu.self_stop;
+    vcpu.self_stop = RUN_STATE__MAX;
+    g_mutex_unlock(&cpu_lock);
+    return state;
+}
+
+static void record_self_stop(RunState state)
+{
+    runstate_set(state);
+    if (state == RUN_STATE_SHUTDOWN) {
+        monitor_protocol_event("SHUTDOWN", NULL);
+    } else if (state == RUN_STATE_GUEST_PANICKED) {
+        monitor_protocol_event("GUEST_PANICKED", NULL);
+    }
+    monitor_protocol_event("STOP", NULL);
+}
+
 int vm_start(GError **errp)
 {
     RunState state;
 
     g_mutex_lock(&vm_lock);
+    RunState self = take_self_stop();
+    if (self != RUN_STATE__MAX && runstate_is_running()) {
+        record_self_stop(self);
+    }
     state = runstate_get();
     if (state == RUN_STATE_RUNNING) {
         g_mutex_unlock(&vm_lock);
@@ -132,6 +160,13 @@ bool vm_stop(RunState state)
     bool was_running = runstate_is_running();
     if (was_running) {
         pause_vcpu();
+        /* If the vCPU had stopped itself meanwhile, that is the state. */
+        RunState self = take_self_stop();
+        if (self != RUN_STATE__MAX) {
+            record_self_stop(self);
+            g_mutex_unlock(&vm_lock);
+            return false;
+        }
     }
     runstate_set(state);
     g_mutex_unlock(&vm_lock);
@@ -143,37 +178,28 @@ bool vm_stop(RunState state)
 
 /* --- the vCPU thread ---------------------------------------------------------------- */
 
-typedef struct StopReport {
-    RunState state;
-    const char *event;
-} StopReport;
-
-/* The vCPU stopped by itself: record it from the main thread, where the
- * monitor lives, serialised with other state changes. */
+/*
+ * The vCPU stopped by itself: whoever takes vm_lock first records it —
+ * this callback in the main thread, or a stop, start or reset that came in
+ * between (which then sees the real reason the vCPU is not running).
+ */
 static gboolean vcpu_stopped_itself(gpointer opaque)
 {
-    StopReport *r = opaque;
-
     g_mutex_lock(&vm_lock);
-    if (runstate_get() == RUN_STATE_RUNNING) {
-        runstate_set(r->state);
+    RunState state = take_self_stop();
+    if (state != RUN_STATE__MAX && runstate_is_running()) {
+        record_self_stop(state);
     }
     g_mutex_unlock(&vm_lock);
-    if (r->event) {
-        monitor_protocol_event(r->event, NULL);
-    }
-    monitor_protocol_event("STOP", NULL);
-    g_free(r);
     return G_SOURCE_REMOVE;
 }
 
-static void report_self_stop(RunState state, const char *event)
+/* Called with cpu_lock held, in the vCPU thread. */
+static void report_self_stop(RunState state)
 {
-    StopReport *r = g_new0(StopReport, 1);
-
-    r->state = state;
-    r->event = event;
-    main_loop_invoke(vcpu_stopped_itself, r);
+    vcpu.run = false;
+    vcpu.self_stop = state;
+    main_loop_invoke(vcpu_stopped_itself, NULL);
 }
 
 /* Called with cpu_lock held. */
@@ -186,17 +212,14 @@ static void handle_exec_result(ExecResult r)
         vcpu.halted = true;
         break;
     case EXEC_SHUTDOWN:
-        vcpu.run = false;
-        report_self_stop(RUN_STATE_SHUTDOWN, "SHUTDOWN");
+        report_self_stop(RUN_STATE_SHUTDOWN);
         break;
     case EXEC_ERROR:
-        vcpu.run = false;
-        report_self_stop(RUN_STATE_INTERNAL_ERROR, NULL);
+        report_self_stop(RUN_STATE_INTERNAL_ERROR);
         break;
     case EXEC_PANICKED:
-        vcpu.run = false;
         vcpu.cpu.panic_request = false;
-        report_self_stop(RUN_STATE_GUEST_PANICKED, "GUEST_PANICKED");
+        report_self_stop(RUN_STATE_GUEST_PANICKED);
         break;
     }
 }
@@ -360,6 +383,11 @@ int qemu_system_reset(GError **errp)
     bool was_running = state == RUN_STATE_RUNNING;
     if (was_running) {
         pause_vcpu();
+    }
+    /* A fault the vCPU stopped on before the reset is gone with it. */
+    if (take_self_stop() != RUN_STATE__MAX) {
+        was_running = false;
+        state = RUN_STATE_INTERNAL_ERROR;
     }
     if (run_reset_handlers(errp) < 0 ||
         current_accel()->cpu_reset(&vcpu.cpu, &boot_entry, errp) < 0) {
