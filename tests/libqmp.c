@@ -434,6 +434,22 @@ bool qtest_is_running(QTestState *s)
     return !reap(s, false);
 }
 
+/* After the process ended, its output may still be in the pipes: wait
+ * (briefly: a child it started may hold them open) for the reader to see
+ * the end of both. */
+static void wait_output_end(QTestState *s)
+{
+    gint64 deadline = g_get_monotonic_time() + 2 * G_TIME_SPAN_SECOND;
+
+    g_mutex_lock(&s->lock);
+    while (!(s->out_eof && s->err_eof)) {
+        if (!g_cond_wait_until(&s->cond, &s->lock, deadline)) {
+            break;
+        }
+    }
+    g_mutex_unlock(&s->lock);
+}
+
 int qtest_wait_exit(QTestState *s, int timeout_ms)
 {
     gint64 deadline = deadline_after(timeout_ms);
@@ -444,6 +460,7 @@ int qtest_wait_exit(QTestState *s, int timeout_ms)
         }
         g_usleep(5000);
     }
+    wait_output_end(s);
     return s->status;
 }
 
@@ -541,8 +558,15 @@ static GPtrArray *build_argv(QTestState *s, const QTestOptions *o,
 
 /* Between fork and exec: async-signal-safe calls only (other tests' reader
  * threads may hold locks). */
-static void child_exec(char **argv, int in, int out, int err, pid_t parent)
+static void child_exec(char **argv, int in, int out, int err, pid_t parent,
+                       const sigset_t *mask)
 {
+    /* Signals were blocked across fork: the test framework's handlers
+     * (Check's SIGTERM kills the process group) must not run here. */
+    signal(SIGTERM, SIG_DFL);
+    signal(SIGINT, SIG_DFL);
+    signal(SIGALRM, SIG_DFL);
+    sigprocmask(SIG_SETMASK, mask, NULL);
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != parent) {
         _exit(126);
@@ -584,12 +608,16 @@ static void spawn(QTestState *s, char **argv, bool use_pty)
         make_pipe(out);
     }
     pid_t parent = getpid();
+    sigset_t all, old;
+    sigfillset(&all);
+    sigprocmask(SIG_BLOCK, &all, &old);
     s->pid = fork();
+    if (s->pid == 0) {
+        child_exec(argv, in[0], out[1], err[1], parent, &old);
+    }
+    sigprocmask(SIG_SETMASK, &old, NULL);
     if (s->pid < 0) {
         qtest_fail(NULL, "fork: %s", g_strerror(errno));
-    }
-    if (s->pid == 0) {
-        child_exec(argv, in[0], out[1], err[1], parent);
     }
     guardian_tell("+pid %d\n", (int)s->pid);
     close(in[0]);
