@@ -272,7 +272,7 @@ check-unit: $(TEST_PROGS)
 	done; \
 	if [ $$failed -ne 0 ]; then echo "$$failed test program(s) failed"; exit 1; fi
 
-bench: $(BENCH_PROGS)
+bench: $(BENCH_PROGS) $(GUEST_ELFS)
 	@for b in $(BENCH_PROGS); do echo "== $$b"; $$b || exit 1; done
 
 # libFuzzer targets: built with clang, run for FUZZ_SECONDS each from the seed

@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -29,6 +30,38 @@ static struct {
     char *name;
     BootEntry entry;
 } pc;
+
+/* Bytes of memory the host can give without swapping (MemAvailable), or
+ * 0 when it cannot be told. */
+static uint64_t host_available_memory(void)
+{
+    g_autofree char *text = NULL;
+    unsigned long long kib;
+
+    if (!g_file_get_contents("/proc/meminfo", &text, NULL, NULL)) {
+        return 0;
+    }
+    const char *line = strstr(text, "MemAvailable:");
+    if (!line || sscanf(line, "MemAvailable: %llu kB", &kib) != 1) {
+        return 0;
+    }
+    return (uint64_t)kib << 10;
+}
+
+/* Guest RAM is pre-faulted: asking for more than the host has would end in
+ * the OOM killer, not an error, so refuse it first. */
+static int check_host_memory(uint64_t ram_size, GError **errp)
+{
+    uint64_t avail = host_available_memory();
+
+    if (avail && ram_size > avail) {
+        error_setg(errp, "-m: %" G_GUINT64_FORMAT " MiB of guest RAM is more than "
+                   "the %" G_GUINT64_FORMAT " MiB this host has available",
+                   ram_size >> 20, avail >> 20);
+        return -1;
+    }
+    return 0;
+}
 
 static int pc_map_ram(uint64_t ram_size, GError **errp)
 {
@@ -100,7 +133,8 @@ int pc_init(const MachineConfig *cfg, BootEntry *entry, GError **errp)
                    "the boot page tables map)", loader_max_ram_size() >> 20);
         return -1;
     }
-    if (pc_map_ram(cfg->ram_size, errp) < 0) {
+    if (check_host_memory(cfg->ram_size, errp) < 0 ||
+        pc_map_ram(cfg->ram_size, errp) < 0) {
         return -1;
     }
     pc.serial = serial_init(UART_IO_PORT, UART_MMIO_GPA, cfg->serial, errp);

@@ -1016,6 +1016,30 @@ START_TEST(test_m_beyond_what_the_boot_page_tables_map_is_refused)
 }
 END_TEST
 
+/* Guest RAM is pre-faulted: more than the host has is refused, not left to
+ * the OOM killer. Only meaningful on a host with less than 28 GiB free. */
+START_TEST(test_m_beyond_the_hosts_memory_is_refused)
+{
+    g_autofree char *meminfo = NULL;
+    unsigned long long avail_kib = 0;
+
+    ck_assert(g_file_get_contents("/proc/meminfo", &meminfo, NULL, NULL));
+    const char *line = strstr(meminfo, "MemAvailable:");
+    ck_assert(line && sscanf(line, "MemAvailable: %llu kB", &avail_kib) == 1);
+    if (avail_kib >= (28ull << 20)) {
+        printf("SKIP: this host has 28 GiB or more available\n");
+        return;
+    }
+    QTestOptions o = { .no_qmp = true };
+    QTestState *s = qtest_start_opts(&o, "-m 28G");
+    ck_assert_int_eq(qtest_wait_exit(s, -1), 1);
+    g_autofree char *err = qtest_stderr(s);
+    ck_assert_msg(g_str_has_prefix(err, "qemu-system-x86_64: -m: 28672 MiB of guest RAM "
+                                   "is more than the "), "stderr: %s", err);
+    qtest_quit(s);
+}
+END_TEST
+
 START_TEST(test_smp_2_is_refused)
 {
     assert_start_up_error("-smp 2", "qemu-system-x86_64: -smp: only 1 vCPU is "
@@ -1170,6 +1194,7 @@ static Suite *machine_suite(void)
     tcase_add_test(option_errors, test_m_of_zero_is_refused);
     tcase_add_test(option_errors, test_m_of_one_kilobyte_is_refused);
     tcase_add_test(option_errors, test_m_beyond_what_the_boot_page_tables_map_is_refused);
+    tcase_add_test(option_errors, test_m_beyond_the_hosts_memory_is_refused);
     tcase_add_test(option_errors, test_smp_2_is_refused);
     tcase_add_test(option_errors, test_unknown_accelerator_is_refused);
     tcase_add_test(option_errors, test_unknown_display_is_refused);
