@@ -79,6 +79,8 @@ static struct {
     uint64_t pass_xbzrle_bytes;
     uint64_t last_sync_ns;
     double bytes_per_page;      /* expected wire cost of a dirty page */
+    uint64_t last_sync_dirty;   /* pages dirty after the previous sync */
+    uint64_t estimate_pages;    /* pages the estimate counts on */
 } rs;
 
 static uint64_t now_ns(void)
@@ -488,14 +490,23 @@ uint64_t ram_save_sync(void)
     uint64_t now = now_ns();
     bool bulk = rs.bulk_stage;
     uint64_t newly_dirty = sync_dirty_bitmap();
+    uint64_t dirty = ram_dirty_pages();
 
     finish_pass_stats(newly_dirty, now, bulk);
-    return ram_dirty_pages();
+    /*
+     * One pass that found little dirty may only mean the guest did not get
+     * the CPU meanwhile (two busy threads on two cores are common): the
+     * estimate counts on the larger of the last two syncs, so that a guest
+     * is stopped only once it has been quiet for two passes in a row.
+     */
+    rs.estimate_pages = MAX(dirty, bulk ? 0 : rs.last_sync_dirty);
+    rs.last_sync_dirty = dirty;
+    return dirty;
 }
 
 uint64_t ram_save_expected_bytes(void)
 {
-    return (uint64_t)(rs.bytes_per_page * (double)ram_dirty_pages());
+    return (uint64_t)(rs.bytes_per_page * (double)rs.estimate_pages);
 }
 
 /* --- loading ---------------------------------------------------------------------- */

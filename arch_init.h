@@ -21,8 +21,9 @@ int ram_load(QEMUFile *f, void *opaque, int version_id, GError **errp);
  * rates. Returns the number of dirty pages to send next. */
 uint64_t ram_save_sync(void);
 
-/* Bytes on the wire it would take to send what is dirty now, at the cost
- * per page seen in the last pass (duplicates, deltas and raw pages alike). */
+/* Bytes on the wire it would take to send what is dirty now (or was at the
+ * previous sync, if more), at the cost per page seen in the last pass
+ * (duplicates, deltas and raw pages alike). */
 uint64_t ram_save_expected_bytes(void);
 
 #endif

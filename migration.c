@@ -146,7 +146,8 @@ static double pass_bandwidth(uint64_t bytes, uint64_t ns)
 static bool pass_converged(uint64_t pass_bytes, uint64_t pass_ns)
 {
     MigrationStats *st = &current.stats;
-    uint64_t dirty = ram_save_sync();
+
+    ram_save_sync();
     uint64_t expected = ram_save_expected_bytes();
     double bw = pass_bandwidth(pass_bytes, pass_ns);
     double max_downtime;
@@ -156,7 +157,7 @@ static bool pass_converged(uint64_t pass_bytes, uint64_t pass_ns)
     g_mutex_unlock(&current.lock);
 
     stat_set(&st->mbps_x1000, (uint64_t)(bw * 8 / 1e6 * 1000));
-    if (dirty == 0 || expected == 0) {
+    if (expected == 0) {
         stat_set(&st->expected_downtime_ms, 0);
         return true;
     }
