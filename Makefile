@@ -277,14 +277,23 @@ bench: $(BENCH_PROGS) $(GUEST_ELFS)
 
 # libFuzzer targets: built with clang, run for FUZZ_SECONDS each from the seed
 # corpus in tests/fuzz/corpus/NAME (new inputs go to tests/fuzz/work/NAME).
+# The targets link the emulator's library built again with clang, coverage
+# and sanitizers (build-fuzz/lib), so that any of its code can be fuzzed.
 FUZZ_BUILD = build-fuzz
-FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -I. -D_GNU_SOURCE
-FUZZ_LIB_SRCS = xbzrle.c
-$(FUZZ_BUILD)/%: tests/fuzz/%.c $(FUZZ_LIB_SRCS) config-host.mak
+FUZZ_SAN = -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer $(FUZZ_SAN) -I. -I$(FUZZ_BUILD)/lib -D_GNU_SOURCE
+FUZZ_LIB = $(FUZZ_BUILD)/lib/libqemu.a
+
+.PHONY: fuzz-lib
+fuzz-lib: config-host.mak
+	$(Q)test -n "$(FUZZ_CC)" || { echo "make fuzz needs clang: apt-get install -y clang libclang-rt-14-dev"; exit 1; }
+	@$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD)/lib CC=$(FUZZ_CC) WARN_CFLAGS= \
+	    OPT_CFLAGS="-g -O1" SAN_FLAGS="-fsanitize=fuzzer-no-link $(FUZZ_SAN)" $(FUZZ_LIB)
+
+$(FUZZ_BUILD)/%: tests/fuzz/%.c fuzz-lib
 	@mkdir -p $(dir $@)
 	$(quiet) FUZZCC $@
-	$(Q)test -n "$(FUZZ_CC)" || { echo "make fuzz needs clang: apt-get install -y clang libclang-rt-14-dev"; exit 1; }
-	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_LIB_SRCS)
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) $(DEPS_CFLAGS) -o $@ $< $(FUZZ_LIB) $(DEPS_LIBS)
 
 fuzz: $(addprefix $(FUZZ_BUILD)/,$(FUZZ_NAMES))
 	@for f in $(FUZZ_NAMES); do \

@@ -17,7 +17,6 @@
 typedef struct KVMCPUState {
     struct kvm_regs regs;
     struct kvm_sregs sregs;
-    struct kvm_xsave xsave;        /* FPU, SSE and AVX state (4 KiB) */
     struct kvm_xcrs xcrs;
     struct kvm_vcpu_events events;
     struct kvm_debugregs debugregs;
@@ -27,6 +26,8 @@ typedef struct KVMCPUState {
         uint32_t index;
         uint64_t data;
     } msrs[KVM_CPU_MAX_MSRS];
+    /* Last: newer headers end it with a flexible array. */
+    struct kvm_xsave xsave;        /* FPU, SSE and AVX state (4 KiB) */
 } KVMCPUState;
 
 /* The vCPU must be stopped (not inside KVM_RUN). */

@@ -1,0 +1,59 @@
+/*
+ * libFuzzer target: arbitrary bytes as an incoming migration stream, loaded
+ * by the destination's code (qemu_loadvm_state: the framing, the "ram"
+ * section, the UART's and the vCPU's sections) onto a small machine. It
+ * must refuse, never crash, leak or write outside guest RAM.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "accel.h"
+#include "arch_init.h"
+#include "hw/boot-protocol.h"
+#include "hw/serial.h"
+#include "memory.h"
+#include "qemu-file.h"
+#include "savevm.h"
+#include "target-i386/machine.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* 2 MiB of RAM in one "pc.ram" block: small, so that every input that gets
+ * through the checks is cheap to load. */
+#define FUZZ_RAM_SIZE (2u << 20)
+
+static void setup_machine(void)
+{
+    static bool done;
+    GError *err = NULL;
+
+    if (done) {
+        return;
+    }
+    accel_select(&soft_accel_ops);
+    if (!qemu_ram_alloc("pc.ram", FUZZ_RAM_SIZE, &err) ||
+        !serial_init(UART_IO_PORT, UART_MMIO_GPA, NULL, &err)) {
+        abort();
+    }
+    ram_migration_register();
+    cpu_register_migration();
+    done = true;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    GError *err = NULL;
+
+    setup_machine();
+    int fd = memfd_create("stream", MFD_CLOEXEC);
+    if (fd < 0 || write(fd, data, size) != (ssize_t)size || lseek(fd, 0, SEEK_SET) != 0) {
+        abort();
+    }
+    QEMUFile *f = qemu_fopen_fd(fd, "the fuzzed stream", false);
+    qemu_loadvm_state(f, &err);
+    g_clear_error(&err);
+    qemu_fclose(f, NULL);
+    return 0;
+}
