@@ -15,65 +15,44 @@
 
 #define XP_MAX_BYTES (1024 * 1024)
 
-/* Runs a QMP handler; prints its error, or returns its result. */
-static JsonNode *hmp_call(Monitor *mon, QmpHandler *handler, JsonObject *args)
-{
-    GError *err = NULL;
-    JsonNode *ret = handler(args, mon, &err);
-
-    if (!ret) {
-        monitor_report_error(mon, err);
-    }
-    return ret;
-}
-
-/* For commands whose only output is an error. */
-static void hmp_run(Monitor *mon, QmpHandler *handler, JsonObject *args)
-{
-    JsonNode *ret = hmp_call(mon, handler, args);
-    if (ret) {
-        json_node_unref(ret);
-    }
-}
-
 void hmp_stop(Monitor *mon, JsonObject *args)
 {
-    hmp_run(mon, qmp_stop, args);
+    hmp_run_qmp(mon, qmp_stop, args);
 }
 
 void hmp_cont(Monitor *mon, JsonObject *args)
 {
-    hmp_run(mon, qmp_cont, args);
+    hmp_run_qmp(mon, qmp_cont, args);
 }
 
 void hmp_quit(Monitor *mon, JsonObject *args)
 {
-    hmp_run(mon, qmp_quit, args);
+    hmp_run_qmp(mon, qmp_quit, args);
 }
 
 void hmp_system_reset(Monitor *mon, JsonObject *args)
 {
-    hmp_run(mon, qmp_system_reset, args);
+    hmp_run_qmp(mon, qmp_system_reset, args);
 }
 
 void hmp_pmemsave(Monitor *mon, JsonObject *args)
 {
-    hmp_run(mon, qmp_pmemsave, args);
+    hmp_run_qmp(mon, qmp_pmemsave, args);
 }
 
 void hmp_getfd(Monitor *mon, JsonObject *args)
 {
-    hmp_run(mon, qmp_getfd, args);
+    hmp_run_qmp(mon, qmp_getfd, args);
 }
 
 void hmp_closefd(Monitor *mon, JsonObject *args)
 {
-    hmp_run(mon, qmp_closefd, args);
+    hmp_run_qmp(mon, qmp_closefd, args);
 }
 
 void hmp_info_status(Monitor *mon, JsonObject *args)
 {
-    g_autoptr(JsonNode) ret = hmp_call(mon, qmp_query_status, args);
+    g_autoptr(JsonNode) ret = hmp_call_qmp(mon, qmp_query_status, args);
     if (!ret) {
         return;
     }
@@ -90,7 +69,7 @@ void hmp_info_status(Monitor *mon, JsonObject *args)
 
 void hmp_info_version(Monitor *mon, JsonObject *args)
 {
-    g_autoptr(JsonNode) ret = hmp_call(mon, qmp_query_version, args);
+    g_autoptr(JsonNode) ret = hmp_call_qmp(mon, qmp_query_version, args);
     if (!ret) {
         return;
     }
@@ -108,7 +87,7 @@ void hmp_info_version(Monitor *mon, JsonObject *args)
 
 void hmp_info_name(Monitor *mon, JsonObject *args)
 {
-    g_autoptr(JsonNode) ret = hmp_call(mon, qmp_query_name, args);
+    g_autoptr(JsonNode) ret = hmp_call_qmp(mon, qmp_query_name, args);
     if (!ret) {
         return;
     }
@@ -120,7 +99,7 @@ void hmp_info_name(Monitor *mon, JsonObject *args)
 
 void hmp_info_commands(Monitor *mon, JsonObject *args)
 {
-    g_autoptr(JsonNode) ret = hmp_call(mon, qmp_query_commands, args);
+    g_autoptr(JsonNode) ret = hmp_call_qmp(mon, qmp_query_commands, args);
     if (!ret) {
         return;
     }

@@ -13,28 +13,6 @@
 
 #define PROGRESS_INTERVAL_MS 500
 
-/* Runs a QMP handler for an HMP command; prints its error, if any. Returns
- * the result (to be freed) or NULL. */
-static JsonNode *call_qmp(Monitor *mon, QmpHandler *handler, JsonObject *args)
-{
-    GError *err = NULL;
-    JsonNode *ret = handler(args, mon, &err);
-
-    if (!ret) {
-        monitor_report_error(mon, err);
-    }
-    return ret;
-}
-
-static void call_qmp_quietly(Monitor *mon, QmpHandler *handler, JsonObject *args)
-{
-    JsonNode *ret = call_qmp(mon, handler, args);
-
-    if (ret) {
-        json_node_unref(ret);
-    }
-}
-
 /* --- migrate, waiting for the end --------------------------------------------- */
 
 typedef struct MigrateWait {
@@ -85,7 +63,7 @@ static gboolean migrate_poll(gpointer opaque)
 
 void hmp_migrate(Monitor *mon, JsonObject *args)
 {
-    JsonNode *ret = call_qmp(mon, qmp_migrate, args);
+    JsonNode *ret = hmp_call_qmp(mon, qmp_migrate, args);
 
     if (!ret) {
         return;
@@ -104,22 +82,22 @@ void hmp_migrate(Monitor *mon, JsonObject *args)
 
 void hmp_migrate_cancel(Monitor *mon, JsonObject *args)
 {
-    call_qmp_quietly(mon, qmp_migrate_cancel, args);
+    hmp_run_qmp(mon, qmp_migrate_cancel, args);
 }
 
 void hmp_migrate_set_speed(Monitor *mon, JsonObject *args)
 {
-    call_qmp_quietly(mon, qmp_migrate_set_speed, args);
+    hmp_run_qmp(mon, qmp_migrate_set_speed, args);
 }
 
 void hmp_migrate_set_downtime(Monitor *mon, JsonObject *args)
 {
-    call_qmp_quietly(mon, qmp_migrate_set_downtime, args);
+    hmp_run_qmp(mon, qmp_migrate_set_downtime, args);
 }
 
 void hmp_migrate_set_cachesize(Monitor *mon, JsonObject *args)
 {
-    call_qmp_quietly(mon, qmp_migrate_set_cachesize, args);
+    hmp_run_qmp(mon, qmp_migrate_set_cachesize, args);
 }
 
 /* "migrate_set_capability xbzrle on" as QMP's list of one capability. */
@@ -135,7 +113,7 @@ void hmp_migrate_set_capability(Monitor *mon, JsonObject *args)
                                    json_object_get_boolean_member(args, "state"));
     json_array_add_object_element(list, cap);
     json_object_set_array_member(qargs, "capabilities", list);
-    call_qmp_quietly(mon, qmp_migrate_set_capabilities, qargs);
+    hmp_run_qmp(mon, qmp_migrate_set_capabilities, qargs);
     json_object_unref(qargs);
 }
 
@@ -163,7 +141,7 @@ static double member_double(JsonObject *o, const char *name)
 
 void hmp_info_migrate(Monitor *mon, JsonObject *args)
 {
-    JsonNode *info = call_qmp(mon, qmp_query_migrate, args);
+    JsonNode *info = hmp_call_qmp(mon, qmp_query_migrate, args);
 
     if (!info) {
         return;
@@ -219,7 +197,7 @@ void hmp_info_migrate(Monitor *mon, JsonObject *args)
 
 void hmp_info_migrate_capabilities(Monitor *mon, JsonObject *args)
 {
-    JsonNode *caps = call_qmp(mon, qmp_query_migrate_capabilities, args);
+    JsonNode *caps = hmp_call_qmp(mon, qmp_query_migrate_capabilities, args);
 
     if (!caps) {
         return;
@@ -235,7 +213,7 @@ void hmp_info_migrate_capabilities(Monitor *mon, JsonObject *args)
 
 void hmp_info_migrate_cache_size(Monitor *mon, JsonObject *args)
 {
-    JsonNode *size = call_qmp(mon, qmp_query_migrate_cache_size, args);
+    JsonNode *size = hmp_call_qmp(mon, qmp_query_migrate_cache_size, args);
 
     if (size) {
         monitor_printf(mon, "xbzrle cache size: %" G_GINT64_FORMAT " kbytes\n",

@@ -376,13 +376,6 @@ void migration_shutdown(void)
 
 /* --- QMP ---------------------------------------------------------------------------- */
 
-static JsonNode *empty_object(void)
-{
-    JsonNode *node = json_node_new(JSON_NODE_OBJECT);
-    json_node_take_object(node, json_object_new());
-    return node;
-}
-
 static bool optional_bool(JsonObject *args, const char *name)
 {
     return json_object_has_member(args, name) &&
@@ -396,13 +389,13 @@ JsonNode *qmp_migrate(JsonObject *args, Monitor *mon, GError **errp)
     if (migrate_start(uri, optional_bool(args, "xbzrle"), errp) < 0) {
         return NULL;
     }
-    return empty_object();
+    return monitor_result_empty();
 }
 
 JsonNode *qmp_migrate_cancel(JsonObject *args, Monitor *mon, GError **errp)
 {
     migrate_cancel();
-    return empty_object();
+    return monitor_result_empty();
 }
 
 JsonNode *qmp_migrate_set_speed(JsonObject *args, Monitor *mon, GError **errp)
@@ -414,7 +407,7 @@ JsonNode *qmp_migrate_set_speed(JsonObject *args, Monitor *mon, GError **errp)
         return NULL;
     }
     stat_set(&current.bandwidth_limit, (uint64_t)value);
-    return empty_object();
+    return monitor_result_empty();
 }
 
 JsonNode *qmp_migrate_set_downtime(JsonObject *args, Monitor *mon, GError **errp)
@@ -428,7 +421,7 @@ JsonNode *qmp_migrate_set_downtime(JsonObject *args, Monitor *mon, GError **errp
     g_mutex_lock(&current.lock);
     current.max_downtime = value;
     g_mutex_unlock(&current.lock);
-    return empty_object();
+    return monitor_result_empty();
 }
 
 /* The cache size: at least a page, at most guest RAM; applied live. */
@@ -447,7 +440,7 @@ static JsonNode *set_cache_size(JsonObject *args, GError **errp)
         return NULL;
     }
     stat_set(&current.cache_size, (uint64_t)value);
-    return empty_object();
+    return monitor_result_empty();
 }
 
 JsonNode *qmp_migrate_set_cachesize(JsonObject *args, Monitor *mon, GError **errp)
@@ -526,7 +519,7 @@ JsonNode *qmp_migrate_set_capabilities(JsonObject *args, Monitor *mon, GError **
         }
     }
     current.xbzrle_capability = xbzrle;
-    return empty_object();
+    return monitor_result_empty();
 }
 
 static void add_int(JsonBuilder *b, const char *name, uint64_t value)

@@ -180,6 +180,26 @@ JsonNode *monitor_result_empty(void)
     return monitor_result_object(json_object_new());
 }
 
+JsonNode *hmp_call_qmp(Monitor *mon, QmpHandler *handler, JsonObject *args)
+{
+    GError *err = NULL;
+    JsonNode *ret = handler(args, mon, &err);
+
+    if (!ret) {
+        monitor_report_error(mon, err);
+    }
+    return ret;
+}
+
+void hmp_run_qmp(Monitor *mon, QmpHandler *handler, JsonObject *args)
+{
+    JsonNode *ret = hmp_call_qmp(mon, handler, args);
+
+    if (ret) {
+        json_node_unref(ret);
+    }
+}
+
 /* One QMP message: compact JSON and CR LF, as QEMU sends them. */
 static char *qmp_serialize(JsonObject *msg)
 {

@@ -75,6 +75,12 @@ const MonitorCommand *monitor_find_command(const MonitorCommand *table,
 JsonNode *monitor_result_object(JsonObject *obj);
 JsonNode *monitor_result_empty(void);
 
+/* What every HMP handler does with its QMP twin: runs it, prints its error,
+ * and returns the result (to unref) or NULL; the second form drops the
+ * result, for commands whose only output is an error. */
+JsonNode *hmp_call_qmp(Monitor *mon, QmpHandler *handler, JsonObject *args);
+void hmp_run_qmp(Monitor *mon, QmpHandler *handler, JsonObject *args);
+
 /* Output to an HMP monitor (no-op for QMP); "\n" goes out as "\r\n", as
  * QEMU's monitor writes it. Main thread only. */
 void monitor_printf(Monitor *mon, const char *fmt, ...) G_GNUC_PRINTF(2, 3);

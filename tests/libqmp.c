@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <pty.h>
 #include <signal.h>
@@ -1420,4 +1421,46 @@ char *qtest_hmp_line(QTestState *s, const char *fmt, ...)
     char *out = hmp_client_vcmd(qtest_hmp_client(s), -1, fmt, ap);
     va_end(ap);
     return out;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Helpers of the migration tests and tools */
+
+int qtest_free_tcp_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in a = { .sin_family = AF_INET,
+                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    socklen_t len = sizeof(a);
+
+    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
+        getsockname(fd, (struct sockaddr *)&a, &len) < 0) {
+        qtest_fail(NULL, "no free TCP port: %s", g_strerror(errno));
+    }
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+GBytes *qtest_pmemsave(QTestState *s, uint64_t addr, uint64_t size)
+{
+    g_autofree char *path = qtest_path(s, "pmemsave.bin");
+    gchar *data;
+    gsize len;
+
+    qtest_qmp_ok_discard(s, "{'execute': 'pmemsave', 'arguments': {'val': %" G_GUINT64_FORMAT
+                         ", 'size': %" G_GUINT64_FORMAT ", 'filename': '%s'}}",
+                         addr, size, path);
+    if (!g_file_get_contents(path, &data, &len, NULL) || len != size) {
+        qtest_fail(s, "pmemsave wrote no file of %" G_GUINT64_FORMAT " bytes", size);
+    }
+    unlink(path);
+    return g_bytes_new_take(data, len);
+}
+
+JsonObject *qtest_query_migrate(QTestState *s)
+{
+    JsonNode *ret = qtest_qmp_ok(s, "{'execute': 'query-migrate'}");
+    JsonObject *o = json_object_ref(json_node_get_object(ret));
+    json_node_unref(ret);
+    return o;
 }

@@ -202,6 +202,19 @@ void qtest_hmp_reconnect(QTestState *s);
 char *qtest_hmp_line(QTestState *s, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 
 /* ------------------------------------------------------------------------ */
+/* Helpers of the migration tests and tools */
+
+/* A TCP port on 127.0.0.1 that nothing listens on right now. */
+int qtest_free_tcp_port(void);
+
+/* Guest-physical memory [addr, addr + size) through QMP pmemsave (into a
+ * file of the test's directory, read back and removed). */
+GBytes *qtest_pmemsave(QTestState *s, uint64_t addr, uint64_t size);
+
+/* The "return" of query-migrate (a new reference). */
+JsonObject *qtest_query_migrate(QTestState *s);
+
+/* ------------------------------------------------------------------------ */
 /* JSON helpers for assertions */
 
 /* "return"/"error" member accessors, NULL when absent. */

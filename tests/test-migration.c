@@ -10,7 +10,6 @@
  */
 #include <check.h>
 #include <errno.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,14 +67,6 @@ static void assert_migration_ends(QTestState *s, const char *expected)
                   "stderr: %s", status, expected, qtest_stderr(s));
 }
 
-static JsonObject *query_migrate(QTestState *s)
-{
-    JsonNode *ret = qtest_qmp_ok(s, "{'execute': 'query-migrate'}");
-    JsonObject *o = json_object_ref(json_node_get_object(ret));
-    json_node_unref(ret);
-    return o;
-}
-
 static int64_t member(JsonObject *o, const char *group, const char *name)
 {
     JsonObject *g = group ? json_object_get_object_member(o, group) : o;
@@ -95,18 +86,9 @@ static void assert_run_state(QTestState *s, const char *expected)
 }
 
 /* The whole guest RAM, through pmemsave as a user would take it. */
-static GBytes *save_ram(QTestState *s, const char *name)
+static GBytes *save_ram(QTestState *s)
 {
-    g_autofree char *path = qtest_path(s, name);
-    gchar *data;
-    gsize len;
-
-    qtest_qmp_ok_discard(s, "{'execute': 'pmemsave', 'arguments': {'val': 0, "
-                         "'size': %u, 'filename': '%s'}}", GUEST_RAM, path);
-    ck_assert(g_file_get_contents(path, &data, &len, NULL));
-    ck_assert_uint_eq(len, GUEST_RAM);
-    unlink(path);
-    return g_bytes_new_take(data, len);
+    return qtest_pmemsave(s, 0, GUEST_RAM);
 }
 
 static void assert_same_ram(GBytes *a, GBytes *b)
@@ -141,19 +123,6 @@ static void assert_a_b_invariant(GBytes *ram)
     ck_assert_int_le(breaks, 1);
 }
 
-static int free_tcp_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-    socklen_t len = sizeof(a);
-
-    ck_assert_int_ge(fd, 0);
-    ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-    ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-    close(fd);
-    return ntohs(a.sin_port);
-}
-
 /* Starts the migration with HMP's migrate, as in the proposal. */
 static void hmp_migrate(QTestState *src, bool xbzrle, const char *uri)
 {
@@ -177,8 +146,8 @@ static void check_a_b_migration(QTestState *src, QTestState *dst, bool xbzrle,
     assert_run_state(src, "postmigrate");
     assert_run_state(dst, "paused");
 
-    g_autoptr(GBytes) src_ram = save_ram(src, "src.ram");
-    g_autoptr(GBytes) dst_ram = save_ram(dst, "dst.ram");
+    g_autoptr(GBytes) src_ram = save_ram(src);
+    g_autoptr(GBytes) dst_ram = save_ram(dst);
     assert_same_ram(src_ram, dst_ram);
     assert_a_b_invariant(dst_ram);
 
@@ -186,7 +155,7 @@ static void check_a_b_migration(QTestState *src, QTestState *dst, bool xbzrle,
     qtest_qmp_ok_discard(dst, "{'execute': 'cont'}");
     qtest_expect_stdout(dst, "BB", before);
     qtest_qmp_ok_discard(dst, "{'execute': 'stop'}");
-    g_autoptr(GBytes) later = save_ram(dst, "dst2.ram");
+    g_autoptr(GBytes) later = save_ram(dst);
     assert_a_b_invariant(later);
     ck_assert_msg(memcmp(g_bytes_get_data(later, NULL), g_bytes_get_data(dst_ram, NULL),
                          GUEST_RAM), "the guest did not run on after migration");
@@ -194,7 +163,7 @@ static void check_a_b_migration(QTestState *src, QTestState *dst, bool xbzrle,
 
 static void migrate_a_b_over_tcp(bool xbzrle)
 {
-    g_autofree char *uri = g_strdup_printf("tcp:127.0.0.1:%d", free_tcp_port());
+    g_autofree char *uri = g_strdup_printf("tcp:127.0.0.1:%d", qtest_free_tcp_port());
     QTestState *dst = start_destination("a-b", uri);
     QTestState *src = start_source("a-b", NULL);
 
@@ -230,8 +199,8 @@ static void migrate_a_b_through_a_file(bool xbzrle)
     g_autofree char *in_uri = g_strdup_printf("\"exec:cat %s\"", file);
     QTestState *dst = start_destination("a-b", in_uri);
     assert_migration_ends(dst, "completed");
-    g_autoptr(GBytes) src_ram = save_ram(src, "src.ram");
-    g_autoptr(GBytes) dst_ram = save_ram(dst, "dst.ram");
+    g_autoptr(GBytes) src_ram = save_ram(src);
+    g_autoptr(GBytes) dst_ram = save_ram(dst);
     assert_same_ram(src_ram, dst_ram);
     assert_a_b_invariant(dst_ram);
     size_t before = qtest_stdout_len(dst);
@@ -333,7 +302,7 @@ static char *seed_uri(QTestState *src)
 static void wait_iterations(QTestState *src, int64_t n)
 {
     for (int i = 0; i < 600; i++) {
-        g_autoptr(JsonObject) info = query_migrate(src);
+        g_autoptr(JsonObject) info = qtest_query_migrate(src);
         const char *status = json_object_get_string_member(info, "status");
         ck_assert_msg(!strcmp(status, "setup") || !strcmp(status, "active"),
                       "migration %s before %" G_GINT64_FORMAT " iterations", status, n);
@@ -371,7 +340,7 @@ START_TEST(test_seed_guest_with_xbzrle_converges_within_the_downtime)
     hmp_migrate(src, true, uri);
     assert_migration_ends(src, "completed");
     assert_migration_ends(dst, "completed");
-    g_autoptr(JsonObject) info = query_migrate(src);
+    g_autoptr(JsonObject) info = qtest_query_migrate(src);
 
     ck_assert_int_le(member(info, NULL, "downtime"), 30 + DOWNTIME_MARGIN_MS);
     ck_assert_int_gt(member(info, "xbzrle-cache", "pages"), 0);
@@ -440,7 +409,7 @@ START_TEST(test_killed_destination_fails_the_migration_and_the_guest_runs_on)
     qtest_kill(dst, SIGKILL);
     assert_migration_ends(src, "failed");
     assert_run_state(src, "running");
-    g_autoptr(JsonObject) info = query_migrate(src);
+    g_autoptr(JsonObject) info = qtest_query_migrate(src);
     ck_assert(json_object_has_member(info, "error-desc"));
     qtest_expect_stdout(src, ".", qtest_stdout_len(src));
     qtest_quit(src);
@@ -458,11 +427,11 @@ START_TEST(test_cache_resized_during_migration)
     g_free(qtest_hmp(src, "migrate_set_cachesize 4m"));
     hmp_migrate(src, true, uri);
     wait_iterations(src, 2);
-    g_autoptr(JsonObject) before = query_migrate(src);
+    g_autoptr(JsonObject) before = qtest_query_migrate(src);
     ck_assert_int_eq(member(before, "xbzrle-cache", "cache-size"), 4 << 20);
     g_free(qtest_hmp(src, "migrate_set_cachesize 64m"));
     assert_migration_ends(src, "completed");
-    g_autoptr(JsonObject) after = query_migrate(src);
+    g_autoptr(JsonObject) after = qtest_query_migrate(src);
     ck_assert_int_eq(member(after, "xbzrle-cache", "cache-size"), 64 << 20);
     ck_assert_int_gt(member(after, "xbzrle-cache", "cache-hit"), 0);
     assert_migration_ends(dst, "completed");
@@ -590,7 +559,7 @@ END_TEST
 START_TEST(test_query_migrate_is_empty_before_any_migration)
 {
     QTestState *s = start_source("idle", NULL);
-    g_autoptr(JsonObject) info = query_migrate(s);
+    g_autoptr(JsonObject) info = qtest_query_migrate(s);
 
     ck_assert_uint_eq(json_object_get_size(info), 0);
     g_autofree char *text = qtest_hmp(s, "info migrate");
@@ -609,11 +578,11 @@ START_TEST(test_idle_guest_migrates_with_almost_only_duplicate_pages)
     qtest_expect_stdout(src, "halting", 0);
     hmp_migrate(src, true, uri);
     assert_migration_ends(src, "completed");
-    g_autoptr(JsonObject) info = query_migrate(src);
+    g_autoptr(JsonObject) info = qtest_query_migrate(src);
     ck_assert_int_gt(member(info, "ram", "duplicate"), (GUEST_RAM / PAGE) * 9 / 10);
     assert_migration_ends(dst, "completed");
-    g_autoptr(GBytes) src_ram = save_ram(src, "a");
-    g_autoptr(GBytes) dst_ram = save_ram(dst, "b");
+    g_autoptr(GBytes) src_ram = save_ram(src);
+    g_autoptr(GBytes) dst_ram = save_ram(dst);
     assert_same_ram(src_ram, dst_ram);
     qtest_quit(src);
     qtest_quit(dst);

@@ -111,14 +111,6 @@ static double thread_cpu(pid_t pid, const char *name)
 
 /* --- one migration ------------------------------------------------------------ */
 
-static JsonObject *query_migrate(QTestState *s)
-{
-    JsonNode *ret = qtest_qmp_ok(s, "{'execute': 'query-migrate'}");
-    JsonObject *o = json_object_ref(json_node_get_object(ret));
-    json_node_unref(ret);
-    return o;
-}
-
 static int64_t member_int(JsonObject *o, const char *group, const char *name)
 {
     JsonObject *g = group ? (json_object_has_member(o, group) ?
@@ -177,7 +169,7 @@ static void run_one(const RunConfig *c, RunResult *r)
     qtest_qmp_ok_discard(src, "{'execute': 'migrate', 'arguments': {'uri': 'unix:%s', "
                          "'xbzrle': %s}}", sock, c->xbzrle ? "true" : "false");
     for (;;) {
-        g_autoptr(JsonObject) info = query_migrate(src);
+        g_autoptr(JsonObject) info = qtest_query_migrate(src);
         const char *status = status_of(info);
         if (!strcmp(status, "completed") || !strcmp(status, "failed")) {
             r->completed = !strcmp(status, "completed");

@@ -7,29 +7,14 @@
  * is reported with the emulators' output.
  */
 #include <check.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "tests/libqmp.h"
 
 #define RAM_SIZE (128u << 20)
-
-static int free_tcp_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-    socklen_t len = sizeof(a);
-
-    ck_assert_int_ge(fd, 0);
-    ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-    ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-    close(fd);
-    return ntohs(a.sin_port);
-}
 
 static void say(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
 static void say(const char *fmt, ...)
@@ -61,22 +46,9 @@ static const char *migration_status(QTestState *s)
     return status;
 }
 
-static GBytes *save_ram(QTestState *s, const char *name)
-{
-    g_autofree char *path = qtest_path(s, name);
-    gchar *data;
-    gsize len;
-
-    qtest_qmp_ok_discard(s, "{'execute': 'pmemsave', 'arguments': {'val': 0, "
-                         "'size': %u, 'filename': '%s'}}", RAM_SIZE, path);
-    ck_assert(g_file_get_contents(path, &data, &len, NULL));
-    unlink(path);
-    return g_bytes_new_take(data, len);
-}
-
 START_TEST(demo_live_migration_with_xbzrle)
 {
-    g_autofree char *uri = g_strdup_printf("tcp:127.0.0.1:%d", free_tcp_port());
+    g_autofree char *uri = g_strdup_printf("tcp:127.0.0.1:%d", qtest_free_tcp_port());
 
     say("accelerator: %s; guest: the built-in seed load generator, 128 MiB", qtest_accel());
     QTestState *dst = qtest_start("-m 128M -name destination -S -incoming %s", uri);
@@ -98,8 +70,8 @@ START_TEST(demo_live_migration_with_xbzrle)
     }
     ck_assert_str_eq(migration_status(dst), "completed");
 
-    g_autoptr(GBytes) a = save_ram(src, "source.ram");
-    g_autoptr(GBytes) b = save_ram(dst, "destination.ram");
+    g_autoptr(GBytes) a = qtest_pmemsave(src, 0, RAM_SIZE);
+    g_autoptr(GBytes) b = qtest_pmemsave(dst, 0, RAM_SIZE);
     ck_assert_msg(g_bytes_equal(a, b), "the two RAMs differ");
     say("RAM of source and destination: identical (%u KiB, compared with pmemsave)",
         RAM_SIZE >> 10);
