@@ -45,18 +45,23 @@
 #define XBZRLE_BUDGET (TARGET_PAGE_SIZE - 3)
 
 /*
- * XBZRLE must never cost CPU where it cannot win. Each page has a back-off
- * byte: level (bits 5-7) and how many sends to skip (bits 0-4). An encoding
- * that overflows, or that saves less than half the page, raises the level
- * and skips the next 2^level - 1 sends of that page (at most 31): they go
- * raw, without copying, looking up or encoding, and the cache entry is
- * dropped so that the next try starts from a fresh copy. A good encoding
- * resets the level. A page rewritten wholesale every pass is thus tried
- * once in 32 passes.
+ * XBZRLE must never cost CPU where it cannot win: it pays only for a page
+ * still in the cache when it is dirty again, and then only if the page
+ * encodes small. Each page has a back-off word: a level (bits 5-7), how
+ * many sends to skip (bits 0-4), and whether its last send left it in the
+ * cache (bit 8). A failure — an encoding that overflows or saves less than
+ * half the page, or a page evicted before it was dirty again (the dirty set
+ * does not fit in the cache) — raises the level and skips the next
+ * 2^level - 1 sends of the page (at most 31): they go raw, with no copy,
+ * lookup or encoding. A good encoding resets the level. A page rewritten
+ * wholesale every pass, or a working set far beyond the cache, is thus
+ * tried once in 32 passes; resizing the cache gives every page a new start.
  */
 #define BACKOFF_SKIP_MASK 0x1f
 #define BACKOFF_LEVEL_SHIFT 5
+#define BACKOFF_LEVEL_MASK 0xe0
 #define BACKOFF_MAX_LEVEL 5
+#define BACKOFF_CACHED 0x100
 
 static struct {
     RAMBlock *block;            /* scan position: block and page index */
@@ -67,7 +72,7 @@ static struct {
     PageCache *cache;
     uint8_t *scratch;           /* stable copy of the page being encoded */
     uint8_t *encoded;
-    uint8_t *backoff;           /* per page of RAM */
+    uint16_t *backoff;          /* per page of RAM, see BACKOFF_* */
     /* this pass, for the estimate and the rates */
     uint64_t pass_pages;
     uint64_t pass_bytes;
@@ -136,15 +141,24 @@ static void save_copied_page(QEMUFile *f, RAMBlock *block, uint64_t offset,
     qemu_put_buffer(f, copy, TARGET_PAGE_SIZE);
 }
 
-static void backoff_failed(uint64_t page)
+/* A try that did not pay: raise the level, and say whether the page is in
+ * the cache now. */
+static void backoff_failed(uint64_t page, bool cached)
 {
-    int level = rs.backoff[page] >> BACKOFF_LEVEL_SHIFT;
+    int level = (rs.backoff[page] & BACKOFF_LEVEL_MASK) >> BACKOFF_LEVEL_SHIFT;
 
     if (level < BACKOFF_MAX_LEVEL) {
         level++;
     }
-    rs.backoff[page] = (uint8_t)((level << BACKOFF_LEVEL_SHIFT) |
-                                 (((1 << level) - 1) & BACKOFF_SKIP_MASK));
+    rs.backoff[page] = (uint16_t)((level << BACKOFF_LEVEL_SHIFT) |
+                                  (((1 << level) - 1) & BACKOFF_SKIP_MASK) |
+                                  (cached ? BACKOFF_CACHED : 0));
+}
+
+/* A try that paid: the page starts afresh, and is in the cache. */
+static void backoff_paid(uint64_t page)
+{
+    rs.backoff[page] = BACKOFF_CACHED;
 }
 
 /* True when the page should skip XBZRLE this time (and counts it down). */
@@ -157,6 +171,27 @@ static bool backoff_skip(uint64_t page)
     return true;
 }
 
+/* The page is not in the cache: it goes raw, and into the cache unless it
+ * has been there before and left unused (the cache cannot hold it). */
+static int save_xbzrle_miss(QEMUFile *f, RAMBlock *block, uint64_t offset,
+                            const uint8_t *host, uint64_t addr)
+{
+    uint64_t page = addr / TARGET_PAGE_SIZE;
+
+    if (rs.backoff[page] & BACKOFF_CACHED) {
+        backoff_failed(page, false);
+        save_normal_page(f, block, offset, host);
+        return RAM_SAVE_FLAG_PAGE;
+    }
+    /* The cache's copy is what goes out: whatever the guest writes during
+     * the copy, sender and receiver keep the same bytes (and the write is
+     * logged, so the page goes again). */
+    const uint8_t *copy = cache_insert(rs.cache, addr, host);
+    rs.backoff[page] |= BACKOFF_CACHED;
+    save_copied_page(f, block, offset, copy);
+    return RAM_SAVE_FLAG_PAGE;
+}
+
 /* Sends the page as an XBZRLE delta when it pays, else raw; returns the
  * class it was counted in (for the statistics), or 0 if nothing was sent. */
 static int save_xbzrle_page(QEMUFile *f, RAMBlock *block, uint64_t offset,
@@ -167,41 +202,42 @@ static int save_xbzrle_page(QEMUFile *f, RAMBlock *block, uint64_t offset,
     uint64_t page = addr / TARGET_PAGE_SIZE;
 
     if (backoff_skip(page)) {
-        cache_invalidate(rs.cache, addr);
+        if (rs.backoff[page] & BACKOFF_CACHED) {
+            cache_invalidate(rs.cache, addr);
+            rs.backoff[page] &= ~BACKOFF_CACHED;
+        }
         stat_add(&st->xbzrle_skipped, 1);
         save_normal_page(f, block, offset, host);
         return RAM_SAVE_FLAG_PAGE;
     }
-    /* Encode a private copy: the guest keeps writing to `host`. */
-    memcpy(rs.scratch, host, TARGET_PAGE_SIZE);
     stat_add(&st->xbzrle_cache_lookups, 1);
     rs.pass_lookups++;
     uint8_t *cached = cache_lookup(rs.cache, addr);
     if (!cached) {
         rs.pass_misses++;
-        cache_insert(rs.cache, addr, rs.scratch);
-        save_copied_page(f, block, offset, rs.scratch);
-        return RAM_SAVE_FLAG_PAGE;
+        return save_xbzrle_miss(f, block, offset, host, addr);
     }
     stat_add(&st->xbzrle_cache_hits, 1);
+    /* Encode a private copy: the guest keeps writing to `host`. */
+    memcpy(rs.scratch, host, TARGET_PAGE_SIZE);
     int len = xbzrle_encode_page(cached, rs.scratch, TARGET_PAGE_SIZE,
                                  rs.encoded, XBZRLE_BUDGET);
     if (len == 0) {
-        rs.backoff[page] = 0;
+        backoff_paid(page);
         stat_add(&st->xbzrle_unchanged, 1);
         return 0;
     }
     memcpy(cached, rs.scratch, TARGET_PAGE_SIZE);
     if (len < 0) {
-        backoff_failed(page);
+        backoff_failed(page, true);
         stat_add(&st->xbzrle_overflows, 1);
         save_copied_page(f, block, offset, rs.scratch);
         return RAM_SAVE_FLAG_PAGE;
     }
     if (len > (int)TARGET_PAGE_SIZE / 2) {
-        backoff_failed(page);
+        backoff_failed(page, true);
     } else {
-        rs.backoff[page] = 0;
+        backoff_paid(page);
     }
     save_page_header(f, block, offset, RAM_SAVE_FLAG_XBZRLE);
     qemu_put_byte(f, ENCODING_FLAG_XBZRLE);
@@ -315,7 +351,8 @@ static void ram_save_cleanup(void)
     g_free(rs.scratch);
     g_free(rs.encoded);
     g_free(rs.backoff);
-    rs.scratch = rs.encoded = rs.backoff = NULL;
+    rs.scratch = rs.encoded = NULL;
+    rs.backoff = NULL;
 }
 
 static int ram_save_setup(QEMUFile *f)
@@ -336,7 +373,7 @@ static int ram_save_setup(QEMUFile *f)
         }
         rs.scratch = g_malloc(TARGET_PAGE_SIZE);
         rs.encoded = g_malloc(TARGET_PAGE_SIZE);
-        rs.backoff = g_malloc0(ram_total_size() / TARGET_PAGE_SIZE);
+        rs.backoff = g_new0(uint16_t, ram_total_size() / TARGET_PAGE_SIZE);
         stat_set(&st->cache_size, cache_size_bytes(rs.cache));
     }
     if (memory_global_dirty_log_start(&err) < 0) {
@@ -371,6 +408,7 @@ static void apply_cache_resize(QEMUFile *f)
         return;
     }
     stat_set(&migrate_stats()->cache_size, cache_size_bytes(rs.cache));
+    memset(rs.backoff, 0, ram_total_size() / TARGET_PAGE_SIZE * sizeof(uint16_t));
 }
 
 /* Stage 2: until the rate limit, MAX_PART_NS, or the end of the pass. */
