@@ -663,7 +663,7 @@ static int load_page(QEMUFile *f, uint64_t offset, int flags, GError **errp)
         }
         break;
     case RAM_SAVE_FLAG_PAGE:
-        qemu_get_buffer(f, host, TARGET_PAGE_SIZE);
+        qemu_get_page(f, host, TARGET_PAGE_SIZE);
         break;
     case RAM_SAVE_FLAG_XBZRLE:
         return load_xbzrle(f, host, errp);

@@ -22,6 +22,14 @@ int parse_size(const char *str, uint64_t default_unit, uint64_t *size,
 /* Parses a whole decimal (or 0x-prefixed hex) signed 64-bit integer. */
 int parse_int64(const char *str, int64_t *value, GError **errp);
 
+/*
+ * Copies len bytes (a multiple of 64; dst 16-byte aligned) with
+ * non-temporal stores, which skip reading dst's cache lines first: for
+ * large copies into memory nobody reads soon (guest RAM being loaded, a
+ * page cache slot). Ends with a store fence.
+ */
+void memcpy_stream(void *dst, const void *src, size_t len);
+
 /* Formats a size the way a user would write it: "64M", "1G", "4097". */
 char *format_size(uint64_t size);
 

@@ -8,10 +8,8 @@
 #include <inttypes.h>
 #include <string.h>
 #include <sys/mman.h>
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
 
+#include "cutils.h"
 #include "page_cache.h"
 #include "qemu-error.h"
 
@@ -363,24 +361,6 @@ static uint32_t occupy_slot(PageCache *c, uint64_t addr)
  * reused in order and beat it 1.5 times in random order (a cache larger
  * than L3, see docs/performance.md).
  */
-static void copy_page(uint8_t *dst, const uint8_t *src, size_t len)
-{
-#ifdef __SSE2__
-    for (size_t i = 0; i < len; i += 64) {     /* dst is page-aligned */
-        __m128i a = _mm_loadu_si128((const __m128i *)(src + i));
-        __m128i b = _mm_loadu_si128((const __m128i *)(src + i + 16));
-        __m128i c = _mm_loadu_si128((const __m128i *)(src + i + 32));
-        __m128i d = _mm_loadu_si128((const __m128i *)(src + i + 48));
-        _mm_stream_si128((__m128i *)(dst + i), a);
-        _mm_stream_si128((__m128i *)(dst + i + 16), b);
-        _mm_stream_si128((__m128i *)(dst + i + 32), c);
-        _mm_stream_si128((__m128i *)(dst + i + 48), d);
-    }
-    _mm_sfence();   /* ordered like plain stores for whoever reads next */
-#else
-    memcpy(dst, src, len);
-#endif
-}
 
 /* ---------------------------------------------------------------------- */
 /* The operations */
@@ -418,7 +398,7 @@ uint8_t *cache_insert(PageCache *c, uint64_t addr, const uint8_t *data)
     }
     uint8_t *copy = slot_data(c, i);
     if (copy != data) {     /* refreshing a copy from itself is allowed */
-        copy_page(copy, data, c->page_size);
+        memcpy_stream(copy, data, c->page_size);
     }
     return copy;
 }

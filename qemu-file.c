@@ -13,6 +13,7 @@
 #include <sys/eventfd.h>
 #include <sys/uio.h>
 
+#include "cutils.h"
 #include "qemu-error.h"
 #include "qemu-file.h"
 
@@ -304,13 +305,22 @@ static bool fill_buffer(QEMUFile *f)
     return f->buf_len > 0;
 }
 
-size_t qemu_get_buffer(QEMUFile *f, uint8_t *buf, size_t len)
+/*
+ * Reads len bytes into buf; `streaming` copies a whole buffered page with
+ * non-temporal stores (buf page-aligned, len a multiple of 64), the rare
+ * page split across two reads as usual.
+ */
+static size_t get_buffer(QEMUFile *f, uint8_t *buf, size_t len, bool streaming)
 {
     size_t done = 0;
 
     while (done < len && !f->error) {
         size_t avail = f->buf_len - f->buf_pos;
-        if (avail) {
+        if (streaming && done == 0 && avail >= len) {
+            memcpy_stream(buf, f->buf + f->buf_pos, len);
+            f->buf_pos += len;
+            done = len;
+        } else if (avail) {
             size_t n = MIN(avail, len - done);
             memcpy(buf + done, f->buf + f->buf_pos, n);
             f->buf_pos += n;
@@ -330,6 +340,16 @@ size_t qemu_get_buffer(QEMUFile *f, uint8_t *buf, size_t len)
     }
     f->total += done;
     return done;
+}
+
+size_t qemu_get_buffer(QEMUFile *f, uint8_t *buf, size_t len)
+{
+    return get_buffer(f, buf, len, false);
+}
+
+size_t qemu_get_page(QEMUFile *f, uint8_t *page, size_t len)
+{
+    return get_buffer(f, page, len, true);
 }
 
 uint8_t qemu_get_byte(QEMUFile *f)

@@ -51,6 +51,7 @@ typedef struct RunResult {
     int64_t hits;
     int64_t lookups;
     double encoding_rate;
+    double mbps;           /* the last pass's throughput (query-migrate) */
     int64_t iterations;
     double cpu_total;      /* source process CPU seconds during the run */
     double cpu_vcpu;       /* of which the vCPU thread */
@@ -137,6 +138,7 @@ static void collect(JsonObject *info, RunResult *r)
     r->hits = member_int(info, "xbzrle-cache", "cache-hit");
     r->lookups = member_int(info, "xbzrle-cache", "cache-lookup");
     r->encoding_rate = member_double(info, "xbzrle-cache", "encoding-rate");
+    r->mbps = member_double(info, "ram", "mbps");
 }
 
 static const char *status_of(JsonObject *info)
@@ -194,53 +196,70 @@ static void run_one(const RunConfig *c, RunResult *r)
 
 /* --- a plain socket pair, the limit raw pages are compared with ------------- */
 
+static double median3(double a, double b, double c)
+{
+    return MAX(MIN(a, b), MIN(MAX(a, b), c));
+}
+
 typedef struct PairArgs {
     int fd;
+    uint8_t *dst;          /* where the bytes go */
+    uint64_t dst_len;      /* wrapping around: 1 MiB (hot) or all of it */
     uint64_t bytes;
 } PairArgs;
 
 static void *pair_reader(void *opaque)
 {
     PairArgs *a = opaque;
-    uint8_t *buf = g_malloc(MIB);
     uint64_t got = 0;
 
     while (got < a->bytes) {
-        ssize_t n = read(a->fd, buf, MIB);
+        uint64_t off = got % a->dst_len;
+        ssize_t n = read(a->fd, a->dst + off, MIN(MIB, a->dst_len - off));
         if (n <= 0) {
             break;
         }
         got += (uint64_t)n;
     }
-    g_free(buf);
     return NULL;
 }
 
-/* Bytes per second through a Unix socket pair, 1 MiB writes. */
-static double socket_pair_throughput(uint64_t bytes)
+/*
+ * Bytes per second through a Unix socket pair in 1 MiB writes. `span` is
+ * how much memory each side walks: 1 MiB (the data stays in cache: the
+ * socket alone) or `bytes` (memory to memory, as a migration moves RAM).
+ */
+static double socket_pair_throughput(uint64_t bytes, uint64_t span)
 {
     int sv[2];
     pthread_t reader;
-    uint8_t *buf = g_malloc(MIB);
+    uint8_t *src = g_malloc(span);
+    uint8_t *dst = g_malloc(span);
 
-    memset(buf, 0x5a, MIB);
+    memset(src, 0x5a, span);
+    memset(dst, 0, span);
     ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-    PairArgs a = { sv[1], bytes };
+    PairArgs a = { sv[1], dst, span, bytes };
     double t0 = now_s();
     pthread_create(&reader, NULL, pair_reader, &a);
-    for (uint64_t sent = 0; sent < bytes; sent += MIB) {
-        for (size_t off = 0; off < MIB;) {
-            ssize_t n = write(sv[0], buf + off, MIB - off);
-            ck_assert_int_gt(n, 0);
-            off += (size_t)n;
-        }
+    for (uint64_t sent = 0; sent < bytes;) {
+        ssize_t n = write(sv[0], src + sent % span, MIN(MIB, span - sent % span));
+        ck_assert_int_gt(n, 0);
+        sent += (uint64_t)n;
     }
     pthread_join(reader, NULL);
     double rate = (double)bytes / (now_s() - t0);
     close(sv[0]);
     close(sv[1]);
-    g_free(buf);
+    g_free(src);
+    g_free(dst);
     return rate;
+}
+
+static double median_pair_throughput(uint64_t span)
+{
+    return median3(socket_pair_throughput(GIB, span), socket_pair_throughput(GIB, span),
+                   socket_pair_throughput(GIB, span));
 }
 
 /* --- printing ------------------------------------------------------------------ */
@@ -346,11 +365,6 @@ static void run_median(const RunConfig *c, int reps, RunResult *median)
     *median = runs[reps / 2];
 }
 
-static double median3(double a, double b, double c)
-{
-    return MAX(MIN(a, b), MIN(MAX(a, b), c));
-}
-
 static void run_targets(void)
 {
     RunResult seed_x_r, seed_r, idle_r, raw_r;
@@ -383,8 +397,8 @@ static void run_targets(void)
     double raw_rate = raw_r.transferred / raw_r.seconds;
     double mig_cpu = dense_r.cpu_total - dense_r.cpu_vcpu;
     double mig_cpu_x = dense_x_r.cpu_total - dense_x_r.cpu_vcpu;
-    double pair_rate = median3(socket_pair_throughput(4 * GIB), socket_pair_throughput(4 * GIB),
-                               socket_pair_throughput(4 * GIB));
+    double pair_hot = median_pair_throughput(MIB);
+    double pair_mem = median_pair_throughput(GIB);
 
     printf("\n- seed, XBZRLE, 32 MiB/s, 30 ms: converges in < 3 s with downtime <= 30 ms: "
            "%.2f s, %" G_GINT64_FORMAT " ms: %s\n", seed_x_r.seconds, seed_x_r.downtime_ms,
@@ -395,9 +409,13 @@ static void run_targets(void)
            !seed_r.completed ? "met" : "NOT met");
     printf("- idle 4 GiB guest at no limit in < 1 s: %.2f s: %s\n", idle_r.seconds,
            idle_r.completed && idle_r.seconds < 1.0 ? "met" : "NOT met");
-    printf("- raw pages at >= 70%% of a plain Unix socket pair (1 MiB writes): "
-           "%.0f MB/s vs %.0f MB/s = %.0f%%: %s\n", raw_rate / 1e6, pair_rate / 1e6,
-           100 * raw_rate / pair_rate, raw_rate >= 0.7 * pair_rate ? "met" : "NOT met");
+    printf("- raw pages at >= 70%% of a plain Unix socket pair (1 MiB writes), %.0f MB/s "
+           "over the whole migration (its one pass alone: %.0f MB/s): "
+           "a pair that keeps its 1 MiB in cache %.0f MB/s (%.0f%%: %s); one that moves "
+           "1 GiB memory to memory, as the migration does, %.0f MB/s (%.0f%%: %s)\n",
+           raw_rate / 1e6, raw_r.mbps / 8, pair_hot / 1e6, 100 * raw_rate / pair_hot,
+           raw_rate >= 0.7 * pair_hot ? "met" : "NOT met", pair_mem / 1e6,
+           100 * raw_rate / pair_mem, raw_rate >= 0.7 * pair_mem ? "met" : "NOT met");
     printf("- dense guest, 1 Gbit/s, %.0f s: source CPU with XBZRLE within 10%% of without: "
            "%.2f s vs %.2f s (%+.0f%%); without the vCPU thread %.2f s vs %.2f s (%+.0f%%): %s\n",
            dense.cap, dense_x_r.cpu_total, dense_r.cpu_total,
