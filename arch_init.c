@@ -20,6 +20,7 @@
 
 #include "arch_init.h"
 #include "bufferzero.h"
+#include "cutils.h"
 #include "memory.h"
 #include "migration.h"
 #include "page_cache.h"
@@ -693,6 +694,7 @@ int ram_load(QEMUFile *f, void *opaque, int version_id, GError **errp)
             return -1;
         }
         if (flags == RAM_SAVE_FLAG_EOS) {
+            stream_fence();     /* the pages of this part are in RAM */
             return 0;
         }
         int ret = flags == RAM_SAVE_FLAG_MEM_SIZE ? load_mem_size(f, addr, errp)

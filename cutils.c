@@ -112,6 +112,9 @@ void memcpy_stream(void *dst, const void *src, size_t len)
         _mm_stream_si128((__m128i *)(d + i + 32), c);
         _mm_stream_si128((__m128i *)(d + i + 48), e);
     }
-    /* Ordered like plain stores for whoever reads next. */
+}
+
+void stream_fence(void)
+{
     _mm_sfence();
 }

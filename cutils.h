@@ -26,9 +26,12 @@ int parse_int64(const char *str, int64_t *value, GError **errp);
  * Copies len bytes (a multiple of 64; dst 16-byte aligned) with
  * non-temporal stores, which skip reading dst's cache lines first: for
  * large copies into memory nobody reads soon (guest RAM being loaded, a
- * page cache slot). Ends with a store fence.
+ * page cache slot). The stores are weakly ordered: call stream_fence()
+ * before anyone else relies on them (once for many copies: it waits for
+ * all of them).
  */
 void memcpy_stream(void *dst, const void *src, size_t len);
+void stream_fence(void);
 
 /* Formats a size the way a user would write it: "64M", "1G", "4097". */
 char *format_size(uint64_t size);

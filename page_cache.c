@@ -399,6 +399,7 @@ uint8_t *cache_insert(PageCache *c, uint64_t addr, const uint8_t *data)
     uint8_t *copy = slot_data(c, i);
     if (copy != data) {     /* refreshing a copy from itself is allowed */
         memcpy_stream(copy, data, c->page_size);
+        stream_fence();
     }
     return copy;
 }

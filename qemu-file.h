@@ -45,7 +45,8 @@ uint64_t qemu_get_be64(QEMUFile *f);
  * of stream") and returns the count read. */
 size_t qemu_get_buffer(QEMUFile *f, uint8_t *buf, size_t len);
 /* The same into a page-aligned guest page (len a multiple of 64), written
- * around the CPU caches: the loader writes far more than they hold. */
+ * around the CPU caches (the loader writes far more than they hold): see
+ * memcpy_stream, and call stream_fence() when a batch of pages is done. */
 size_t qemu_get_page(QEMUFile *f, uint8_t *page, size_t len);
 
 /* 0, or -1 once an error happened (then *errp, if given, gets a copy). */
