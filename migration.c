@@ -425,7 +425,7 @@ JsonNode *qmp_migrate_set_downtime(JsonObject *args, Monitor *mon, GError **errp
 }
 
 /* The cache size: at least a page, at most guest RAM; applied live. */
-static JsonNode *set_cache_size(JsonObject *args, GError **errp)
+JsonNode *qmp_migrate_set_cachesize(JsonObject *args, Monitor *mon, GError **errp)
 {
     int64_t value = json_object_get_int_member(args, "value");
 
@@ -441,11 +441,6 @@ static JsonNode *set_cache_size(JsonObject *args, GError **errp)
     }
     stat_set(&current.cache_size, (uint64_t)value);
     return monitor_result_empty();
-}
-
-JsonNode *qmp_migrate_set_cachesize(JsonObject *args, Monitor *mon, GError **errp)
-{
-    return set_cache_size(args, errp);
 }
 
 JsonNode *qmp_query_migrate_cache_size(JsonObject *args, Monitor *mon, GError **errp)

@@ -7,9 +7,11 @@
 #include "memory.h"
 #include "sysemu.h"
 
+/* An exit status has 8 bits: what the shift pushes out is lost, as it
+ * would be with any program's exit. */
 static void debugexit_write(uint64_t value)
 {
-    qemu_system_exit_request((int)(((value & 0x7fffffff) << 1) | 1) & 0xff);
+    qemu_system_exit_request((int)(((value << 1) | 1) & 0xff));
 }
 
 static uint32_t debugexit_ioport_read(void *opaque, uint16_t offset, unsigned size)
