@@ -608,6 +608,17 @@ static struct {
     GError *error;
 } incoming;
 
+static bool send_ack(int fd)
+{
+    uint8_t ok = MIGRATION_ACK_OK;
+    ssize_t n;
+
+    do {
+        n = send(fd, &ok, 1, MSG_NOSIGNAL);
+    } while (n < 0 && (errno == EINTR || errno == EAGAIN));
+    return n == 1;
+}
+
 static gboolean incoming_finished(gpointer opaque)
 {
     GError *close_err = NULL;
@@ -621,9 +632,15 @@ static gboolean incoming_finished(gpointer opaque)
         main_loop_quit(1);
         return G_SOURCE_REMOVE;
     }
-    if (fd_is_socket(fd)) {
-        uint8_t ok = MIGRATION_ACK_OK;
-        (void)!write(fd, &ok, 1);
+    /* A source that does not hear back resumes its guest: then this one
+     * must not run too. */
+    if (fd_is_socket(fd) && !send_ack(fd)) {
+        error_report("load of migration failed: the source did not get the "
+                     "confirmation (%s); not starting the guest", g_strerror(errno));
+        qemu_fclose(incoming.file, NULL);
+        set_status(MIG_STATE_FAILED);
+        main_loop_quit(1);
+        return G_SOURCE_REMOVE;
     }
     qemu_fclose(incoming.file, &close_err);
     g_clear_error(&close_err);
