@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <string.h>
@@ -21,7 +22,7 @@
 /* Buffers at least this large skip the copy into the stream's buffer. */
 #define DIRECT_IO_THRESHOLD (IO_BUF_SIZE / 4)
 #define RATE_WINDOW_NS 100000000ull
-#define MAX_IOV 256
+#define MAX_IOV IOV_MAX   /* what one writev takes */
 
 struct QEMUFile {
     int fd;
