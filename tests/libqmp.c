@@ -16,11 +16,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <linux/kvm.h>
 
 #include "libqmp.h"
 
@@ -385,14 +388,16 @@ const char *qtest_accel(void)
     return qtest_kvm_available() ? "kvm" : "soft";
 }
 
+/* As the emulator decides: the device opens and speaks the KVM API. */
 bool qtest_kvm_available(void)
 {
     int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
     if (fd < 0) {
         return false;
     }
+    int version = ioctl(fd, KVM_GET_API_VERSION, 0);
     close(fd);
-    return true;
+    return version == KVM_API_VERSION;
 }
 
 const char *qtest_dir(QTestState *s)

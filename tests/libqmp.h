@@ -14,8 +14,9 @@
  *   -display none -machine accel=ACCEL -m 64M -serial stdio
  * then the test's arguments, then -qmp unix:DIR/qmp.sock,server,nowait,
  * where DIR is a fresh temporary directory of the test (qtest_path() names
- * files in it; "{tmp}" in the arguments stands for it). ACCEL is QTEST_ACCEL if set, else kvm when /dev/kvm can be
- * opened, else soft. It connects to the QMP socket, reads the greeting and
+ * files in it; "{tmp}" in the arguments stands for it). ACCEL is QTEST_ACCEL
+ * if set, else kvm when /dev/kvm opens and answers the KVM API, else soft.
+ * It connects to the QMP socket, reads the greeting and
  * sends qmp_capabilities. stdout and stderr are read continuously into
  * buffers by a thread (the guest never blocks on its serial port).
  *
