@@ -141,6 +141,12 @@ int vm_start(GError **errp)
         error_setg(errp, "cannot continue while an incoming migration is in progress");
         return -1;
     }
+    if (state == RUN_STATE_FINISH_MIGRATE) {
+        g_mutex_unlock(&vm_lock);
+        error_setg(errp, "cannot continue: the migration has stopped the guest for "
+                   "its last stage (migrate_cancel resumes it)");
+        return -1;
+    }
     if (runstate_needs_reset(state)) {
         g_mutex_unlock(&vm_lock);
         error_setg(errp, "the guest is in state '%s': reset it first (system_reset)",
@@ -154,10 +160,29 @@ int vm_start(GError **errp)
     return 0;
 }
 
+/*
+ * What a stop may make of a machine that is not running: a migration takes
+ * over a stopped one for its last stage; anything else keeps its state (a
+ * user's stop does not turn "finish-migrate" into "paused").
+ */
+static bool stopped_state_may_become(RunState from, RunState to)
+{
+    return to == RUN_STATE_FINISH_MIGRATE &&
+           (from == RUN_STATE_PAUSED || from == RUN_STATE_PRELAUNCH ||
+            from == RUN_STATE_POSTMIGRATE);
+}
+
 bool vm_stop(RunState state)
 {
     g_mutex_lock(&vm_lock);
     bool was_running = runstate_is_running();
+    if (!was_running) {
+        if (stopped_state_may_become(runstate_get(), state)) {
+            runstate_set(state);
+        }
+        g_mutex_unlock(&vm_lock);
+        return false;
+    }
     if (was_running) {
         pause_vcpu();
         /* If the vCPU had stopped itself meanwhile, that is the state. */

@@ -443,6 +443,11 @@ static ExecResult report_internal_error(KVMCPU *k)
     return EXEC_ERROR;
 }
 
+static bool run_exit_is_io(const struct kvm_run *run)
+{
+    return run->exit_reason == KVM_EXIT_IO || run->exit_reason == KVM_EXIT_MMIO;
+}
+
 /* Handles one exit; returns -1 to keep running, else why to stop. */
 static int handle_exit(CPUState *cpu, KVMCPU *k)
 {
@@ -488,14 +493,27 @@ static int handle_exit(CPUState *cpu, KVMCPU *k)
  * the instruction that caused an I/O exit must be complete: one KVM_RUN
  * with immediate_exit set does that and returns at once.
  */
-static void complete_pending_io(KVMCPU *k)
+static void complete_pending_io(CPUState *cpu, KVMCPU *k)
 {
     if (!k->io_pending) {
         return;
     }
     __atomic_store_n(&k->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
-    while (ioctl(k->fd, KVM_RUN, 0) < 0 && errno == EAGAIN) {
-        continue;
+    for (;;) {
+        int r = ioctl(k->fd, KVM_RUN, 0);
+        if (r < 0 && errno == EAGAIN) {
+            continue;
+        }
+        if (r < 0) {
+            break;      /* EINTR: done, nothing more executed */
+        }
+        /* Finishing it took another exit (a string I/O crossing a page,
+         * a split MMIO access): serve it and go on finishing. */
+        if (run_exit_is_io(k->run)) {
+            handle_exit(cpu, k);
+            continue;
+        }
+        break;
     }
     k->io_pending = false;
     /* A kick meanwhile is not lost: kick_pending still says so. */
@@ -509,7 +527,7 @@ static ExecResult kvm_cpu_exec(CPUState *cpu)
     for (;;) {
         if (g_atomic_int_get(&cpu->kick_pending)) {
             g_atomic_int_set(&cpu->kick_pending, 0);
-            complete_pending_io(k);
+            complete_pending_io(cpu, k);
             __atomic_store_n(&k->run->immediate_exit, 0, __ATOMIC_SEQ_CST);
             return EXEC_KICKED;
         }
@@ -521,19 +539,18 @@ static ExecResult kvm_cpu_exec(CPUState *cpu)
             error_report("KVM_RUN failed: %s; the vCPU is stopped", strerror(errno));
             return EXEC_ERROR;
         }
-        k->io_pending = k->run->exit_reason == KVM_EXIT_IO ||
-                        k->run->exit_reason == KVM_EXIT_MMIO;
+        k->io_pending = run_exit_is_io(k->run);
         int stop = handle_exit(cpu, k);
         if (stop >= 0) {
             return stop;
         }
         if (cpu->panic_request) {
-            complete_pending_io(k);
+            complete_pending_io(cpu, k);
             return EXEC_PANICKED;
         }
         if (cpu->halt_request) {
             cpu->halt_request = false;
-            complete_pending_io(k);
+            complete_pending_io(cpu, k);
             return EXEC_HALTED;
         }
     }
@@ -543,10 +560,18 @@ static void kvm_cpu_kick(CPUState *cpu)
 {
     KVMCPU *k = cpu->accel_state;
 
+    /*
+     * immediate_exit first: the vCPU clears both when it sees
+     * kick_pending, so once kick_pending is set no stale immediate_exit
+     * can be left behind to make every later KVM_RUN return at once. It
+     * covers a kick that lands just before KVM_RUN is entered; the signal,
+     * one already inside it.
+     */
+    if (k) {
+        __atomic_store_n(&k->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
+    }
     g_atomic_int_set(&cpu->kick_pending, 1);
     if (k) {
-        /* Covers a kick that lands just before KVM_RUN is entered. */
-        __atomic_store_n(&k->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
         pthread_kill(cpu->thread, SIG_IPI);
     }
 }

@@ -8,6 +8,11 @@ static GMainLoop *main_loop;
 static int exit_status;
 static gint quitting;
 
+void main_loop_init(void)
+{
+    g_main_context_acquire(g_main_context_default());
+}
+
 int main_loop_run(void)
 {
     main_loop = g_main_loop_new(NULL, FALSE);
@@ -43,7 +48,13 @@ gboolean main_loop_quitting(void)
 
 void main_loop_invoke(GSourceFunc fn, gpointer opaque)
 {
-    g_main_context_invoke(NULL, fn, opaque);
+    /* Not g_main_context_invoke: with no owner it would run fn right here,
+     * in whatever thread calls. */
+    if (g_main_context_is_owner(g_main_context_default())) {
+        fn(opaque);
+    } else {
+        main_loop_defer(fn, opaque);
+    }
 }
 
 void main_loop_defer(GSourceFunc fn, gpointer opaque)

@@ -8,6 +8,10 @@
 
 #include <glib.h>
 
+/* Makes the calling thread (the main thread, first thing) the owner of the
+ * main context for the whole program. */
+void main_loop_init(void);
+
 /* Runs until main_loop_quit(); returns the exit status passed there. */
 int main_loop_run(void);
 
@@ -19,7 +23,8 @@ gboolean main_loop_quitting(void);
 
 /* Runs fn(opaque) in the main thread; callable from any thread. Returns at
  * once (the call happens later, from the loop), except in the main thread
- * itself, where fn runs before this returns. */
+ * itself, where fn runs before this returns. Never runs fn in another
+ * thread, even before the loop starts or after it ended. */
 void main_loop_invoke(GSourceFunc fn, gpointer opaque);
 
 /* Like main_loop_invoke(), but always deferred to a later loop iteration,

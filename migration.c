@@ -22,10 +22,18 @@
 #include "savevm.h"
 #include "sysemu.h"
 
-/* How long the source waits, guest stopped, for the destination to confirm
- * that it loaded the whole stream. */
-#define ACK_TIMEOUT_MS 30000
-#define MIGRATION_ACK_OK 0x01
+/*
+ * The end of a migration over a socket, so that one guest never runs in
+ * two places: the destination, having loaded everything, sends LOADED and
+ * waits; the source, on LOADED, sends COMMIT and from then on never
+ * resumes its guest; the destination runs the guest only on COMMIT. A
+ * failure anywhere before leaves the source's guest the one that runs (or
+ * none, if COMMIT is lost, which the operator can tell from both sides).
+ * Over exec: and fd: pipes or files there is no reverse path.
+ */
+#define LOADED_TIMEOUT_MS 30000
+#define MIGRATION_LOADED 0x01
+#define MIGRATION_COMMIT 0x02
 
 typedef struct MigrationState {
     GMutex lock;                /* parameters and the start/end of a migration */
@@ -210,8 +218,12 @@ static bool migration_complete(QEMUFile *f, GError **errp)
     bool was_running = vm_stop(RUN_STATE_FINISH_MIGRATE);
 
     if (qemu_savevm_state_complete(f, errp) == 0 && current.expect_ack) {
-        int ack = qemu_file_wait_ack(f, ACK_TIMEOUT_MS, errp);
-        if (ack >= 0 && ack != MIGRATION_ACK_OK) {
+        int reply = qemu_file_wait_ack(f, LOADED_TIMEOUT_MS, errp);
+        if (reply == MIGRATION_LOADED) {
+            qemu_put_byte(f, MIGRATION_COMMIT);
+            qemu_fflush(f);
+            qemu_file_get_error(f, errp);
+        } else if (reply >= 0) {
             error_setg(errp, "the destination failed to load the migration stream");
         }
     }
@@ -241,13 +253,16 @@ static void migration_finish(MigrationStatus status, bool was_running,
     }
     g_mutex_unlock(&current.lock);
 
-    if (status == MIG_STATE_COMPLETED) {
-        runstate_set(RUN_STATE_POSTMIGRATE);
-    } else if (was_running) {
-        /* Nothing is lost: the source guest runs on as before. */
-        vm_start(NULL);
-    } else if (runstate_get() == RUN_STATE_FINISH_MIGRATE) {
-        runstate_set(RUN_STATE_PAUSED);
+    if (runstate_get() == RUN_STATE_FINISH_MIGRATE) {
+        if (status == MIG_STATE_COMPLETED) {
+            runstate_set(RUN_STATE_POSTMIGRATE);
+        } else {
+            /* Nothing is lost: the source guest runs on as before. */
+            runstate_set(RUN_STATE_PAUSED);
+            if (was_running) {
+                vm_start(NULL);
+            }
+        }
     }
     set_status(status);
     if (err) {
@@ -608,42 +623,48 @@ static struct {
     GError *error;
 } incoming;
 
-static bool send_ack(int fd)
+static bool send_loaded(int fd)
 {
-    uint8_t ok = MIGRATION_ACK_OK;
+    uint8_t loaded = MIGRATION_LOADED;
     ssize_t n;
 
     do {
-        n = send(fd, &ok, 1, MSG_NOSIGNAL);
+        n = send(fd, &loaded, 1, MSG_NOSIGNAL);
     } while (n < 0 && (errno == EINTR || errno == EAGAIN));
     return n == 1;
 }
 
+/* The destination's half of the handshake above (socket transports). */
+static int incoming_handshake(QEMUFile *f, GError **errp)
+{
+    if (!send_loaded(qemu_file_fd(f))) {
+        error_setg_errno(errp, errno, "cannot tell the source the stream is loaded");
+        return -1;
+    }
+    uint8_t reply = qemu_get_byte(f);
+    if (qemu_file_get_error(f, errp) < 0) {
+        error_prepend(errp, "the source did not commit the migration");
+        return -1;
+    }
+    if (reply != MIGRATION_COMMIT) {
+        error_setg(errp, "the source sent 0x%02x instead of committing the migration",
+                   reply);
+        return -1;
+    }
+    return 0;
+}
+
 static gboolean incoming_finished(gpointer opaque)
 {
-    GError *close_err = NULL;
-    int fd = qemu_file_fd(incoming.file);
-
     g_thread_join(incoming.thread);
+    qemu_fclose(incoming.file, NULL);
     if (incoming.error) {
-        error_report("load of migration failed: %s", incoming.error->message);
-        qemu_fclose(incoming.file, NULL);
+        error_report("load of migration failed: %s; not starting the guest",
+                     incoming.error->message);
         set_status(MIG_STATE_FAILED);
         main_loop_quit(1);
         return G_SOURCE_REMOVE;
     }
-    /* A source that does not hear back resumes its guest: then this one
-     * must not run too. */
-    if (fd_is_socket(fd) && !send_ack(fd)) {
-        error_report("load of migration failed: the source did not get the "
-                     "confirmation (%s); not starting the guest", g_strerror(errno));
-        qemu_fclose(incoming.file, NULL);
-        set_status(MIG_STATE_FAILED);
-        main_loop_quit(1);
-        return G_SOURCE_REMOVE;
-    }
-    qemu_fclose(incoming.file, &close_err);
-    g_clear_error(&close_err);
     set_status(MIG_STATE_COMPLETED);
     runstate_set(RUN_STATE_PAUSED);
     if (!incoming.start_stopped) {
@@ -657,7 +678,10 @@ static gboolean incoming_finished(gpointer opaque)
 
 static gpointer incoming_thread(gpointer opaque)
 {
-    qemu_loadvm_state(incoming.file, &incoming.error);
+    if (qemu_loadvm_state(incoming.file, &incoming.error) == 0 &&
+        fd_is_socket(qemu_file_fd(incoming.file))) {
+        incoming_handshake(incoming.file, &incoming.error);
+    }
     main_loop_invoke(incoming_finished, NULL);
     return NULL;
 }

@@ -43,7 +43,8 @@ int vm_start(GError **errp);
 /*
  * Stops the vCPU and waits until it is stopped, then sets `state` (PAUSED for
  * "stop"). Emits the STOP event when the machine was running. Returns false
- * when it was not running (the state is still set).
+ * when it was not running; then only a migration's FINISH_MIGRATE replaces
+ * a stopped state (paused, prelaunch, postmigrate), others stay as they are.
  */
 bool vm_stop(RunState state);
 

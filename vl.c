@@ -493,6 +493,7 @@ int main(int argc, char **argv)
     BootEntry entry;
 
     g_set_prgname("qemu-system-x86_64");
+    main_loop_init();
     parse_command_line(argc, argv);
     check_option_combinations();
     if (config.daemonize) {
