@@ -305,6 +305,71 @@ int qemu_chr_write(CharDriverState *chr, const uint8_t *buf, int len)
     return rc;
 }
 
+static int chr_write_some(CharDriverState *chr, const uint8_t *buf, int len)
+{
+    struct pollfd pfd = { .fd = chr->out_fd, .events = POLLOUT };
+    ssize_t n;
+
+    do {
+        if (chr->is_socket) {
+            n = send(chr->out_fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+        } else if (poll(&pfd, 1, 0) == 1) {
+            n = write(chr->out_fd, buf, len);
+        } else {
+            return 0;
+        }
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) {
+        return errno == EAGAIN ? 0 : -1;
+    }
+    return (int)n;
+}
+
+int qemu_chr_write_nonblock(CharDriverState *chr, const uint8_t *buf, int len)
+{
+    if (chr->mux) {
+        return qemu_chr_write_nonblock(chr->mux->drv, buf, len);
+    }
+    if (chr->backend_ops) {
+        return chr->backend_ops->write(chr->backend_opaque, buf, len);
+    }
+    g_mutex_lock(&chr->write_lock);
+    int rc = chr->out_fd >= 0 ? chr_write_some(chr, buf, len) : len;
+    g_mutex_unlock(&chr->write_lock);
+    return rc;
+}
+
+typedef struct WritableWatch {
+    GSourceFunc fn;
+    gpointer opaque;
+} WritableWatch;
+
+static gboolean chr_writable(gint fd, GIOCondition cond, gpointer opaque)
+{
+    WritableWatch *w = opaque;
+
+    w->fn(w->opaque);
+    g_free(w);
+    return G_SOURCE_REMOVE;
+}
+
+void qemu_chr_notify_writable(CharDriverState *chr, GSourceFunc fn,
+                              gpointer opaque)
+{
+    if (chr->mux) {
+        qemu_chr_notify_writable(chr->mux->drv, fn, opaque);
+        return;
+    }
+    if (chr->backend_ops || chr->out_fd < 0) {
+        chr_defer(fn, opaque);
+        return;
+    }
+    WritableWatch *w = g_new0(WritableWatch, 1);
+    w->fn = fn;
+    w->opaque = opaque;
+    g_unix_fd_add(chr->out_fd, G_IO_OUT | G_IO_ERR | G_IO_HUP, chr_writable, w);
+}
+
 static void chr_print(CharDriverState *chr, const char *text)
 {
     qemu_chr_write(chr, (const uint8_t *)text, strlen(text));

@@ -44,6 +44,19 @@ const char *qemu_chr_label(CharDriverState *chr);
 int qemu_chr_write(CharDriverState *chr, const uint8_t *buf, int len);
 
 /*
+ * Writes what the backend takes now, without waiting: returns the bytes
+ * written (0 when the peer is not taking any for now), or -1 on an error.
+ * Output with no peer (a socket without a client) counts as written and is
+ * dropped. Thread-safe.
+ */
+int qemu_chr_write_nonblock(CharDriverState *chr, const uint8_t *buf, int len);
+
+/* Calls fn(opaque) once from the main loop when the backend can take
+ * output again (soon, if it already can). Main thread only. */
+void qemu_chr_notify_writable(CharDriverState *chr, GSourceFunc fn,
+                              gpointer opaque);
+
+/*
  * Installs the frontend's handlers (main thread). Passing NULLs detaches.
  * CHR_EVENT_OPENED is delivered (from the main loop, after this returns) when
  * the backend is already open. On mon:stdio each call adds a frontend, which

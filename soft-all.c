@@ -225,13 +225,30 @@ const struct boot_info *genv_boot_info(GuestEnv *env)
     return env->boot;
 }
 
+/* How long a character waits for a console that takes no output (in
+ * polls 100 us apart) before it is given up. */
+#define PUTC_MAX_POLLS 1000
+
+/*
+ * As the guest runtime does, but a workload step cannot be interrupted:
+ * while the transmitter is busy (the console is not reading), wait a
+ * little, then give the character up rather than keep a stop waiting.
+ */
 void genv_putc(GuestEnv *env, char c)
 {
+    CPUState *cpu = env->runner;
     uint8_t lsr, ch = (uint8_t)c;
 
-    do {
+    for (int polls = 0;; polls++) {
         mmio_dispatch(UART_MMIO_GPA + 5, &lsr, 1, false);
-    } while (!(lsr & 0x20));
+        if (lsr & 0x20) {
+            break;
+        }
+        if (polls == PUTC_MAX_POLLS || g_atomic_int_get(&cpu->kick_pending)) {
+            return;
+        }
+        g_usleep(100);
+    }
     mmio_dispatch(UART_MMIO_GPA, &ch, 1, true);
 }
 

@@ -1,7 +1,10 @@
 /*
  * A 16550A UART: the register file (RBR/THR, IER, IIR/FCR, LCR, MCR, LSR,
  * MSR, SCR, divisor latch) with a 16-byte receive FIFO, on I/O port 0x3f8
- * and memory-mapped for ring-3 code. The transmitter is infinitely fast.
+ * and memory-mapped for ring-3 code. The transmitter sends at once when the
+ * backend takes the byte; when it does not (a client that stopped reading),
+ * the byte waits and LSR says the transmitter is busy, as a real UART's
+ * would, so the guest waits in its own loop and never inside the device.
  * There is no interrupt controller: IIR reports what would be pending, and
  * guests poll LSR.
  */
@@ -71,6 +74,9 @@ struct SerialState {
     CharDriverState *chr;
     SerialRegs r;
     bool thr_interrupt;     /* THRE interrupt pending until IIR read or THR write */
+    bool tx_pending;        /* tx_byte waits for the backend */
+    uint8_t tx_byte;
+    bool input_blocked;     /* the backend was told the FIFO is full */
 };
 
 /* --- the register file (lock held) --------------------------------------- */
@@ -87,7 +93,7 @@ static int rx_capacity(SerialState *s)
 
 static void rx_push(SerialState *s, uint8_t byte)
 {
-    if (s->r.rx_count == rx_capacity(s)) {
+    if (s->r.rx_count >= rx_capacity(s)) {
         s->r.lsr |= UART_LSR_OE;
         return;
     }
@@ -162,7 +168,10 @@ static uint8_t serial_read_reg(SerialState *s, unsigned reg)
             return (uint8_t)s->r.divider;
         }
         v = rx_pop(s);
-        if (s->chr) {
+        /* Only the read that makes room after a refusal needs to tell the
+         * backend (reads of an empty FIFO are a polling guest's). */
+        if (s->chr && s->input_blocked) {
+            s->input_blocked = false;
             main_loop_invoke(accept_input_in_main_thread, s);
         }
         update_iir(s);
@@ -195,14 +204,64 @@ static uint8_t serial_read_reg(SerialState *s, unsigned reg)
     }
 }
 
+static gboolean serial_tx_retry(gpointer opaque);
+
+/* Main thread: wait until the backend takes output again. */
+static gboolean serial_tx_wait(gpointer opaque)
+{
+    SerialState *s = opaque;
+
+    qemu_chr_notify_writable(s->chr, serial_tx_retry, s);
+    return G_SOURCE_REMOVE;
+}
+
+/* Offers the waiting byte to the backend (lock held); true once it is gone. */
+static bool serial_tx_flush(SerialState *s)
+{
+    if (qemu_chr_write_nonblock(s->chr, &s->tx_byte, 1) == 0) {
+        return false;       /* an error drops the byte, as a broken line would */
+    }
+    s->tx_pending = false;
+    s->r.lsr |= UART_LSR_THRE | UART_LSR_TEMT;
+    s->thr_interrupt = true;
+    update_iir(s);
+    return true;
+}
+
+static gboolean serial_tx_retry(gpointer opaque)
+{
+    SerialState *s = opaque;
+
+    g_mutex_lock(&s->lock);
+    bool sent = !s->tx_pending || serial_tx_flush(s);
+    g_mutex_unlock(&s->lock);
+    if (!sent) {
+        serial_tx_wait(s);
+    }
+    return G_SOURCE_REMOVE;
+}
+
 static void serial_transmit(SerialState *s, uint8_t byte)
 {
     if (s->r.mcr & UART_MCR_LOOP) {
         rx_push(s, byte);
-    } else if (s->chr) {
-        qemu_chr_write(s->chr, &byte, 1);
+        s->thr_interrupt = true;
+        return;
     }
-    s->thr_interrupt = true;
+    if (!s->chr) {
+        s->thr_interrupt = true;
+        return;
+    }
+    /* A write while busy replaces the byte in the holding register. */
+    bool was_pending = s->tx_pending;
+    s->tx_byte = byte;
+    s->tx_pending = true;
+    if (!serial_tx_flush(s)) {
+        s->r.lsr &= ~(UART_LSR_THRE | UART_LSR_TEMT);
+        if (!was_pending) {
+            main_loop_invoke(serial_tx_wait, s);
+        }
+    }
 }
 
 static void serial_write_fcr(SerialState *s, uint8_t v)
@@ -317,8 +376,12 @@ static int serial_can_receive(void *opaque)
 
     g_mutex_lock(&s->lock);
     int room = rx_capacity(s) - s->r.rx_count;
+    if (room <= 0) {
+        room = 0;
+        s->input_blocked = true;
+    }
     g_mutex_unlock(&s->lock);
-    return room > 0 ? room : 0;
+    return room;
 }
 
 static void serial_receive(void *opaque, const uint8_t *buf, int len)
@@ -385,11 +448,20 @@ static int serial_load(QEMUFile *f, void *opaque, int version_id, GError **errp)
     if (qemu_file_get_error(f, errp) < 0) {
         return -1;
     }
-    if (r.rx_count > UART_FIFO_SIZE) {
+    int capacity = (r.fcr & UART_FCR_ENABLE) ? UART_FIFO_SIZE : 1;
+    if (r.rx_count > capacity) {
         error_setg(errp, "UART receive FIFO holds %u bytes (at most %d)",
-                   r.rx_count, UART_FIFO_SIZE);
+                   r.rx_count, capacity);
         return -1;
     }
+    /* Only what a guest could have set: reserved bits off, the transmitter
+     * empty (this UART's output is never held across a migration), the
+     * data-ready bit as the FIFO says. */
+    r.ier &= 0x0F;
+    r.mcr &= 0x1F;
+    r.fcr &= 0xC9;
+    r.lsr = (r.lsr & (UART_LSR_OE | UART_LSR_BI)) | UART_LSR_THRE | UART_LSR_TEMT |
+            (r.rx_count ? UART_LSR_DR : 0);
     serial_set_regs(s, &r);
     g_mutex_lock(&s->lock);
     s->thr_interrupt = thr_interrupt != 0;
@@ -419,13 +491,12 @@ SerialState *serial_init(uint16_t ioport, uint64_t mmio_base,
     return s;
 }
 
+/* Takes a checked register file (serial_load). */
 static void serial_set_regs(SerialState *s, const SerialRegs *regs)
 {
     g_mutex_lock(&s->lock);
     s->r = *regs;
-    if (s->r.rx_count > UART_FIFO_SIZE) {
-        s->r.rx_count = UART_FIFO_SIZE;
-    }
+    s->tx_pending = false;
     update_iir(s);
     g_mutex_unlock(&s->lock);
     if (s->chr) {

@@ -940,6 +940,33 @@ START_TEST(test_serial_unix_socket_serves_the_guest_output)
 }
 END_TEST
 
+/* A serial client that connects and never reads: once the socket is full
+ * the UART holds its byte (the guest waits on LSR, outside the device), so
+ * stop, cont and quit still answer. */
+START_TEST(test_serial_client_that_stops_reading_does_not_stall_the_machine)
+{
+    QTestState *s = qtest_start("-kernel guests/seed.elf -append \"buf=4K interval=1\" "
+                                "-serial unix:{tmp}/serial.sock,server,nowait");
+    g_autofree char *path = qtest_path(s, "serial.sock");
+    struct sockaddr_un addr = { .sun_family = AF_UNIX };
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int small = 4096;
+
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+    g_strlcpy(addr.sun_path, path, sizeof(addr.sun_path));
+    ck_assert_int_eq(connect(fd, (struct sockaddr *)&addr, sizeof(addr)), 0);
+    usleep(500000);     /* a dot per pass: the socket's buffers are full long before */
+    qtest_qmp_ok_discard(s, "{'execute': 'stop'}");
+    g_autoptr(JsonObject) stop = qtest_qmp_event(s, "STOP");
+    qtest_qmp_ok_discard(s, "{'execute': 'cont'}");
+    g_autoptr(JsonObject) resume = qtest_qmp_event(s, "RESUME");
+    qtest_qmp_ok_discard(s, "{'execute': 'quit'}");
+    ck_assert_int_eq(qtest_wait_exit(s, -1), 0);
+    close(fd);
+    qtest_quit(s);
+}
+END_TEST
+
 /* Without -machine: KVM when /dev/kvm is usable, else the software
  * accelerator with a one-line warning; the guest runs either way. */
 START_TEST(test_default_accelerator_is_kvm_when_usable_else_soft_with_a_warning)
@@ -1183,6 +1210,7 @@ static Suite *machine_suite(void)
 
     tcase_add_test(options, test_name_is_reported_by_query_name);
     tcase_add_test(options, test_serial_file_receives_the_guest_output);
+    tcase_add_test(options, test_serial_client_that_stops_reading_does_not_stall_the_machine);
     tcase_add_test(options, test_serial_null_discards_the_guest_output);
     tcase_add_test(options, test_serial_unix_socket_serves_the_guest_output);
     tcase_add_test(options, test_default_accelerator_is_kvm_when_usable_else_soft_with_a_warning);

@@ -373,6 +373,23 @@ START_TEST(test_serial_fifo_overflow_is_refused)
 }
 END_TEST
 
+/* With the FIFO off the receive buffer holds one byte: a stream claiming
+ * more (with loopback on, the next transmit would push past the array). */
+START_TEST(test_serial_fifo_count_beyond_a_disabled_fifo_is_refused)
+{
+    GByteArray *s = stream_new();
+    section_start(s, FULL, 3, "serial", 1);
+    put16(s, 12);
+    const uint8_t regs[] = { 0, 0, 1, 0, 0x10 /* mcr: loopback */, 0x60, 0xb0, 0,
+                             0 /* fcr: FIFO off */, 0, 16 /* rx count */ };
+    g_byte_array_append(s, regs, sizeof(regs));
+    for (int i = 0; i < 16; i++) {
+        put8(s, 'x');
+    }
+    refuse_with(s, "UART receive FIFO holds 16 bytes (at most 1)");
+}
+END_TEST
+
 START_TEST(test_cpu_section_of_the_other_accelerator_is_refused)
 {
     GByteArray *s = stream_new();
@@ -466,6 +483,7 @@ static Suite *streams_suite(void)
     tcase_add_test(ram, test_xbzrle_delta_past_the_page_is_refused);
     tcase_add_test(ram, test_truncated_xbzrle_delta_is_refused);
     tcase_add_test(devices, test_serial_fifo_overflow_is_refused);
+    tcase_add_test(devices, test_serial_fifo_count_beyond_a_disabled_fifo_is_refused);
     tcase_add_test(devices, test_cpu_section_of_the_other_accelerator_is_refused);
     tcase_add_test(cut, test_real_stream_cut_anywhere_is_refused);
     suite_add_tcase(s, framing);
