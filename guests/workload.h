@@ -74,10 +74,13 @@ static inline void genv_mark_dirty(GuestEnv *env, uint64_t gpa)
     unsigned long *word = &env->dirty_log[page / (8 * sizeof(long))];
     unsigned long bit = 1ul << (page % (8 * sizeof(long)));
 
-    /* Test first: after the first write of a page the log costs a load. */
-    if (!(__atomic_load_n(word, __ATOMIC_RELAXED) & bit)) {
-        __atomic_fetch_or(word, bit, __ATOMIC_RELAXED);
-    }
+    /*
+     * A locked OR every time, not "test, then set": the sync takes the log
+     * word and then reads the page, so this side needs its data store
+     * visible before it looks at the word (x86 lets a load pass an older
+     * store), or a write landing between the two would be lost.
+     */
+    __atomic_fetch_or(word, bit, __ATOMIC_SEQ_CST);
 }
 #else
 /* In the guest: RAM is identity-mapped, and KVM logs writes itself. */
