@@ -42,6 +42,8 @@
 /* A stage-2 part ends after this long, so the migration thread can look at
  * the clock, the rate limit and cancel requests. */
 #define MAX_PART_NS 50000000ull
+/* The smallest page record: a header continuing the previous block. */
+#define MIN_RECORD_BYTES 8
 /* The encoding must leave room for its header to beat a raw page. */
 #define XBZRLE_BUDGET (TARGET_PAGE_SIZE - 3)
 
@@ -86,6 +88,7 @@ static struct {
     uint64_t last_sync_ns;
     double bytes_per_page;      /* expected wire cost of a dirty page */
     uint64_t last_sync_dirty;   /* pages dirty after the previous sync */
+    uint64_t failed_cache_size; /* a resize that could not be done */
     uint64_t estimate_pages;    /* pages the estimate counts on */
 } rs;
 
@@ -399,12 +402,13 @@ static void apply_cache_resize(QEMUFile *f)
     uint64_t want = migrate_xbzrle_cache_size();
     GError *err = NULL;
 
-    if (!rs.cache || want == cache_size_bytes(rs.cache)) {
+    if (!rs.cache || want == cache_size_bytes(rs.cache) || want == rs.failed_cache_size) {
         return;
     }
     if (cache_resize(rs.cache, want, &err) < 0) {
-        /* Keep migrating with the old size; the user was told at the
-         * command, this only happens if memory ran out meanwhile. */
+        /* Keep migrating with the old size (memory ran out meanwhile), and
+         * do not try that size again every part. */
+        rs.failed_cache_size = want;
         g_error_free(err);
         return;
     }
@@ -443,6 +447,7 @@ static int ram_save_complete(QEMUFile *f)
     /* The rates stay those of the last pass the guest ran through. */
     sync_dirty_bitmap();
     while (!qemu_file_get_error(f, NULL)) {
+        qemu_file_set_rate_limit(f, migrate_bandwidth_limit());
         if (qemu_file_rate_limit(f) && !qemu_file_rate_limit_wait(f)) {
             break;
         }
@@ -493,6 +498,9 @@ static void finish_pass_stats(uint64_t newly_dirty, uint64_t now, bool bulk)
     } else if (rs.bytes_per_page == 0) {
         rs.bytes_per_page = TARGET_PAGE_SIZE + 8;
     }
+    /* A pass of unchanged pages cost nothing, but the next dirty set need
+     * not be unchanged: never count on less than a record header. */
+    rs.bytes_per_page = MAX(rs.bytes_per_page, MIN_RECORD_BYTES);
     if (elapsed) {
         stat_set(&st->dirty_pages_rate, newly_dirty * 1000000000ull / elapsed);
     }

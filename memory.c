@@ -25,6 +25,9 @@ struct RAMBlock {
     /* Pages dirty since last taken; touched by the migration thread only
      * (sync and take), so plain operations suffice. */
     unsigned long *dirty;
+    /* Pages the emulator wrote (memory_mark_dirty), set and taken
+     * atomically: the writers are other threads. */
+    unsigned long *written;
     RAMBlock *next;
 };
 
@@ -83,6 +86,8 @@ RAMBlock *qemu_ram_alloc(const char *idstr, uint64_t size, GError **errp)
     block->npages = size / TARGET_PAGE_SIZE;
     block->dirty = g_new0(unsigned long,
                           (block->npages + BITS_PER_LONG - 1) / BITS_PER_LONG);
+    block->written = g_new0(unsigned long,
+                            (block->npages + BITS_PER_LONG - 1) / BITS_PER_LONG);
 
     RAMBlock **tail = &ram_blocks;
     while (*tail) {
@@ -211,14 +216,47 @@ void memory_global_dirty_log_stop(void)
     dirty_log_active = false;
 }
 
+/* Moves a block's emulator-written pages into its dirty bitmap. */
+static void merge_written(RAMBlock *b)
+{
+    uint64_t nwords = (b->npages + BITS_PER_LONG - 1) / BITS_PER_LONG;
+
+    for (uint64_t w = 0; w < nwords; w++) {
+        if (__atomic_load_n(&b->written[w], __ATOMIC_RELAXED)) {
+            unsigned long bits = __atomic_exchange_n(&b->written[w], 0, __ATOMIC_ACQ_REL);
+            ram_block_merge_dirty_bitmap(b, w * BITS_PER_LONG, &bits, BITS_PER_LONG);
+        }
+    }
+}
+
 uint64_t memory_global_dirty_log_sync(void)
 {
     uint64_t before = dirty_page_count;
 
     if (dirty_log_active) {
         current_accel()->dirty_log_sync();
+        for (RAMBlock *b = ram_blocks; b; b = b->next) {
+            merge_written(b);
+        }
     }
     return dirty_page_count - before;
+}
+
+static const RAMMapping *find_mapping(uint64_t gpa);
+
+void memory_mark_dirty(uint64_t gpa, uint64_t len)
+{
+    uint64_t end = gpa + len;
+
+    for (uint64_t a = gpa & TARGET_PAGE_MASK; a < end; a += TARGET_PAGE_SIZE) {
+        const RAMMapping *m = find_mapping(a);
+        if (!m) {
+            continue;
+        }
+        uint64_t page = (m->offset + (a - m->gpa)) / TARGET_PAGE_SIZE;
+        __atomic_fetch_or(&m->block->written[page / BITS_PER_LONG],
+                          1ul << (page % BITS_PER_LONG), __ATOMIC_SEQ_CST);
+    }
 }
 
 void ram_mark_all_dirty(void)
@@ -353,6 +391,7 @@ static int physical_memory_rw(uint64_t gpa, uint8_t *buf, uint64_t len,
         uint8_t *host = ram_block_host(m->block, m->offset + (gpa - m->gpa));
         if (is_write) {
             memcpy(host, buf, chunk);
+            memory_mark_dirty(gpa, chunk);
         } else {
             memcpy(buf, host, chunk);
         }

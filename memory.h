@@ -69,6 +69,13 @@ uint64_t ram_block_take_dirty(RAMBlock *block, uint64_t from);
 /* Pages currently marked dirty in all blocks. */
 uint64_t ram_dirty_pages(void);
 
+/*
+ * Records that the emulator itself wrote guest RAM [gpa, gpa + len) (the
+ * loader at a reset, ...): no accelerator logs those writes, and a
+ * migration must send the pages again. Any thread; merged at the next sync.
+ */
+void memory_mark_dirty(uint64_t gpa, uint64_t len);
+
 /* Marks pages [first_page, first_page + count) of a block dirty. */
 void ram_block_mark_dirty(RAMBlock *block, uint64_t first_page, uint64_t count);
 

@@ -46,6 +46,7 @@ typedef struct MigrationState {
     /* the current (or last) migration */
     bool use_xbzrle;
     bool expect_ack;
+    char *uri;
     QEMUFile *file;
     GThread *thread;
     gint cancel_requested;
@@ -101,6 +102,11 @@ bool migrate_use_xbzrle(void)
 uint64_t migrate_xbzrle_cache_size(void)
 {
     return stat_get(&current.cache_size);
+}
+
+uint64_t migrate_bandwidth_limit(void)
+{
+    return stat_get(&current.bandwidth_limit);
 }
 
 static MigrationStatus migration_status(void)
@@ -189,7 +195,7 @@ static bool migration_iterate(QEMUFile *f, GError **errp)
     uint64_t pass_start_bytes = qemu_file_total_bytes(f);
 
     while (!cancel_requested()) {
-        qemu_file_set_rate_limit(f, stat_get(&current.bandwidth_limit));
+        qemu_file_set_rate_limit(f, migrate_bandwidth_limit());
         int r = qemu_savevm_state_iterate(f, errp);
         if (r < 0) {
             return false;
@@ -240,7 +246,9 @@ static void migration_finish(MigrationStatus status, bool was_running,
     QEMUFile *f = current.file;
     current.file = NULL;     /* migrate_cancel must not touch it any more */
     g_mutex_unlock(&current.lock);
-    qemu_fclose(f, status == MIG_STATE_COMPLETED ? &close_err : NULL);
+    if (f) {
+        qemu_fclose(f, status == MIG_STATE_COMPLETED ? &close_err : NULL);
+    }
     if (close_err && status == MIG_STATE_COMPLETED) {
         status = MIG_STATE_FAILED;
         err = close_err;
@@ -270,13 +278,40 @@ static void migration_finish(MigrationStatus status, bool was_running,
     }
 }
 
+/* The tcp: connection, made here rather than in the monitor. */
+static QEMUFile *connect_outgoing(GError **errp)
+{
+    int fd = tcp_start_outgoing_migration(current.uri + strlen("tcp:"), errp);
+
+    if (fd < 0) {
+        return NULL;
+    }
+    g_mutex_lock(&current.lock);
+    current.file = qemu_fopen_fd(fd, current.uri, true);
+    current.expect_ack = true;
+    g_mutex_unlock(&current.lock);
+    if (cancel_requested()) {
+        qemu_file_cancel(current.file);   /* migrate_cancel came meanwhile */
+    }
+    return current.file;
+}
+
 static gpointer migration_thread(gpointer opaque)
 {
-    QEMUFile *f = current.file;
     GError *err = NULL;
     bool was_running = false;
     MigrationStatus result = MIG_STATE_FAILED;
+    QEMUFile *f = current.file ? current.file : connect_outgoing(&err);
 
+    if (!f && cancel_requested()) {
+        g_clear_error(&err);
+        migration_finish(MIG_STATE_CANCELLED, false, NULL);
+        return NULL;
+    }
+    if (!f) {
+        migration_finish(MIG_STATE_FAILED, false, err);
+        return NULL;
+    }
     set_status(MIG_STATE_ACTIVE);
     if (qemu_savevm_state_begin(f, &err) == 0 && migration_iterate(f, &err)) {
         was_running = migration_complete(f, &err);
@@ -295,12 +330,16 @@ static gpointer migration_thread(gpointer opaque)
 
 /* --- starting, cancelling ------------------------------------------------------------ */
 
+/*
+ * Opens the sending end, except for tcp: whose connection may take as long
+ * as the network does: that one the migration thread makes (-1, no error).
+ */
 static int open_outgoing(const char *uri, GError **errp)
 {
     const char *p;
 
-    if ((p = g_str_has_prefix(uri, "tcp:") ? uri + 4 : NULL)) {
-        return tcp_start_outgoing_migration(p, errp);
+    if (g_str_has_prefix(uri, "tcp:")) {
+        return -1;
     }
     if ((p = g_str_has_prefix(uri, "unix:") ? uri + 5 : NULL)) {
         return unix_start_outgoing_migration(p, errp);
@@ -343,8 +382,10 @@ static int migrate_start(const char *uri, bool xbzrle, GError **errp)
         error_setg(errp, "cannot migrate a machine in state '%s'", runstate_name(rs));
         return -1;
     }
-    int fd = open_outgoing(uri, errp);
-    if (fd < 0) {
+    GError *err = NULL;
+    int fd = open_outgoing(uri, &err);
+    if (err) {
+        g_propagate_error(errp, err);
         return -1;
     }
     if (current.thread) {
@@ -355,11 +396,13 @@ static int migrate_start(const char *uri, bool xbzrle, GError **errp)
     reset_stats();
     g_clear_pointer(&current.error_desc, g_free);
     current.use_xbzrle = xbzrle || current.xbzrle_capability;
-    current.expect_ack = fd_is_socket(fd);
     current.start_ms = now_ms();
     current.end_ms = 0;
     g_atomic_int_set(&current.cancel_requested, 0);
-    current.file = qemu_fopen_fd(fd, uri, true);
+    g_free(current.uri);
+    current.uri = g_strdup(uri);
+    current.file = fd >= 0 ? qemu_fopen_fd(fd, uri, true) : NULL;
+    current.expect_ack = fd >= 0 && fd_is_socket(fd);
     g_mutex_unlock(&current.lock);
 
     set_status(MIG_STATE_SETUP);
@@ -380,6 +423,8 @@ static void migrate_cancel(void)
     g_mutex_unlock(&current.lock);
 }
 
+static void incoming_shutdown(void);
+
 void migration_shutdown(void)
 {
     migrate_cancel();
@@ -387,6 +432,7 @@ void migration_shutdown(void)
         g_thread_join(current.thread);
         current.thread = NULL;
     }
+    incoming_shutdown();
 }
 
 /* --- QMP ---------------------------------------------------------------------------- */
@@ -454,7 +500,8 @@ JsonNode *qmp_migrate_set_cachesize(JsonObject *args, Monitor *mon, GError **err
                    "(%" G_GUINT64_FORMAT " bytes)", value, ram_total_size());
         return NULL;
     }
-    stat_set(&current.cache_size, (uint64_t)value);
+    /* The cache holds whole pages: what it will hold is what it reports. */
+    stat_set(&current.cache_size, (uint64_t)value & TARGET_PAGE_MASK);
     return monitor_result_empty();
 }
 
@@ -618,6 +665,7 @@ JsonNode *qmp_query_migrate(JsonObject *args, Monitor *mon, GError **errp)
 
 static struct {
     bool start_stopped;
+    char *uri;
     QEMUFile *file;
     GThread *thread;
     GError *error;
@@ -657,6 +705,7 @@ static int incoming_handshake(QEMUFile *f, GError **errp)
 static gboolean incoming_finished(gpointer opaque)
 {
     g_thread_join(incoming.thread);
+    incoming.thread = NULL;
     qemu_fclose(incoming.file, NULL);
     if (incoming.error) {
         error_report("load of migration failed: %s; not starting the guest",
@@ -684,6 +733,18 @@ static gpointer incoming_thread(gpointer opaque)
     }
     main_loop_invoke(incoming_finished, NULL);
     return NULL;
+}
+
+/* Program exit during an incoming migration: stop loading, and wait for
+ * the thread (its completion, queued for the main loop, never runs). */
+static void incoming_shutdown(void)
+{
+    if (!incoming.thread) {
+        return;
+    }
+    qemu_file_cancel(incoming.file);
+    g_thread_join(incoming.thread);
+    incoming.thread = NULL;
 }
 
 static void incoming_ready(int fd, void *opaque)

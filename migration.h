@@ -80,6 +80,8 @@ MigrationStats *migrate_stats(void);
 bool migrate_use_xbzrle(void);
 /* The cache size the user asks for now (may change while migrating). */
 uint64_t migrate_xbzrle_cache_size(void);
+/* Bytes per second now (0: no limit; may change while migrating). */
+uint64_t migrate_bandwidth_limit(void);
 
 /* --- the incoming side and program exit (vl.c) ----------------------------- */
 

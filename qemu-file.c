@@ -435,7 +435,10 @@ bool qemu_file_rate_limit(QEMUFile *f)
         return false;
     }
     update_window(f);
-    return f->window_bytes >= f->rate_limit / (1000000000ull / RATE_WINDOW_NS);
+    /* At least one byte a window: a tiny limit still makes progress, a
+     * record per window. */
+    uint64_t budget = MAX(f->rate_limit / (1000000000ull / RATE_WINDOW_NS), 1);
+    return f->window_bytes >= budget;
 }
 
 bool qemu_file_rate_limit_wait(QEMUFile *f)
@@ -452,7 +455,12 @@ bool qemu_file_rate_limit_wait(QEMUFile *f)
         }
     }
     update_window(f);
-    return !is_cancelled(f);
+    if (is_cancelled(f)) {
+        /* Recorded, so that no caller mistakes the end for a finish. */
+        qemu_file_fail(f, "migration cancelled");
+        return false;
+    }
+    return true;
 }
 
 int qemu_file_wait_ack(QEMUFile *f, int timeout_ms, GError **errp)

@@ -79,6 +79,7 @@ static int load_segment(const uint8_t *image, size_t len, const char *name,
     uint8_t *dst = gpa_to_host(ph->p_paddr, ph->p_memsz);
     memcpy(dst, image + ph->p_offset, ph->p_filesz);
     memset(dst + ph->p_filesz, 0, ph->p_memsz - ph->p_filesz);
+    memory_mark_dirty(ph->p_paddr, ph->p_memsz);
     return 0;
 }
 
@@ -277,6 +278,8 @@ int load_kernel(const uint8_t *image, size_t len, const char *name,
     memset(gpa_to_host(BOOT_IDT_GPA, 0x1000), 0, 0x1000);
     fill_boot_info(&bi, cmdline, lo, hi);
     memcpy(gpa_to_host(BOOT_INFO_GPA, sizeof(bi)), &bi, sizeof(bi));
+    /* A reset during a migration rewrites these: no accelerator sees it. */
+    memory_mark_dirty(BOOT_INFO_GPA, BOOT_PAGE_TABLES_END - BOOT_INFO_GPA);
 
     entry->rsp = BOOT_STACK_TOP;
     entry->rdi = BOOT_INFO_GPA;

@@ -161,6 +161,57 @@ START_TEST(test_soft_halted_guest_dirties_nothing)
 }
 END_TEST
 
+/* A reset reloads the kernel and the boot structures: the emulator's own
+ * writes, which no accelerator logs, are reported too (a migration must
+ * send those pages again). The vCPU never runs here: nothing else writes. */
+static void check_reset_is_logged(const AccelOps *accel)
+{
+    GError *err = NULL;
+
+    start_machine(accel, "");
+    ck_assert_int_eq(memory_global_dirty_log_start(&err), 0);
+    memory_global_dirty_log_sync();
+    drain_dirty_bitmap();
+    ck_assert_int_eq(qemu_system_reset(&err), 0);
+    memory_global_dirty_log_sync();
+
+    RAMBlock *b = ram_block_first();
+    uint64_t npages = ram_block_length(b) / TARGET_PAGE_SIZE;
+    uint64_t boot_pages = 0, kernel_pages = 0, other = 0;
+    for (uint64_t p = ram_block_take_dirty(b, 0); p < npages;
+         p = ram_block_take_dirty(b, p + 1)) {
+        uint64_t gpa = p * TARGET_PAGE_SIZE;
+        if (gpa >= BOOT_INFO_GPA && gpa < BOOT_PAGE_TABLES_END) {
+            boot_pages++;
+        } else if (gpa >= KERNEL_MIN_GPA && gpa < GUEST_FREE_RAM_START) {
+            kernel_pages++;
+        } else {
+            other++;
+        }
+    }
+    ck_assert_uint_eq(boot_pages, (BOOT_PAGE_TABLES_END - BOOT_INFO_GPA) / TARGET_PAGE_SIZE);
+    ck_assert_uint_gt(kernel_pages, 0);
+    ck_assert_uint_eq(other, 0);
+    memory_global_dirty_log_stop();
+    cpus_fini();
+}
+
+START_TEST(test_kvm_reset_writes_are_logged)
+{
+    if (!kvm_usable()) {
+        printf("SKIP: /dev/kvm is not usable\n");
+        return;
+    }
+    check_reset_is_logged(&kvm_accel_ops);
+}
+END_TEST
+
+START_TEST(test_soft_reset_writes_are_logged)
+{
+    check_reset_is_logged(&soft_accel_ops);
+}
+END_TEST
+
 static Suite *dirty_log_suite(void)
 {
     Suite *s = suite_create("dirty-log");
@@ -171,6 +222,8 @@ static Suite *dirty_log_suite(void)
     tcase_add_test(tc, test_soft_dirty_log_reports_exactly_the_pages_written);
     tcase_add_test(tc, test_kvm_halted_guest_dirties_nothing);
     tcase_add_test(tc, test_soft_halted_guest_dirties_nothing);
+    tcase_add_test(tc, test_kvm_reset_writes_are_logged);
+    tcase_add_test(tc, test_soft_reset_writes_are_logged);
     suite_add_tcase(s, tc);
     return s;
 }

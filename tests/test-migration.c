@@ -440,6 +440,24 @@ START_TEST(test_cache_resized_during_migration)
 }
 END_TEST
 
+/* A tcp: connection is made by the migration thread, not the monitor (a
+ * network can take long): a refused one fails the migration, not the
+ * command, and says why. */
+START_TEST(test_migrate_over_tcp_to_nobody_fails_the_migration)
+{
+    QTestState *src = start_source("seed", NULL);
+
+    qtest_qmp_ok_discard(src, "{'execute': 'migrate', 'arguments': "
+                         "{'uri': 'tcp:127.0.0.1:%d'}}", qtest_free_tcp_port());
+    assert_migration_ends(src, "failed");
+    g_autoptr(JsonObject) info = qtest_query_migrate(src);
+    ck_assert_msg(strstr(json_object_get_string_member(info, "error-desc"), "refused"),
+                  "error-desc: %s", json_object_get_string_member(info, "error-desc"));
+    assert_run_state(src, "running");
+    qtest_quit(src);
+}
+END_TEST
+
 START_TEST(test_second_migrate_while_active_is_refused)
 {
     QTestState *dst;
@@ -615,6 +633,7 @@ static Suite *migration_suite(void)
     tcase_add_test(failures, test_killed_destination_fails_the_migration_and_the_guest_runs_on);
     tcase_add_test(failures, test_cache_resized_during_migration);
     tcase_add_test(failures, test_second_migrate_while_active_is_refused);
+    tcase_add_test(failures, test_migrate_over_tcp_to_nobody_fails_the_migration);
     tcase_add_test(failures, test_migrate_to_nobody_fails_at_once);
     tcase_add_test(params, test_cache_size_limits_are_enforced);
     tcase_add_test(params, test_xbzrle_capability_is_set_and_reported);
