@@ -154,6 +154,8 @@ Migrates the running guest to another instance started with
 Without `-d` the monitor waits until the migration ends, showing progress on
 a terminal, then prints `migration completed` (or why it failed). With `-d`
 it returns at once; follow the migration with `info migrate`.
+A guest stopped for the last stage stays stopped: `cont` is refused then
+(`migrate_cancel` resumes it).
 
 `-x` sends pages that are dirty again as XBZRLE deltas against a copy kept
 in a cache (`migrate_set_cachesize`), as does the `xbzrle` capability

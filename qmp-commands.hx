@@ -226,7 +226,13 @@ Starts migrating to `uri` (`tcp:HOST:PORT`, `unix:PATH`, `exec:COMMAND` or
 true uses XBZRLE for this migration. Progress: `query-migrate` and the
 `MIGRATION` event (`{"status": ...}` at each change: `setup`, `active`,
 `completed`, `failed`, `cancelled`). Fails at once when a migration is in
-progress or the URI cannot be opened.
+progress or the URI cannot be opened; a `tcp:` connection is made in the
+background (a network can take long), so a refused one fails the migration
+instead: `query-migrate` then says why in `error-desc`.
+
+Over a socket the migration ends with a handshake: the destination says it
+has loaded everything, the source commits, and only then does the
+destination run the guest (the source never resumes it after committing).
 
     -> { "execute": "migrate",
          "arguments": { "uri": "tcp:127.0.0.1:4444", "xbzrle": true } }
