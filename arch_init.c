@@ -22,7 +22,6 @@
 #include "bufferzero.h"
 #include "cutils.h"
 #include "memory.h"
-#include "migration.h"
 #include "page_cache.h"
 #include "qemu-error.h"
 #include "savevm.h"
@@ -66,6 +65,14 @@
 #define BACKOFF_MAX_LEVEL 5
 #define BACKOFF_CACHED 0x100
 
+/* Set by ram_save_configure / ram_save_set_cache_size. */
+static struct {
+    bool use_xbzrle;
+    uint64_t cache_size;
+} config;
+
+static RamStats stats;
+
 static struct {
     RAMBlock *block;            /* scan position: block and page index */
     uint64_t page;
@@ -97,6 +104,25 @@ static uint64_t now_ns(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+void ram_save_configure(bool use_xbzrle, uint64_t cache_size)
+{
+    config.use_xbzrle = use_xbzrle;
+    stat_set(&config.cache_size, cache_size);
+    memset(&stats, 0, sizeof(stats));
+    stat_set(&stats.total_ram, ram_total_size());
+    stat_set(&stats.remaining_pages, ram_total_size() / TARGET_PAGE_SIZE);
+}
+
+void ram_save_set_cache_size(uint64_t cache_size)
+{
+    stat_set(&config.cache_size, cache_size);
+}
+
+RamStats *ram_save_stats(void)
+{
+    return &stats;
 }
 
 /* --- sending pages ------------------------------------------------------------ */
@@ -201,7 +227,7 @@ static int save_xbzrle_miss(QEMUFile *f, RAMBlock *block, uint64_t offset,
 static int save_xbzrle_page(QEMUFile *f, RAMBlock *block, uint64_t offset,
                             const uint8_t *host)
 {
-    MigrationStats *st = migrate_stats();
+    RamStats *st = &stats;
     uint64_t addr = ram_block_offset(block) + offset;
     uint64_t page = addr / TARGET_PAGE_SIZE;
 
@@ -252,7 +278,7 @@ static int save_xbzrle_page(QEMUFile *f, RAMBlock *block, uint64_t offset,
 
 static void count_page(int kind, uint64_t bytes)
 {
-    MigrationStats *st = migrate_stats();
+    RamStats *st = &stats;
 
     rs.pass_pages++;
     rs.pass_bytes += bytes;
@@ -328,7 +354,7 @@ static bool ram_save_block(QEMUFile *f)
         kind = RAM_SAVE_FLAG_PAGE;
     }
     count_page(kind, qemu_file_total_bytes(f) - before);
-    stat_set(&migrate_stats()->remaining_pages, ram_dirty_pages());
+    stat_set(&stats.remaining_pages, ram_dirty_pages());
     return true;
 }
 
@@ -362,14 +388,14 @@ static void ram_save_cleanup(void)
 static int ram_save_setup(QEMUFile *f)
 {
     GError *err = NULL;
-    MigrationStats *st = migrate_stats();
+    RamStats *st = &stats;
 
     memset(&rs, 0, sizeof(rs));
     rs.block = ram_block_first();
     rs.bulk_stage = true;
-    rs.use_xbzrle = migrate_use_xbzrle();
+    rs.use_xbzrle = config.use_xbzrle;
     if (rs.use_xbzrle) {
-        rs.cache = cache_init(migrate_xbzrle_cache_size(), TARGET_PAGE_SIZE,
+        rs.cache = cache_init(stat_get(&config.cache_size), TARGET_PAGE_SIZE,
                               CACHE_POLICY_LRU, &err);
         if (!rs.cache) {
             qemu_file_set_error(f, err);
@@ -399,7 +425,7 @@ static int ram_save_setup(QEMUFile *f)
 /* Applies a cache size the user changed during the migration. */
 static void apply_cache_resize(QEMUFile *f)
 {
-    uint64_t want = migrate_xbzrle_cache_size();
+    uint64_t want = stat_get(&config.cache_size);
     GError *err = NULL;
 
     if (!rs.cache || want == cache_size_bytes(rs.cache) || want == rs.failed_cache_size) {
@@ -412,7 +438,7 @@ static void apply_cache_resize(QEMUFile *f)
         g_error_free(err);
         return;
     }
-    stat_set(&migrate_stats()->cache_size, cache_size_bytes(rs.cache));
+    stat_set(&stats.cache_size, cache_size_bytes(rs.cache));
     memset(rs.backoff, 0, ram_total_size() / TARGET_PAGE_SIZE * sizeof(uint16_t));
 }
 
@@ -447,7 +473,6 @@ static int ram_save_complete(QEMUFile *f)
     /* The rates stay those of the last pass the guest ran through. */
     sync_dirty_bitmap();
     while (!qemu_file_get_error(f, NULL)) {
-        qemu_file_set_rate_limit(f, migrate_bandwidth_limit());
         if (qemu_file_rate_limit(f) && !qemu_file_rate_limit_wait(f)) {
             break;
         }
@@ -479,7 +504,7 @@ int ram_save_live(QEMUFile *f, int stage, void *opaque)
  * the dirty log is fetched for the next pass. */
 static void finish_pass_stats(uint64_t newly_dirty, uint64_t now, bool bulk)
 {
-    MigrationStats *st = migrate_stats();
+    RamStats *st = &stats;
     uint64_t elapsed = now - rs.last_sync_ns;
     uint64_t costed_pages = rs.pass_pages;
     uint64_t costed_bytes = rs.pass_bytes;
@@ -521,7 +546,7 @@ static void finish_pass_stats(uint64_t newly_dirty, uint64_t now, bool bulk)
  * became dirty. */
 static uint64_t sync_dirty_bitmap(void)
 {
-    MigrationStats *st = migrate_stats();
+    RamStats *st = &stats;
     uint64_t newly_dirty = memory_global_dirty_log_sync();
 
     rs.bulk_stage = false;

@@ -36,4 +36,23 @@ void stream_fence(void);
 /* Formats a size the way a user would write it: "64M", "1G", "4097". */
 char *format_size(uint64_t size);
 
+/*
+ * Counters with one writing thread and readers in others (migration
+ * statistics): relaxed atomic loads and stores, no locked instruction.
+ */
+static inline uint64_t stat_get(const uint64_t *v)
+{
+    return __atomic_load_n(v, __ATOMIC_RELAXED);
+}
+
+static inline void stat_set(uint64_t *v, uint64_t x)
+{
+    __atomic_store_n(v, x, __ATOMIC_RELAXED);
+}
+
+static inline void stat_add(uint64_t *v, uint64_t x)
+{
+    stat_set(v, stat_get(v) + x);
+}
+
 #endif

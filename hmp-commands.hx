@@ -214,13 +214,30 @@ ENDDOC
 COMMAND migrate_set_capability
 ARGS    capability:s,state:b
 PARAMS  capability on|off
-HELP    enable or disable a migration capability (xbzrle)
+HELP    enable or disable a migration capability
 HANDLER hmp_migrate_set_capability
 DOC
-The one capability is `xbzrle`: when on, every migration uses XBZRLE, as if
-`migrate -x` were given. It cannot change during a migration.
+`xbzrle` (every migration uses XBZRLE, as if `migrate -x` were given),
+`return-path` (the closing handshake over connections that carry replies;
+on by default) or `events` (the MIGRATION events on QMP). They cannot change
+during a migration.
 
     (qemu) migrate_set_capability xbzrle on
+ENDDOC
+
+COMMAND migrate_set_parameter
+ARGS    parameter:s,value:s
+PARAMS  parameter value
+HELP    set a migration parameter
+HANDLER hmp_migrate_set_parameter
+DOC
+The parameters of `migrate-set-parameters` (docs/qmp.md): `max-bandwidth`
+(MiB/s without a suffix, as QEMU reads it), `xbzrle-cache-size` (bytes
+without a suffix), `downtime-limit`, `x-stall-timeout`, `x-commit-timeout`
+(ms).
+
+    (qemu) migrate_set_parameter max-bandwidth 100M
+    (qemu) migrate_set_parameter downtime-limit 50
 ENDDOC
 
 TABLE hmp_info_cmds hmp info subcommands
@@ -296,7 +313,19 @@ COMMAND migrate_capabilities
 HELP    show the migration capabilities
 HANDLER hmp_info_migrate_capabilities
 DOC
-One line per capability: `xbzrle: on` or `xbzrle: off`.
+One line per capability, e.g. `xbzrle: on`.
+ENDDOC
+
+COMMAND migrate_parameters
+HELP    show the migration parameters
+HANDLER hmp_info_migrate_parameters
+DOC
+    (qemu) info migrate_parameters
+    max-bandwidth: 33554432 bytes/second
+    downtime-limit: 30 ms
+    xbzrle-cache-size: 67108864 bytes
+    x-stall-timeout: 30000 ms
+    x-commit-timeout: 2000 ms
 ENDDOC
 
 COMMAND migrate_cache_size

@@ -6,8 +6,11 @@
  */
 #include <string.h>
 
+#include "cutils.h"
 #include "migration.h"
+#include "migration-params.h"
 #include "monitor.h"
+#include "qemu-error.h"
 #include "hmp-handlers.h"
 #include "qmp-handlers.h"
 
@@ -117,6 +120,68 @@ void hmp_migrate_set_capability(Monitor *mon, JsonObject *args)
     json_object_unref(qargs);
 }
 
+/*
+ * "migrate_set_parameter NAME VALUE": the value read as QEMU's HMP reads it
+ * (bandwidth in MiB/s and the cache size in bytes unless a suffix says
+ * otherwise; times in ms), then migrate-set-parameters with that member.
+ */
+static bool parse_param_value(const char *name, const char *text, int64_t *value,
+                              GError **errp)
+{
+    const char *unit = migrate_param_unit(name);
+    uint64_t size;
+
+    if (!unit) {
+        error_setg(errp, "Parameter 'parameter' does not accept value '%s'", name);
+        return false;
+    }
+    if (!strcmp(unit, "ms")) {
+        return parse_int64(text, value, errp) == 0;
+    }
+    uint64_t default_unit = !strcmp(unit, "bytes/second") ? 1 << 20 : 1;
+    if (parse_size(text, default_unit, &size, errp) < 0 || size > INT64_MAX) {
+        g_clear_error(errp);
+        error_setg(errp, "Invalid size %s", text);
+        return false;
+    }
+    *value = (int64_t)size;
+    return true;
+}
+
+void hmp_migrate_set_parameter(Monitor *mon, JsonObject *args)
+{
+    const char *name = json_object_get_string_member(args, "parameter");
+    const char *text = json_object_get_string_member(args, "value");
+    GError *err = NULL;
+    int64_t value;
+
+    if (!parse_param_value(name, text, &value, &err)) {
+        monitor_report_error(mon, err);
+        return;
+    }
+    g_autoptr(JsonObject) qargs = json_object_new();
+    json_object_set_int_member(qargs, name, value);
+    hmp_run_qmp(mon, qmp_migrate_set_parameters, qargs);
+}
+
+void hmp_info_migrate_parameters(Monitor *mon, JsonObject *args)
+{
+    JsonNode *params = hmp_call_qmp(mon, qmp_query_migrate_parameters, args);
+
+    if (!params) {
+        return;
+    }
+    JsonObject *o = json_node_get_object(params);
+    g_autoptr(GList) names = json_object_get_members(o);
+    for (GList *l = names; l; l = l->next) {
+        const char *name = l->data;
+        monitor_printf(mon, "%s: %" G_GINT64_FORMAT " %s\n", name,
+                       json_object_get_int_member(o, name),
+                       migrate_param_unit(name));
+    }
+    json_node_unref(params);
+}
+
 /* --- info ------------------------------------------------------------------------ */
 
 static void print_xbzrle_lines(Monitor *mon, JsonObject *xb)
@@ -139,27 +204,10 @@ static double member_double(JsonObject *o, const char *name)
            json_object_get_double_member(o, name) : 0.0;
 }
 
-void hmp_info_migrate(Monitor *mon, JsonObject *args)
+/* The proposal's lines, for a migration that has sent something. */
+static void print_transfer_lines(Monitor *mon, JsonObject *o, JsonObject *ram,
+                                 JsonObject *xb)
 {
-    JsonNode *info = hmp_call_qmp(mon, qmp_query_migrate, args);
-
-    if (!info) {
-        return;
-    }
-    JsonObject *o = json_node_get_object(info);
-    if (!json_object_has_member(o, "status")) {
-        json_node_unref(info);
-        return;
-    }
-    JsonObject *ram = json_object_get_object_member(o, "ram");
-    JsonObject *xb = json_object_has_member(o, "xbzrle-cache") ?
-                     json_object_get_object_member(o, "xbzrle-cache") : NULL;
-    const char *status = json_object_get_string_member(o, "status");
-
-    monitor_printf(mon, "Migration status: %s\n", status);
-    if (json_object_has_member(o, "error-desc")) {
-        monitor_printf(mon, "error: %s\n", json_object_get_string_member(o, "error-desc"));
-    }
     monitor_printf(mon, "transferred ram: %" G_GUINT64_FORMAT " kbytes\n",
                    member_int(ram, "transferred") >> 10);
     monitor_printf(mon, "remaining ram: %" G_GUINT64_FORMAT " kbytes\n",
@@ -192,6 +240,38 @@ void hmp_info_migrate(Monitor *mon, JsonObject *args)
                    member_int(ram, "dirty-pages-rate"));
     monitor_printf(mon, "iterations: %" G_GUINT64_FORMAT "\n",
                    member_int(ram, "dirty-sync-count"));
+}
+
+static JsonObject *member_object(JsonObject *o, const char *name)
+{
+    return json_object_has_member(o, name) ? json_object_get_object_member(o, name)
+                                           : NULL;
+}
+
+void hmp_info_migrate(Monitor *mon, JsonObject *args)
+{
+    JsonNode *info = hmp_call_qmp(mon, qmp_query_migrate, args);
+
+    if (!info) {
+        return;
+    }
+    JsonObject *o = json_node_get_object(info);
+    if (!json_object_has_member(o, "status")) {
+        json_node_unref(info);
+        return;
+    }
+    JsonObject *ram = member_object(o, "ram");
+
+    monitor_printf(mon, "Migration status: %s\n", json_object_get_string_member(o, "status"));
+    if (json_object_has_member(o, "error-desc")) {
+        monitor_printf(mon, "error: %s\n", json_object_get_string_member(o, "error-desc"));
+    }
+    if (ram) {
+        print_transfer_lines(mon, o, ram, member_object(o, "xbzrle-cache"));
+    } else if (json_object_has_member(o, "total-time")) {
+        monitor_printf(mon, "total time: %" G_GUINT64_FORMAT " milliseconds\n",
+                       member_int(o, "total-time"));
+    }
     json_node_unref(info);
 }
 

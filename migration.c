@@ -1,67 +1,76 @@
 /*
- * Outgoing migration: the parameters, the state machine (none, setup,
- * active, completed | failed | cancelled), the migration thread that sends
- * while the guest runs and decides when to stop it, and the QMP commands.
- * The incoming side is at the end.
+ * Outgoing migration: the state machine (none, setup, active, completed |
+ * failed | cancelled), the migration thread that sends while the guest runs
+ * and decides when to stop it, the closing handshake, and the bounds that
+ * make a failure end in bounded time with the source guest running.
+ *
+ * The end of a migration over a connection that can carry replies, so that
+ * exactly one guest runs: the source announces the handshake in the stream
+ * (MIG_CMD_OPEN_RETURN_PATH, MIG_CMD_X_HANDSHAKE); the destination, having
+ * loaded everything, sends LOADED and waits; the source, on LOADED, sends
+ * COMMIT and from then on never resumes its guest; the destination runs the
+ * guest only on COMMIT and answers RESUMED. Without a way back (exec:, a
+ * pipe), QEMU's semantics hold: the destination runs at the end of the
+ * stream and the source stays stopped. docs/migration.md has the whole story.
  */
 #include <errno.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "arch_init.h"
+#include "cutils.h"
 #include "main-loop.h"
 #include "memory.h"
 #include "migration.h"
-#include "monitor.h"
-#include "qmp-handlers.h"
+#include "migration-params.h"
+#include "migration-rp.h"
 #include "qemu-error.h"
 #include "qemu-file.h"
 #include "savevm.h"
 #include "sysemu.h"
 
-/*
- * The end of a migration over a socket, so that one guest never runs in
- * two places: the destination, having loaded everything, sends LOADED and
- * waits; the source, on LOADED, sends COMMIT and from then on never
- * resumes its guest; the destination runs the guest only on COMMIT. A
- * failure anywhere before leaves the source's guest the one that runs (or
- * none, if COMMIT is lost, which the operator can tell from both sides).
- * Over exec: and fd: pipes or files there is no reverse path.
- */
-#define LOADED_TIMEOUT_MS 30000
-#define MIGRATION_LOADED 0x01
-#define MIGRATION_COMMIT 0x02
+/* How long, after COMMIT, the source waits to hear that the guest runs
+ * there (only for the downtime figure: the outcome is decided). */
+#define RESUMED_WAIT_MS 1000
+/* Device sections sent in the final stage (vCPU, UART): a few KiB. */
+#define DEVICE_STATE_BYTES 16384
 
 typedef struct MigrationState {
-    GMutex lock;                /* parameters and the start/end of a migration */
+    GMutex lock;                /* everything below but the thread's own locals */
+    GCond rp_cond;              /* news from the return path */
     gint status;                /* MigrationStatus */
-    /* parameters: speed, downtime and cache size also act on a running one */
-    bool xbzrle_capability;
-    uint64_t cache_size;
-    uint64_t bandwidth_limit;   /* bytes per second; 0: none */
-    double max_downtime;        /* seconds */
     /* the current (or last) migration */
     bool use_xbzrle;
-    bool expect_ack;
+    bool handshake;             /* the end is LOADED / COMMIT */
     char *uri;
     QEMUFile *file;
+    QEMUFile *rp;
     GThread *thread;
+    GThread *rp_thread;
+    GPid child;                 /* exec: the command */
     gint cancel_requested;
-    uint64_t start_ms;
-    uint64_t end_ms;
+    uint64_t start_ns;
+    uint64_t setup_end_ns;
+    uint64_t end_ns;
     char *error_desc;
-    MigrationStats stats;
+    /* what the return path said */
+    bool dest_loaded;
+    bool dest_resumed;
+    bool rp_ended;
+    char *dest_error;
+    uint64_t resumed_ns;
+    /* figures of the current migration */
+    uint64_t expected_downtime_ms;
+    uint64_t downtime_ms;
+    uint64_t mbps_x1000;
+    uint64_t rtt_us;
 } MigrationState;
 
 static MigrationState current = {
     .status = MIG_STATE_NONE,
-    .cache_size = MIGRATION_DEFAULT_CACHE_SIZE,
-    .bandwidth_limit = MIGRATION_DEFAULT_BANDWIDTH,
-    .max_downtime = MIGRATION_DEFAULT_DOWNTIME,
 };
+
+static MigrationListener listener;
 
 static const char *const status_names[] = {
     [MIG_STATE_NONE] = "none",
@@ -84,29 +93,23 @@ static uint64_t now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static uint64_t now_ms(void)
+void migration_set_listener(const MigrationListener *l)
 {
-    return now_ns() / 1000000;
+    listener = *l;
 }
 
-MigrationStats *migrate_stats(void)
+void migration_notify_status(MigrationStatus status, bool incoming)
 {
-    return &current.stats;
+    if (listener.status_changed) {
+        listener.status_changed(status, incoming, listener.opaque);
+    }
 }
 
-bool migrate_use_xbzrle(void)
+void migration_notify_pass(uint64_t pass)
 {
-    return current.use_xbzrle;
-}
-
-uint64_t migrate_xbzrle_cache_size(void)
-{
-    return stat_get(&current.cache_size);
-}
-
-uint64_t migrate_bandwidth_limit(void)
-{
-    return stat_get(&current.bandwidth_limit);
+    if (listener.pass_done) {
+        listener.pass_done(pass, listener.opaque);
+    }
 }
 
 static MigrationStatus migration_status(void)
@@ -114,22 +117,10 @@ static MigrationStatus migration_status(void)
     return (MigrationStatus)g_atomic_int_get(&current.status);
 }
 
-static void emit_migration_event(MigrationStatus status)
-{
-    JsonBuilder *b = json_builder_new();
-
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "status");
-    json_builder_add_string_value(b, migration_status_name(status));
-    json_builder_end_object(b);
-    monitor_protocol_event("MIGRATION", json_builder_get_root(b));
-    g_object_unref(b);
-}
-
 static void set_status(MigrationStatus status)
 {
     g_atomic_int_set(&current.status, status);
-    emit_migration_event(status);
+    migration_notify_status(status, false);
 }
 
 static bool migration_is_active(void)
@@ -138,12 +129,126 @@ static bool migration_is_active(void)
     return s == MIG_STATE_SETUP || s == MIG_STATE_ACTIVE;
 }
 
-/* --- the migration thread ------------------------------------------------------ */
+static bool cancel_requested(void)
+{
+    return g_atomic_int_get(&current.cancel_requested);
+}
+
+/* --- the return path (its own thread) ------------------------------------------ */
+
+static void rp_handle(uint16_t type, const uint8_t *data, uint16_t len)
+{
+    g_mutex_lock(&current.lock);
+    switch (type) {
+    case MIG_RP_MSG_X_LOADED:
+        current.dest_loaded = true;
+        break;
+    case MIG_RP_MSG_X_RESUMED:
+        current.dest_resumed = true;
+        current.resumed_ns = now_ns();
+        break;
+    case MIG_RP_MSG_X_ERROR:
+        if (!current.dest_error) {
+            current.dest_error = g_strdup_printf("the destination gave up: %s", data);
+        }
+        /* Stop sending into a stream nobody loads any more. */
+        if (current.file) {
+            qemu_file_cancel(current.file);
+        }
+        break;
+    default:
+        break;
+    }
+    g_cond_broadcast(&current.rp_cond);
+    g_mutex_unlock(&current.lock);
+}
+
+static gpointer rp_thread(gpointer opaque)
+{
+    QEMUFile *rp = opaque;
+    uint8_t data[MIG_RP_MAX_LEN + 1];
+    uint16_t type, len;
+
+    while (migrate_rp_receive(rp, &type, data, &len, NULL) == 0) {
+        rp_handle(type, data, len);
+    }
+    g_mutex_lock(&current.lock);
+    current.rp_ended = true;
+    g_cond_broadcast(&current.rp_cond);
+    g_mutex_unlock(&current.lock);
+    return NULL;
+}
+
+static int rp_start(QEMUFile *f, GError **errp)
+{
+    QEMUFile *rp = qemu_file_open_return_path(f, errp);
+
+    if (!rp) {
+        return -1;
+    }
+    g_mutex_lock(&current.lock);
+    current.rp = rp;
+    current.dest_loaded = current.dest_resumed = current.rp_ended = false;
+    current.resumed_ns = 0;
+    g_clear_pointer(&current.dest_error, g_free);
+    g_mutex_unlock(&current.lock);
+    current.rp_thread = g_thread_new("migration-rp", rp_thread, rp);
+    return 0;
+}
+
+static void rp_stop(void)
+{
+    if (!current.rp_thread) {
+        return;
+    }
+    qemu_file_cancel(current.rp);
+    g_thread_join(current.rp_thread);
+    current.rp_thread = NULL;
+    g_mutex_lock(&current.lock);
+    QEMUFile *rp = current.rp;
+    current.rp = NULL;
+    g_mutex_unlock(&current.lock);
+    qemu_fclose(rp, NULL);
+}
+
+/*
+ * Waits until *flag is set by the return path, or until deadline_ns; false
+ * with *errp (the destination's own error when it sent one) otherwise.
+ */
+static bool rp_wait(bool *flag, uint64_t deadline_ns, const char *what, GError **errp)
+{
+    bool ok;
+
+    g_mutex_lock(&current.lock);
+    while (!*flag && !current.rp_ended && !current.dest_error && !cancel_requested()) {
+        uint64_t now = now_ns();
+        if (now >= deadline_ns) {
+            break;
+        }
+        gint64 until = g_get_monotonic_time() + (gint64)((deadline_ns - now) / 1000);
+        g_cond_wait_until(&current.rp_cond, &current.lock, until);
+    }
+    ok = *flag;
+    if (!ok && errp) {
+        if (current.dest_error) {
+            error_setg(errp, "%s", current.dest_error);
+        } else if (current.rp_ended) {
+            error_setg(errp, "the destination closed the connection before %s", what);
+        } else if (cancel_requested()) {
+            error_setg(errp, "migration cancelled");
+        } else {
+            error_setg(errp, "the destination did not confirm %s in time", what);
+        }
+    }
+    g_mutex_unlock(&current.lock);
+    return ok;
+}
+
+/* --- the estimate ------------------------------------------------------------------- */
 
 /* Bytes per second the last pass achieved, never above the limit. */
-static double pass_bandwidth(uint64_t bytes, uint64_t ns)
+static double pass_bandwidth(uint64_t bytes, uint64_t ns, uint64_t limit)
 {
-    uint64_t limit = stat_get(&current.bandwidth_limit);
     double bw = ns ? (double)bytes * 1e9 / (double)ns : 0;
 
     if (limit && (bw == 0 || bw > (double)limit)) {
@@ -153,39 +258,56 @@ static double pass_bandwidth(uint64_t bytes, uint64_t ns)
 }
 
 /*
- * Called at the end of each pass: fetches the dirty log and decides whether
- * what is dirty can be sent within the maximum downtime, counting its cost
- * in bytes as it will go on the wire (see ram_save_expected_bytes).
+ * What stopping the guest now would cost, in ns: the final dirty-log sync
+ * (as long as the last one took), what is still queued towards the
+ * destination plus what is dirty plus the devices at the pass's bandwidth,
+ * and the closing handshake's round trips (the last byte's way there,
+ * LOADED back, COMMIT there).
  */
-static bool pass_converged(uint64_t pass_bytes, uint64_t pass_ns)
+static uint64_t expected_downtime_ns(QEMUFile *f, double bw)
 {
-    MigrationStats *st = &current.stats;
+    uint64_t bytes = qemu_file_unsent_bytes(f) + ram_save_expected_bytes() +
+                     DEVICE_STATE_BYTES;
+    uint64_t rtt_ns = stat_get(&current.rtt_us) * 1000;
+    uint64_t trips = current.handshake ? 3 : 1;
 
+    return stat_get(&ram_save_stats()->sync_ns) + (uint64_t)((double)bytes * 1e9 / bw) +
+           trips * rtt_ns / 2;
+}
+
+/*
+ * Called at the end of each pass: fetches the dirty log and decides whether
+ * the final stage fits within the downtime limit.
+ */
+static bool pass_converged(QEMUFile *f, uint64_t pass_bytes, uint64_t pass_ns)
+{
+    MigrationParams p;
+
+    migrate_params_get(&p);
     ram_save_sync();
-    uint64_t expected = ram_save_expected_bytes();
-    double bw = pass_bandwidth(pass_bytes, pass_ns);
-    double max_downtime;
+    stat_set(&current.rtt_us, (uint64_t)migration_socket_rtt_us(qemu_file_fd(f)));
+    migration_notify_pass(stat_get(&ram_save_stats()->iterations));
 
-    g_mutex_lock(&current.lock);
-    max_downtime = current.max_downtime;
-    g_mutex_unlock(&current.lock);
-
-    stat_set(&st->mbps_x1000, (uint64_t)(bw * 8 / 1e6 * 1000));
-    if (expected == 0) {
-        stat_set(&st->expected_downtime_ms, 0);
-        return true;
-    }
+    double bw = pass_bandwidth(pass_bytes, pass_ns, p.max_bandwidth);
+    stat_set(&current.mbps_x1000, (uint64_t)(bw * 8 / 1e6 * 1000));
     if (bw <= 0) {
         return false;
     }
-    double seconds = (double)expected / bw;
-    stat_set(&st->expected_downtime_ms, (uint64_t)(seconds * 1000));
-    return seconds <= max_downtime;
+    uint64_t expected = expected_downtime_ns(f, bw);
+    stat_set(&current.expected_downtime_ms, expected / 1000000);
+    return expected <= p.downtime_limit * 1000000;
 }
 
-static bool cancel_requested(void)
+/* --- the migration thread ------------------------------------------------------------ */
+
+/* Applies parameters that act on a running migration (bandwidth, cache). */
+static void apply_live_params(QEMUFile *f)
 {
-    return g_atomic_int_get(&current.cancel_requested);
+    MigrationParams p;
+
+    migrate_params_get(&p);
+    qemu_file_set_rate_limit(f, p.max_bandwidth);
+    ram_save_set_cache_size(p.xbzrle_cache_size);
 }
 
 /* Stage 2 until the dirty set is small enough; false on error or cancel. */
@@ -195,7 +317,7 @@ static bool migration_iterate(QEMUFile *f, GError **errp)
     uint64_t pass_start_bytes = qemu_file_total_bytes(f);
 
     while (!cancel_requested()) {
-        qemu_file_set_rate_limit(f, migrate_bandwidth_limit());
+        apply_live_params(f);
         int r = qemu_savevm_state_iterate(f, errp);
         if (r < 0) {
             return false;
@@ -203,7 +325,7 @@ static bool migration_iterate(QEMUFile *f, GError **errp)
         if (r == 1) {
             uint64_t now = now_ns();
             uint64_t bytes = qemu_file_total_bytes(f);
-            if (pass_converged(bytes - pass_start_bytes, now - pass_start_ns)) {
+            if (pass_converged(f, bytes - pass_start_bytes, now - pass_start_ns)) {
                 return true;
             }
             pass_start_ns = now;
@@ -217,61 +339,157 @@ static bool migration_iterate(QEMUFile *f, GError **errp)
     return false;
 }
 
-/* Stage 3 with the guest stopped; returns whether the guest was running. */
-static bool migration_complete(QEMUFile *f, GError **errp)
+/*
+ * The closing handshake, guest stopped and the stream sent: LOADED within
+ * the deadline, then COMMIT. Returns true once COMMIT is with the kernel:
+ * from then on the destination may run, and the source never resumes.
+ */
+static bool migration_commit(QEMUFile *f, uint64_t deadline_ns, GError **errp)
 {
-    uint64_t stop_ns = now_ns();
-    bool was_running = vm_stop(RUN_STATE_FINISH_MIGRATE);
-
-    if (qemu_savevm_state_complete(f, errp) == 0 && current.expect_ack) {
-        int reply = qemu_file_wait_ack(f, LOADED_TIMEOUT_MS, errp);
-        if (reply == MIGRATION_LOADED) {
-            qemu_put_byte(f, MIGRATION_COMMIT);
-            qemu_fflush(f);
-            qemu_file_get_error(f, errp);
-        } else if (reply >= 0) {
-            error_setg(errp, "the destination failed to load the migration stream");
-        }
+    if (!rp_wait(&current.dest_loaded, deadline_ns, "loading the stream", errp)) {
+        return false;
     }
-    stat_set(&current.stats.downtime_ms, (now_ns() - stop_ns) / 1000000);
-    return was_running;
+    qemu_savevm_send_command(f, MIG_CMD_X_COMMIT, NULL, 0);
+    qemu_fflush(f);
+    return qemu_file_get_error(f, errp) == 0;
 }
 
-static void migration_finish(MigrationStatus status, bool was_running,
-                             GError *err)
+/*
+ * After COMMIT: when the guest became runnable there, on this side's
+ * clock (RESUMED's arrival less half a round trip; without RESUMED soon,
+ * COMMIT's departure plus half a round trip). Only the downtime figure
+ * depends on it: the outcome is decided.
+ */
+static uint64_t migration_wait_resumed(uint64_t deadline_ns)
 {
-    GError *close_err = NULL;
+    uint64_t commit_ns = now_ns();
+    uint64_t until = MIN(commit_ns + RESUMED_WAIT_MS * 1000000ull,
+                         MAX(deadline_ns, commit_ns));
+    uint64_t half_rtt_ns = stat_get(&current.rtt_us) * 500;
 
+    if (!rp_wait(&current.dest_resumed, until, "resuming", NULL)) {
+        return commit_ns + half_rtt_ns;
+    }
+    return current.resumed_ns - MIN(half_rtt_ns, current.resumed_ns - commit_ns);
+}
+
+/*
+ * Stage 3 with the guest stopped, within the final stage's bound. Returns
+ * true when the stream went out whole (and, with the handshake, COMMIT
+ * did): *committed says the destination may run the guest already.
+ */
+static bool migration_complete(QEMUFile *f, bool *was_running, bool *committed,
+                               GError **errp)
+{
+    MigrationParams p;
+    uint64_t stop_ns = now_ns();
+
+    migrate_params_get(&p);
+    uint64_t bound_ms = migrate_commit_timeout_ms(&p);
+    uint64_t deadline_ns = stop_ns + bound_ms * 1000000;
+    g_autofree char *why = g_strdup_printf("the destination did not confirm the "
+                                           "migration within %" G_GUINT64_FORMAT
+                                           " ms of stopping the guest", bound_ms);
+
+    *was_running = vm_stop(RUN_STATE_FINISH_MIGRATE);
+    qemu_file_set_deadline(f, deadline_ns, why);
+    if (qemu_savevm_state_complete(f, errp) < 0) {
+        return false;
+    }
+    if (!current.handshake) {
+        /* QEMU's semantics: the end of the stream is the end. */
+        stat_set(&current.downtime_ms, (now_ns() - stop_ns) / 1000000);
+        return true;
+    }
+    if (!migration_commit(f, deadline_ns, errp)) {
+        return false;
+    }
+    *committed = true;
+    stat_set(&current.downtime_ms, (migration_wait_resumed(deadline_ns) - stop_ns) / 1000000);
+    return true;
+}
+
+/* The error to report: the destination's own reason first. */
+static GError *pick_error(GError *err)
+{
+    g_mutex_lock(&current.lock);
+    if (current.dest_error) {
+        g_clear_error(&err);
+        err = g_error_new_literal(QEMU_ERROR, QEMU_ERROR_GENERIC, current.dest_error);
+    }
+    g_mutex_unlock(&current.lock);
+    return err;
+}
+
+static void close_outgoing(MigrationStatus status, GError **errp)
+{
     g_mutex_lock(&current.lock);
     QEMUFile *f = current.file;
     current.file = NULL;     /* migrate_cancel must not touch it any more */
+    GPid child = current.child;
+    current.child = 0;
     g_mutex_unlock(&current.lock);
+
+    rp_stop();
     if (f) {
-        qemu_fclose(f, status == MIG_STATE_COMPLETED ? &close_err : NULL);
+        /* Dirty logging stops here, once the guest runs (or is gone). */
+        qemu_savevm_state_cleanup(f);
+        qemu_fclose(f, status == MIG_STATE_COMPLETED ? errp : NULL);
     }
-    if (close_err && status == MIG_STATE_COMPLETED) {
+    if (child) {
+        MigrationParams p;
+        migrate_params_get(&p);
+        exec_finish_child(child, status != MIG_STATE_COMPLETED, p.stall_timeout,
+                          status == MIG_STATE_COMPLETED ? errp : NULL);
+    }
+}
+
+/* A migration that did not complete leaves the source guest as it was. */
+static void resume_source(bool was_running)
+{
+    if (runstate_get() != RUN_STATE_FINISH_MIGRATE) {
+        return;
+    }
+    runstate_set(RUN_STATE_PAUSED);
+    if (was_running) {
+        vm_start(NULL);
+    }
+}
+
+/*
+ * The end: resumes the source guest unless the migration completed, closes
+ * the channel (for exec:, waits for the command: without the handshake its
+ * exit decides), reports.
+ */
+static void migration_finish(MigrationStatus status, bool was_running,
+                             bool committed, GError *err)
+{
+    GError *close_err = NULL;
+
+    if (status != MIG_STATE_COMPLETED) {
+        resume_source(was_running);     /* first of all: nothing is lost */
+    }
+    close_outgoing(status, &close_err);
+    if (close_err && !committed && status == MIG_STATE_COMPLETED) {
+        /* Without the handshake the close (the command's exit) decides. */
         status = MIG_STATE_FAILED;
         err = close_err;
+        resume_source(was_running);
+    } else if (close_err) {
+        error_report("migration: %s", close_err->message);
+        g_error_free(close_err);
+    }
+    if (status == MIG_STATE_COMPLETED && runstate_get() == RUN_STATE_FINISH_MIGRATE) {
+        runstate_set(RUN_STATE_POSTMIGRATE);
     }
     g_mutex_lock(&current.lock);
-    current.end_ms = now_ms();
+    current.end_ns = now_ns();
     if (err) {
         g_free(current.error_desc);
         current.error_desc = g_strdup(err->message);
     }
     g_mutex_unlock(&current.lock);
-
-    if (runstate_get() == RUN_STATE_FINISH_MIGRATE) {
-        if (status == MIG_STATE_COMPLETED) {
-            runstate_set(RUN_STATE_POSTMIGRATE);
-        } else {
-            /* Nothing is lost: the source guest runs on as before. */
-            runstate_set(RUN_STATE_PAUSED);
-            if (was_running) {
-                vm_start(NULL);
-            }
-        }
-    }
+    migrate_params_set_busy(false);
     set_status(status);
     if (err) {
         g_error_free(err);
@@ -288,7 +506,6 @@ static QEMUFile *connect_outgoing(GError **errp)
     }
     g_mutex_lock(&current.lock);
     current.file = qemu_fopen_fd(fd, current.uri, true);
-    current.expect_ack = true;
     g_mutex_unlock(&current.lock);
     if (cancel_requested()) {
         qemu_file_cancel(current.file);   /* migrate_cancel came meanwhile */
@@ -296,35 +513,66 @@ static QEMUFile *connect_outgoing(GError **errp)
     return current.file;
 }
 
+/*
+ * Prepares the channel: timeouts, and the return path when the channel can
+ * carry replies and the return-path capability is on.
+ */
+static int migration_setup_channel(QEMUFile *f, GError **errp)
+{
+    MigrationParams p;
+    int fd = qemu_file_fd(f);
+
+    migrate_params_get(&p);
+    qemu_file_set_stall_timeout(f, (unsigned)p.stall_timeout);
+    migration_socket_set_timeouts(fd, (unsigned)p.stall_timeout);
+    current.handshake = migrate_cap_enabled(MIGRATION_CAP_RETURN_PATH) &&
+                        migration_fd_is_socket(fd);
+    stat_set(&current.rtt_us, (uint64_t)migration_socket_rtt_us(fd));
+    return current.handshake ? rp_start(f, errp) : 0;
+}
+
+static void migration_send_preamble(QEMUFile *f)
+{
+    qemu_savevm_state_header(f);
+    if (current.handshake) {
+        qemu_savevm_send_command(f, MIG_CMD_OPEN_RETURN_PATH, NULL, 0);
+        qemu_savevm_send_command(f, MIG_CMD_X_HANDSHAKE, NULL, 0);
+    }
+}
+
 static gpointer migration_thread(gpointer opaque)
 {
     GError *err = NULL;
-    bool was_running = false;
+    bool was_running = false, committed = false;
     MigrationStatus result = MIG_STATE_FAILED;
     QEMUFile *f = current.file ? current.file : connect_outgoing(&err);
 
-    if (!f && cancel_requested()) {
-        g_clear_error(&err);
-        migration_finish(MIG_STATE_CANCELLED, false, NULL);
-        return NULL;
-    }
-    if (!f) {
-        migration_finish(MIG_STATE_FAILED, false, err);
+    if (!f || migration_setup_channel(f, &err) < 0) {
+        result = cancel_requested() ? MIG_STATE_CANCELLED : MIG_STATE_FAILED;
+        migration_finish(result, false, false, result == MIG_STATE_FAILED ? err : NULL);
         return NULL;
     }
     set_status(MIG_STATE_ACTIVE);
-    if (qemu_savevm_state_begin(f, &err) == 0 && migration_iterate(f, &err)) {
-        was_running = migration_complete(f, &err);
-        if (!err) {
-            result = MIG_STATE_COMPLETED;
-        }
+    migration_send_preamble(f);
+    apply_live_params(f);
+    bool sent = false;
+    if (qemu_savevm_state_begin(f, &err) == 0) {
+        current.setup_end_ns = now_ns();
+        sent = migration_iterate(f, &err) &&
+               migration_complete(f, &was_running, &committed, &err);
     }
-    qemu_savevm_state_cleanup(f);
-    if (result != MIG_STATE_COMPLETED && cancel_requested()) {
+    if (sent || committed) {
+        /* With COMMIT sent the destination may run the guest, whatever
+         * happens now. */
+        g_clear_error(&err);
+        result = MIG_STATE_COMPLETED;
+    } else if (cancel_requested()) {
         result = MIG_STATE_CANCELLED;
         g_clear_error(&err);
+    } else {
+        err = pick_error(err);
     }
-    migration_finish(result, was_running, err);
+    migration_finish(result, was_running, committed, err);
     return NULL;
 }
 
@@ -334,7 +582,7 @@ static gpointer migration_thread(gpointer opaque)
  * Opens the sending end, except for tcp: whose connection may take as long
  * as the network does: that one the migration thread makes (-1, no error).
  */
-static int open_outgoing(const char *uri, GError **errp)
+static int open_outgoing(const char *uri, GPid *child, GError **errp)
 {
     const char *p;
 
@@ -345,7 +593,7 @@ static int open_outgoing(const char *uri, GError **errp)
         return unix_start_outgoing_migration(p, errp);
     }
     if ((p = g_str_has_prefix(uri, "exec:") ? uri + 5 : NULL)) {
-        return exec_start_outgoing_migration(p, errp);
+        return exec_start_outgoing_migration(p, child, errp);
     }
     if ((p = g_str_has_prefix(uri, "fd:") ? uri + 3 : NULL)) {
         return fd_start_outgoing_migration(p, errp);
@@ -354,22 +602,15 @@ static int open_outgoing(const char *uri, GError **errp)
     return -1;
 }
 
-static bool fd_is_socket(int fd)
+static void reset_figures(void)
 {
-    struct stat st;
-    return fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode);
+    stat_set(&current.expected_downtime_ms, 0);
+    stat_set(&current.downtime_ms, 0);
+    stat_set(&current.mbps_x1000, 0);
+    stat_set(&current.rtt_us, 0);
 }
 
-static void reset_stats(void)
-{
-    MigrationStats *st = &current.stats;
-
-    memset(st, 0, sizeof(*st));
-    stat_set(&st->total_ram, ram_total_size());
-    stat_set(&st->remaining_pages, ram_total_size() / TARGET_PAGE_SIZE);
-}
-
-static int migrate_start(const char *uri, bool xbzrle, GError **errp)
+static int check_can_migrate(GError **errp)
 {
     RunState rs = runstate_get();
 
@@ -382,8 +623,19 @@ static int migrate_start(const char *uri, bool xbzrle, GError **errp)
         error_setg(errp, "cannot migrate a machine in state '%s'", runstate_name(rs));
         return -1;
     }
+    return 0;
+}
+
+int migrate_start(const char *uri, bool xbzrle, GError **errp)
+{
     GError *err = NULL;
-    int fd = open_outgoing(uri, &err);
+    GPid child = 0;
+    MigrationParams p;
+
+    if (check_can_migrate(errp) < 0) {
+        return -1;
+    }
+    int fd = open_outgoing(uri, &child, &err);
     if (err) {
         g_propagate_error(errp, err);
         return -1;
@@ -392,25 +644,30 @@ static int migrate_start(const char *uri, bool xbzrle, GError **errp)
         g_thread_join(current.thread);
         current.thread = NULL;
     }
+    migrate_params_get(&p);
     g_mutex_lock(&current.lock);
-    reset_stats();
+    current.use_xbzrle = xbzrle || migrate_cap_enabled(MIGRATION_CAP_XBZRLE);
+    ram_save_configure(current.use_xbzrle, p.xbzrle_cache_size);
+    reset_figures();
     g_clear_pointer(&current.error_desc, g_free);
-    current.use_xbzrle = xbzrle || current.xbzrle_capability;
-    current.start_ms = now_ms();
-    current.end_ms = 0;
+    g_clear_pointer(&current.dest_error, g_free);
+    current.start_ns = now_ns();
+    current.setup_end_ns = current.end_ns = 0;
     g_atomic_int_set(&current.cancel_requested, 0);
     g_free(current.uri);
     current.uri = g_strdup(uri);
     current.file = fd >= 0 ? qemu_fopen_fd(fd, uri, true) : NULL;
-    current.expect_ack = fd >= 0 && fd_is_socket(fd);
+    current.child = child;
+    current.handshake = false;
     g_mutex_unlock(&current.lock);
 
+    migrate_params_set_busy(true);
     set_status(MIG_STATE_SETUP);
     current.thread = g_thread_new("migration", migration_thread, NULL);
     return 0;
 }
 
-static void migrate_cancel(void)
+void migrate_cancel(void)
 {
     if (!migration_is_active()) {
         return;
@@ -420,10 +677,28 @@ static void migrate_cancel(void)
     if (current.file) {
         qemu_file_cancel(current.file);
     }
+    g_cond_broadcast(&current.rp_cond);
     g_mutex_unlock(&current.lock);
 }
 
-static void incoming_shutdown(void);
+/* A parameter changed: a running migration's rate limit follows at once
+ * (also during the final stage). */
+static void params_changed(void *opaque)
+{
+    MigrationParams p;
+
+    migrate_params_get(&p);
+    g_mutex_lock(&current.lock);
+    if (current.file) {
+        qemu_file_set_rate_limit(current.file, p.max_bandwidth);
+    }
+    g_mutex_unlock(&current.lock);
+}
+
+void migration_init(void)
+{
+    migrate_params_set_listener(params_changed, NULL);
+}
 
 void migration_shutdown(void)
 {
@@ -432,346 +707,32 @@ void migration_shutdown(void)
         g_thread_join(current.thread);
         current.thread = NULL;
     }
-    incoming_shutdown();
+    migration_incoming_shutdown();
 }
 
-/* --- QMP ---------------------------------------------------------------------------- */
+/* --- query ---------------------------------------------------------------------------- */
 
-static bool optional_bool(JsonObject *args, const char *name)
+void migration_get_info(MigrationInfo *info)
 {
-    return json_object_has_member(args, name) &&
-           json_object_get_boolean_member(args, name);
-}
+    uint64_t now = now_ns();
 
-JsonNode *qmp_migrate(JsonObject *args, Monitor *mon, GError **errp)
-{
-    const char *uri = json_object_get_string_member(args, "uri");
-
-    if (migrate_start(uri, optional_bool(args, "xbzrle"), errp) < 0) {
-        return NULL;
-    }
-    return monitor_result_empty();
-}
-
-JsonNode *qmp_migrate_cancel(JsonObject *args, Monitor *mon, GError **errp)
-{
-    migrate_cancel();
-    return monitor_result_empty();
-}
-
-JsonNode *qmp_migrate_set_speed(JsonObject *args, Monitor *mon, GError **errp)
-{
-    int64_t value = json_object_get_int_member(args, "value");
-
-    if (value < 0) {
-        error_setg(errp, "migration speed must not be negative");
-        return NULL;
-    }
-    stat_set(&current.bandwidth_limit, (uint64_t)value);
-    return monitor_result_empty();
-}
-
-JsonNode *qmp_migrate_set_downtime(JsonObject *args, Monitor *mon, GError **errp)
-{
-    double value = json_object_get_double_member(args, "value");
-
-    if (!(value >= 0) || value > 2000) {
-        error_setg(errp, "downtime must be between 0 and 2000 seconds");
-        return NULL;
-    }
+    memset(info, 0, sizeof(*info));
+    info->status = migration_status();
     g_mutex_lock(&current.lock);
-    current.max_downtime = value;
+    uint64_t end = current.end_ns ? current.end_ns : now;
+    info->total_time_ms = (end - current.start_ns) / 1000000;
+    if (current.setup_end_ns) {
+        info->setup_time_ms = (current.setup_end_ns - current.start_ns) / 1000000;
+    }
+    info->error_desc = g_strdup(current.error_desc);
+    info->use_xbzrle = current.use_xbzrle;
     g_mutex_unlock(&current.lock);
-    return monitor_result_empty();
-}
-
-/* The cache size: at least a page, at most guest RAM; applied live. */
-JsonNode *qmp_migrate_set_cachesize(JsonObject *args, Monitor *mon, GError **errp)
-{
-    int64_t value = json_object_get_int_member(args, "value");
-
-    if (value < (int64_t)TARGET_PAGE_SIZE) {
-        error_setg(errp, "cache size %" G_GINT64_FORMAT " is smaller than one page "
-                   "(%u bytes)", value, TARGET_PAGE_SIZE);
-        return NULL;
+    info->downtime_ms = stat_get(&current.downtime_ms);
+    info->expected_downtime_ms = stat_get(&current.expected_downtime_ms);
+    info->mbps_x1000 = stat_get(&current.mbps_x1000);
+    info->rtt_us = stat_get(&current.rtt_us);
+    RamStats *rs = ram_save_stats();
+    for (size_t i = 0; i < sizeof(RamStats) / sizeof(uint64_t); i++) {
+        ((uint64_t *)&info->ram)[i] = stat_get(&((uint64_t *)rs)[i]);
     }
-    if ((uint64_t)value > ram_total_size()) {
-        error_setg(errp, "cache size %" G_GINT64_FORMAT " exceeds guest RAM "
-                   "(%" G_GUINT64_FORMAT " bytes)", value, ram_total_size());
-        return NULL;
-    }
-    /* The cache holds whole pages: what it will hold is what it reports. */
-    stat_set(&current.cache_size, (uint64_t)value & TARGET_PAGE_MASK);
-    return monitor_result_empty();
-}
-
-JsonNode *qmp_query_migrate_cache_size(JsonObject *args, Monitor *mon, GError **errp)
-{
-    JsonNode *node = json_node_new(JSON_NODE_VALUE);
-    json_node_set_int(node, (gint64)stat_get(&current.cache_size));
-    return node;
-}
-
-static JsonNode *capability_list(void)
-{
-    JsonBuilder *b = json_builder_new();
-
-    json_builder_begin_array(b);
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "capability");
-    json_builder_add_string_value(b, "xbzrle");
-    json_builder_set_member_name(b, "state");
-    json_builder_add_boolean_value(b, current.xbzrle_capability);
-    json_builder_end_object(b);
-    json_builder_end_array(b);
-    JsonNode *node = json_builder_get_root(b);
-    g_object_unref(b);
-    return node;
-}
-
-JsonNode *qmp_query_migrate_capabilities(JsonObject *args, Monitor *mon, GError **errp)
-{
-    return capability_list();
-}
-
-/* Checks one {"capability": NAME, "state": BOOL} entry. */
-static bool parse_capability(JsonNode *item, bool *state, GError **errp)
-{
-    JsonObject *o = JSON_NODE_HOLDS_OBJECT(item) ? json_node_get_object(item) : NULL;
-    JsonNode *name = o ? json_object_get_member(o, "capability") : NULL;
-    JsonNode *value = o ? json_object_get_member(o, "state") : NULL;
-
-    if (!name || !value || json_node_get_value_type(name) != G_TYPE_STRING ||
-        json_node_get_value_type(value) != G_TYPE_BOOLEAN) {
-        error_setg(errp, "Invalid parameter type for 'capabilities', expected: "
-                   "a list of {\"capability\": string, \"state\": bool}");
-        return false;
-    }
-    if (strcmp(json_node_get_string(name), "xbzrle") != 0) {
-        error_setg(errp, "Invalid parameter 'capability': unknown capability '%s'",
-                   json_node_get_string(name));
-        return false;
-    }
-    *state = json_node_get_boolean(value);
-    return true;
-}
-
-JsonNode *qmp_migrate_set_capabilities(JsonObject *args, Monitor *mon, GError **errp)
-{
-    JsonNode *list = json_object_get_member(args, "capabilities");
-    bool xbzrle = current.xbzrle_capability;
-
-    if (!JSON_NODE_HOLDS_ARRAY(list)) {
-        error_setg(errp, "Invalid parameter type for 'capabilities', expected: array");
-        return NULL;
-    }
-    if (migration_is_active()) {
-        error_setg(errp, "there's a migration process in progress");
-        return NULL;
-    }
-    JsonArray *a = json_node_get_array(list);
-    for (guint i = 0; i < json_array_get_length(a); i++) {
-        if (!parse_capability(json_array_get_element(a, i), &xbzrle, errp)) {
-            return NULL;
-        }
-    }
-    current.xbzrle_capability = xbzrle;
-    return monitor_result_empty();
-}
-
-static void add_int(JsonBuilder *b, const char *name, uint64_t value)
-{
-    json_builder_set_member_name(b, name);
-    json_builder_add_int_value(b, (gint64)value);
-}
-
-static void add_double(JsonBuilder *b, const char *name, double value)
-{
-    json_builder_set_member_name(b, name);
-    json_builder_add_double_value(b, value);
-}
-
-static void build_ram_stats(JsonBuilder *b, const MigrationStats *st)
-{
-    json_builder_set_member_name(b, "ram");
-    json_builder_begin_object(b);
-    add_int(b, "transferred", stat_get(&st->transferred));
-    add_int(b, "remaining", stat_get(&st->remaining_pages) * TARGET_PAGE_SIZE);
-    add_int(b, "total", stat_get(&st->total_ram));
-    add_int(b, "duplicate", stat_get(&st->dup_pages));
-    add_int(b, "duplicate-bytes", stat_get(&st->dup_bytes));
-    add_int(b, "normal", stat_get(&st->normal_pages));
-    add_int(b, "normal-bytes", stat_get(&st->normal_bytes));
-    add_int(b, "dirty-pages-rate", stat_get(&st->dirty_pages_rate));
-    add_double(b, "mbps", stat_get(&st->mbps_x1000) / 1000.0);
-    add_int(b, "dirty-sync-count", stat_get(&st->iterations));
-    json_builder_end_object(b);
-}
-
-static void build_xbzrle_stats(JsonBuilder *b, const MigrationStats *st)
-{
-    uint64_t lookups = stat_get(&st->xbzrle_cache_lookups);
-    uint64_t hits = stat_get(&st->xbzrle_cache_hits);
-
-    json_builder_set_member_name(b, "xbzrle-cache");
-    json_builder_begin_object(b);
-    add_int(b, "cache-size", stat_get(&st->cache_size));
-    add_int(b, "bytes", stat_get(&st->xbzrle_bytes));
-    add_int(b, "pages", stat_get(&st->xbzrle_pages));
-    add_int(b, "cache-hit", hits);
-    add_int(b, "cache-lookup", lookups);
-    add_int(b, "cache-miss", lookups - hits);
-    add_double(b, "cache-miss-rate", stat_get(&st->xbzrle_miss_rate_x1e6) / 1e6);
-    add_double(b, "encoding-rate", stat_get(&st->xbzrle_encoding_rate_x1e6) / 1e6);
-    add_int(b, "overflow", stat_get(&st->xbzrle_overflows));
-    json_builder_end_object(b);
-}
-
-JsonNode *qmp_query_migrate(JsonObject *args, Monitor *mon, GError **errp)
-{
-    MigrationStatus status = migration_status();
-    const MigrationStats *st = &current.stats;
-    JsonBuilder *b = json_builder_new();
-
-    json_builder_begin_object(b);
-    if (status != MIG_STATE_NONE) {
-        json_builder_set_member_name(b, "status");
-        json_builder_add_string_value(b, migration_status_name(status));
-        g_mutex_lock(&current.lock);
-        uint64_t end = current.end_ms ? current.end_ms : now_ms();
-        add_int(b, "total-time", end - current.start_ms);
-        if (current.error_desc && status == MIG_STATE_FAILED) {
-            json_builder_set_member_name(b, "error-desc");
-            json_builder_add_string_value(b, current.error_desc);
-        }
-        g_mutex_unlock(&current.lock);
-        if (status == MIG_STATE_COMPLETED) {
-            add_int(b, "downtime", stat_get(&st->downtime_ms));
-        } else {
-            add_int(b, "expected-downtime", stat_get(&st->expected_downtime_ms));
-        }
-        build_ram_stats(b, st);
-        if (current.use_xbzrle) {
-            build_xbzrle_stats(b, st);
-        }
-    }
-    json_builder_end_object(b);
-    JsonNode *node = json_builder_get_root(b);
-    g_object_unref(b);
-    return node;
-}
-
-/* --- the incoming side ------------------------------------------------------------- */
-
-static struct {
-    bool start_stopped;
-    char *uri;
-    QEMUFile *file;
-    GThread *thread;
-    GError *error;
-} incoming;
-
-static bool send_loaded(int fd)
-{
-    uint8_t loaded = MIGRATION_LOADED;
-    ssize_t n;
-
-    do {
-        n = send(fd, &loaded, 1, MSG_NOSIGNAL);
-    } while (n < 0 && (errno == EINTR || errno == EAGAIN));
-    return n == 1;
-}
-
-/* The destination's half of the handshake above (socket transports). */
-static int incoming_handshake(QEMUFile *f, GError **errp)
-{
-    if (!send_loaded(qemu_file_fd(f))) {
-        error_setg_errno(errp, errno, "cannot tell the source the stream is loaded");
-        return -1;
-    }
-    uint8_t reply = qemu_get_byte(f);
-    if (qemu_file_get_error(f, errp) < 0) {
-        error_prepend(errp, "the source did not commit the migration");
-        return -1;
-    }
-    if (reply != MIGRATION_COMMIT) {
-        error_setg(errp, "the source sent 0x%02x instead of committing the migration",
-                   reply);
-        return -1;
-    }
-    return 0;
-}
-
-static gboolean incoming_finished(gpointer opaque)
-{
-    g_thread_join(incoming.thread);
-    incoming.thread = NULL;
-    qemu_fclose(incoming.file, NULL);
-    if (incoming.error) {
-        error_report("load of migration failed: %s; not starting the guest",
-                     incoming.error->message);
-        set_status(MIG_STATE_FAILED);
-        main_loop_quit(1);
-        return G_SOURCE_REMOVE;
-    }
-    set_status(MIG_STATE_COMPLETED);
-    runstate_set(RUN_STATE_PAUSED);
-    if (!incoming.start_stopped) {
-        GError *err = NULL;
-        if (vm_start(&err) < 0) {
-            error_report_err(err);
-        }
-    }
-    return G_SOURCE_REMOVE;
-}
-
-static gpointer incoming_thread(gpointer opaque)
-{
-    if (qemu_loadvm_state(incoming.file, &incoming.error) == 0 &&
-        fd_is_socket(qemu_file_fd(incoming.file))) {
-        incoming_handshake(incoming.file, &incoming.error);
-    }
-    main_loop_invoke(incoming_finished, NULL);
-    return NULL;
-}
-
-/* Program exit during an incoming migration: stop loading, and wait for
- * the thread (its completion, queued for the main loop, never runs). */
-static void incoming_shutdown(void)
-{
-    if (!incoming.thread) {
-        return;
-    }
-    qemu_file_cancel(incoming.file);
-    g_thread_join(incoming.thread);
-    incoming.thread = NULL;
-}
-
-static void incoming_ready(int fd, void *opaque)
-{
-    incoming.file = qemu_fopen_fd(fd, "the incoming migration", false);
-    set_status(MIG_STATE_ACTIVE);
-    incoming.thread = g_thread_new("migration-incoming", incoming_thread, NULL);
-}
-
-int qemu_start_incoming_migration(const char *uri, bool start_stopped,
-                                  GError **errp)
-{
-    const char *p;
-
-    incoming.start_stopped = start_stopped;
-    if ((p = g_str_has_prefix(uri, "tcp:") ? uri + 4 : NULL)) {
-        return tcp_start_incoming_migration(p, incoming_ready, NULL, errp);
-    }
-    if ((p = g_str_has_prefix(uri, "unix:") ? uri + 5 : NULL)) {
-        return unix_start_incoming_migration(p, incoming_ready, NULL, errp);
-    }
-    if ((p = g_str_has_prefix(uri, "exec:") ? uri + 5 : NULL)) {
-        return exec_start_incoming_migration(p, incoming_ready, NULL, errp);
-    }
-    if ((p = g_str_has_prefix(uri, "fd:") ? uri + 3 : NULL)) {
-        return fd_start_incoming_migration(p, incoming_ready, NULL, errp);
-    }
-    error_setg(errp, "unknown migration protocol: '%s' (tcp:, unix:, exec: or fd:)", uri);
-    return -1;
 }

@@ -1,7 +1,8 @@
 /*
- * Live migration: the outgoing migration's parameters, state machine and
- * statistics (migration.c), the transports (migration-*.c), and the
- * incoming side.
+ * Live migration: the outgoing migration's state machine and thread
+ * (migration.c), the incoming side (migration-incoming.c), the transports
+ * (migration-*.c). The QMP and HMP commands (migration-qmp.c,
+ * migration-hmp.c, migration-params.c) sit on top of this interface.
  */
 #ifndef MIGRATION_H
 #define MIGRATION_H
@@ -10,11 +11,8 @@
 #include <stdint.h>
 #include <glib.h>
 
+#include "arch_init.h"
 #include "qemu-file.h"
-
-#define MIGRATION_DEFAULT_CACHE_SIZE (64ull << 20)
-#define MIGRATION_DEFAULT_BANDWIDTH (32ull << 20)    /* bytes per second */
-#define MIGRATION_DEFAULT_DOWNTIME 0.030             /* seconds */
 
 typedef enum MigrationStatus {
     MIG_STATE_NONE,
@@ -25,93 +23,116 @@ typedef enum MigrationStatus {
     MIG_STATE_CANCELLED,
 } MigrationStatus;
 
-/*
- * What a migration has done, for `info migrate` and `query-migrate`. The
- * migration thread is the only writer (with stat_add/stat_set); the monitor
- * reads with stat_get. Bytes are bytes on the wire, headers included.
- */
-typedef struct MigrationStats {
-    uint64_t transferred;        /* all RAM records */
-    uint64_t dup_pages;          /* pages of one repeated byte (COMPRESS) */
-    uint64_t dup_bytes;
-    uint64_t normal_pages;       /* raw pages (PAGE) */
-    uint64_t normal_bytes;
-    uint64_t xbzrle_pages;       /* XBZRLE deltas */
-    uint64_t xbzrle_bytes;
-    uint64_t xbzrle_overflows;   /* encodings that did not fit: sent raw */
-    uint64_t xbzrle_cache_hits;
-    uint64_t xbzrle_cache_lookups;
-    uint64_t xbzrle_skipped;     /* sent raw without trying (back-off rule) */
-    uint64_t xbzrle_unchanged;   /* dirty but identical to the cached copy: nothing sent */
-    uint64_t remaining_pages;    /* dirty pages not yet sent */
-    uint64_t total_ram;          /* bytes of guest RAM */
-    uint64_t iterations;         /* dirty-log syncs (passes over RAM) */
-    uint64_t dirty_pages_rate;   /* pages dirtied per second, last pass */
-    uint64_t mbps_x1000;         /* throughput of the last pass, in Mbit/s * 1000 */
-    uint64_t xbzrle_miss_rate_x1e6;     /* cache misses / lookups, last pass */
-    uint64_t xbzrle_encoding_rate_x1e6; /* page bytes / encoded bytes, last pass */
-    uint64_t expected_downtime_ms;
-    uint64_t downtime_ms;
-    uint64_t cache_size;         /* bytes */
-} MigrationStats;
-
-static inline uint64_t stat_get(const uint64_t *v)
-{
-    return __atomic_load_n(v, __ATOMIC_RELAXED);
-}
-
-static inline void stat_set(uint64_t *v, uint64_t x)
-{
-    __atomic_store_n(v, x, __ATOMIC_RELAXED);
-}
-
-/* Single writer: a load and a store, no locked instruction. */
-static inline void stat_add(uint64_t *v, uint64_t x)
-{
-    stat_set(v, stat_get(v) + x);
-}
-
 const char *migration_status_name(MigrationStatus status);
 
-/* --- for arch_init.c, in the migration thread ------------------------------ */
+/* A snapshot of a migration, for query-migrate (either side). */
+typedef struct MigrationInfo {
+    MigrationStatus status;
+    bool incoming;
+    uint64_t total_time_ms;        /* from its start to its end (or now) */
+    uint64_t setup_time_ms;        /* from its start to the first pass */
+    uint64_t downtime_ms;          /* completed: guest stopped here → runnable there */
+    uint64_t expected_downtime_ms; /* active: what stopping now would cost */
+    uint64_t mbps_x1000;           /* throughput of the last pass */
+    uint64_t rtt_us;               /* return path round trip, 0 if none */
+    bool use_xbzrle;
+    char *error_desc;              /* failed: why (g_free) */
+    RamStats ram;                  /* outgoing: the RAM section's figures */
+    uint64_t bytes;                /* incoming: bytes read so far */
+} MigrationInfo;
 
-MigrationStats *migrate_stats(void);
-/* Whether the current migration uses XBZRLE (fixed when it starts). */
-bool migrate_use_xbzrle(void);
-/* The cache size the user asks for now (may change while migrating). */
-uint64_t migrate_xbzrle_cache_size(void);
-/* Bytes per second now (0: no limit; may change while migrating). */
-uint64_t migrate_bandwidth_limit(void);
+/*
+ * What the layers above want to hear (the MIGRATION and MIGRATION_PASS
+ * events): a status change of either side, and the end of each pass over
+ * RAM. Called from any thread. One listener.
+ */
+typedef struct MigrationListener {
+    void (*status_changed)(MigrationStatus status, bool incoming, void *opaque);
+    void (*pass_done)(uint64_t pass, void *opaque);
+    void *opaque;
+} MigrationListener;
 
-/* --- the incoming side and program exit (vl.c) ----------------------------- */
+void migration_set_listener(const MigrationListener *listener);
+
+/* --- outgoing (migration.c) ------------------------------------------------- */
+
+/* Connects the migration to its parameters (start-up). */
+void migration_init(void);
+
+/* Starts a migration to uri (tcp:, unix:, exec:, fd:) with the current
+ * parameters; xbzrle forces the capability on for this one. */
+int migrate_start(const char *uri, bool xbzrle, GError **errp);
+void migrate_cancel(void);
+void migration_get_info(MigrationInfo *info);
+/* Cancels an outgoing migration and waits for its thread (program exit). */
+void migration_shutdown(void);
+
+/* --- incoming (migration-incoming.c) ----------------------------------------------- */
 
 /* Starts waiting for a stream on uri (tcp:, unix:, exec:, fd:); loads it
  * in a thread, then runs the guest unless start_stopped. */
 int qemu_start_incoming_migration(const char *uri, bool start_stopped,
                                   GError **errp);
+/* Whether this instance has been a migration's destination. */
+bool migration_incoming_started(void);
+void migration_incoming_get_info(MigrationInfo *info);
+/* Stops loading and waits for the loading thread (program exit). */
+void migration_incoming_shutdown(void);
 
-/* Cancels an outgoing migration and waits for its thread (program exit). */
-void migration_shutdown(void);
+/* For both sides (migration.c): the listener's calls. */
+void migration_notify_status(MigrationStatus status, bool incoming);
+void migration_notify_pass(uint64_t pass);
 
 /* --- transports (migration-tcp.c, -unix.c, -exec.c, -fd.c) ----------------- */
 
 /* Opens the sending end: a connected socket, a pipe to a command, or a
- * passed descriptor. Returns the fd, or -1 with *errp. */
+ * passed descriptor. Returns the fd, or -1 with *errp. exec: also gives the
+ * command's process (see exec_finish_child). */
 int tcp_start_outgoing_migration(const char *host_port, GError **errp);
 int unix_start_outgoing_migration(const char *path, GError **errp);
-int exec_start_outgoing_migration(const char *command, GError **errp);
+int exec_start_outgoing_migration(const char *command, GPid *child, GError **errp);
 int fd_start_outgoing_migration(const char *fdname, GError **errp);
 
-/* The receiving end: calls `ready(fd, opaque)` from the main loop once a
- * stream is there to read (a client connected, a command started). */
+/*
+ * The receiving end. Listening transports (tcp:, unix:) call
+ * `ready(fd, opaque)` from the main loop for every connection until
+ * migration_listener_close(); the others call it once, at once.
+ */
 typedef void IncomingReady(int fd, void *opaque);
-int tcp_start_incoming_migration(const char *host_port, IncomingReady *ready,
-                                 void *opaque, GError **errp);
-int unix_start_incoming_migration(const char *path, IncomingReady *ready,
-                                  void *opaque, GError **errp);
-int exec_start_incoming_migration(const char *command, IncomingReady *ready,
-                                  void *opaque, GError **errp);
+typedef struct MigrationListenSocket MigrationListenSocket;
+MigrationListenSocket *tcp_start_incoming_migration(const char *host_port,
+                                                    IncomingReady *ready,
+                                                    void *opaque, GError **errp);
+MigrationListenSocket *unix_start_incoming_migration(const char *path,
+                                                     IncomingReady *ready,
+                                                     void *opaque, GError **errp);
+void migration_listener_close(MigrationListenSocket *ls);
+int exec_start_incoming_migration(const char *command, GPid *child,
+                                  IncomingReady *ready, void *opaque,
+                                  GError **errp);
 int fd_start_incoming_migration(const char *fd_number, IncomingReady *ready,
                                 void *opaque, GError **errp);
+
+/*
+ * Ends an exec: command: with force, its process group is sent SIGTERM (and
+ * SIGKILL a second later if still there); either way it is waited for, at
+ * most timeout_ms before being killed. 0 when it exited with status 0,
+ * else -1 with *errp naming the command's end.
+ */
+int exec_finish_child(GPid child, bool force, unsigned timeout_ms, GError **errp);
+
+/*
+ * Socket options of a migration connection: TCP keepalive and
+ * TCP_USER_TIMEOUT bounded by timeout_ms, so that a dead peer is noticed
+ * by the kernel too. No-op for other descriptors.
+ */
+void migration_socket_set_timeouts(int fd, unsigned timeout_ms);
+
+/* Whether the descriptor can carry replies (a socket). */
+bool migration_fd_is_socket(int fd);
+
+/* The kernel's smoothed round-trip time of a TCP connection in µs (0 for
+ * other descriptors). */
+unsigned migration_socket_rtt_us(int fd);
 
 #endif

@@ -12,6 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <linux/sockios.h>
 #include <sys/uio.h>
 
 #include "cutils.h"
@@ -39,9 +41,12 @@ struct QEMUFile {
     uint64_t total;
     GError *error;
     int cancel_fd;
-    uint64_t rate_limit;
+    uint64_t rate_limit;    /* atomic: set from any thread */
     uint64_t window_start_ns;
     uint64_t window_bytes;
+    unsigned stall_timeout_ms;  /* 0: a wait for the peer may last forever */
+    uint64_t deadline_ns;       /* 0: none */
+    char *deadline_why;
 };
 
 static uint64_t now_ns(void)
@@ -118,8 +123,43 @@ static bool is_cancelled(QEMUFile *f)
     return poll(&p, 1, 0) == 1;
 }
 
-/* Waits until fd is ready for `events`; false (error recorded) on cancel. */
-static bool wait_fd(QEMUFile *f, short events, int timeout_ms)
+/*
+ * How long one wait for the peer may last (poll's timeout): the stall
+ * timeout, cut short by the deadline; *by_deadline says which applies.
+ */
+static int wait_timeout_ms(QEMUFile *f, bool *by_deadline)
+{
+    int timeout = f->stall_timeout_ms ? (int)f->stall_timeout_ms : -1;
+
+    *by_deadline = false;
+    if (!f->deadline_ns) {
+        return timeout;
+    }
+    uint64_t now = now_ns();
+    uint64_t left_ms = now >= f->deadline_ns ? 0 : (f->deadline_ns - now + 999999) / 1000000;
+    if (timeout < 0 || left_ms < (uint64_t)timeout) {
+        *by_deadline = true;
+        return (int)MIN(left_ms, (uint64_t)INT_MAX);
+    }
+    return timeout;
+}
+
+static void fail_timeout(QEMUFile *f, short events, bool by_deadline)
+{
+    if (by_deadline) {
+        qemu_file_fail(f, "%s", f->deadline_why);
+    } else if (events & POLLOUT) {
+        qemu_file_fail(f, "%s took no data for %g s", f->name,
+                       f->stall_timeout_ms / 1000.0);
+    } else {
+        qemu_file_fail(f, "no data from %s for %g s", f->name,
+                       f->stall_timeout_ms / 1000.0);
+    }
+}
+
+/* Waits until fd is ready for `events`; false (error recorded) on cancel,
+ * after the stall timeout and past the deadline. */
+static bool wait_fd(QEMUFile *f, short events)
 {
     struct pollfd p[2] = {
         { .fd = f->fd, .events = events },
@@ -127,7 +167,9 @@ static bool wait_fd(QEMUFile *f, short events, int timeout_ms)
     };
 
     for (;;) {
-        int r = poll(p, 2, timeout_ms);
+        bool by_deadline;
+        int timeout = wait_timeout_ms(f, &by_deadline);
+        int r = timeout == 0 ? 0 : poll(p, 2, timeout);
         if (r < 0 && errno == EINTR) {
             continue;
         }
@@ -136,7 +178,7 @@ static bool wait_fd(QEMUFile *f, short events, int timeout_ms)
             return false;
         }
         if (r == 0) {
-            qemu_file_fail(f, "timed out waiting for %s", f->name);
+            fail_timeout(f, events, by_deadline);
             return false;
         }
         return true;
@@ -152,7 +194,7 @@ static void writev_all(QEMUFile *f, struct iovec *iov, int cnt)
         ssize_t n = writev(f->fd, iov, cnt);
         if (n < 0) {
             if (errno == EAGAIN) {
-                wait_fd(f, POLLOUT, -1);
+                wait_fd(f, POLLOUT);
             } else if (errno != EINTR) {
                 fail_errno(f, "write to", errno);
             }
@@ -291,7 +333,7 @@ static size_t read_some(QEMUFile *f, uint8_t *dst, size_t len)
             return (size_t)n;
         }
         if (errno == EAGAIN) {
-            wait_fd(f, POLLIN, -1);
+            wait_fd(f, POLLIN);
         } else if (errno != EINTR) {
             fail_errno(f, "read from", errno);
         }
@@ -408,6 +450,7 @@ int qemu_fclose(QEMUFile *f, GError **errp)
     if (f->error) {
         g_error_free(f->error);
     }
+    g_free(f->deadline_why);
     g_free(f->buf);
     g_free(f->name);
     g_free(f);
@@ -416,7 +459,7 @@ int qemu_fclose(QEMUFile *f, GError **errp)
 
 void qemu_file_set_rate_limit(QEMUFile *f, uint64_t bytes_per_second)
 {
-    f->rate_limit = bytes_per_second;
+    __atomic_store_n(&f->rate_limit, bytes_per_second, __ATOMIC_RELAXED);
 }
 
 static void update_window(QEMUFile *f)
@@ -431,26 +474,37 @@ static void update_window(QEMUFile *f)
 
 bool qemu_file_rate_limit(QEMUFile *f)
 {
-    if (!f->rate_limit) {
+    uint64_t limit = __atomic_load_n(&f->rate_limit, __ATOMIC_RELAXED);
+
+    if (!limit) {
         return false;
     }
     update_window(f);
     /* At least one byte a window: a tiny limit still makes progress, a
      * record per window. */
-    uint64_t budget = MAX(f->rate_limit / (1000000000ull / RATE_WINDOW_NS), 1);
+    uint64_t budget = MAX(limit / (1000000000ull / RATE_WINDOW_NS), 1);
     return f->window_bytes >= budget;
 }
 
 bool qemu_file_rate_limit_wait(QEMUFile *f)
 {
-    uint64_t elapsed = now_ns() - f->window_start_ns;
+    uint64_t now = now_ns();
+    uint64_t elapsed = now - f->window_start_ns;
 
     if (elapsed < RATE_WINDOW_NS) {
         uint64_t left = RATE_WINDOW_NS - elapsed;
+        bool past_deadline = f->deadline_ns && now + left > f->deadline_ns;
+        if (past_deadline) {
+            left = f->deadline_ns > now ? f->deadline_ns - now : 0;
+        }
         struct timespec ts = { .tv_sec = 0, .tv_nsec = (long)left };
         struct pollfd p = { .fd = f->cancel_fd, .events = POLLIN };
         if (ppoll(&p, 1, &ts, NULL) == 1) {
             qemu_file_fail(f, "migration cancelled");
+            return false;
+        }
+        if (past_deadline) {
+            qemu_file_fail(f, "%s", f->deadline_why);
             return false;
         }
     }
@@ -463,24 +517,41 @@ bool qemu_file_rate_limit_wait(QEMUFile *f)
     return true;
 }
 
-int qemu_file_wait_ack(QEMUFile *f, int timeout_ms, GError **errp)
+uint64_t qemu_file_unsent_bytes(QEMUFile *f)
 {
-    uint8_t byte;
+    uint64_t queued = 0;
+    int outq = 0;
 
-    qemu_fflush(f);
-    while (!f->error) {
-        ssize_t n = read(f->fd, &byte, 1);
-        if (n == 1) {
-            return byte;
-        }
-        if (n == 0) {
-            qemu_file_fail(f, "%s closed the connection before confirming", f->name);
-        } else if (errno == EAGAIN) {
-            wait_fd(f, POLLIN, timeout_ms);
-        } else if (errno != EINTR) {
-            fail_errno(f, "read from", errno);
-        }
+    for (int i = 0; i < f->iovcnt; i++) {
+        queued += f->iov[i].iov_len;
     }
-    qemu_file_get_error(f, errp);
-    return -1;
+    queued += f->buf_len - f->seg_start;
+    if (ioctl(f->fd, SIOCOUTQ, &outq) == 0 && outq > 0) {
+        queued += (uint64_t)outq;
+    }
+    return queued;
+}
+
+void qemu_file_set_stall_timeout(QEMUFile *f, unsigned timeout_ms)
+{
+    f->stall_timeout_ms = timeout_ms;
+}
+
+void qemu_file_set_deadline(QEMUFile *f, uint64_t deadline_ns, const char *why)
+{
+    f->deadline_ns = deadline_ns;
+    g_free(f->deadline_why);
+    f->deadline_why = deadline_ns ? g_strdup(why) : NULL;
+}
+
+QEMUFile *qemu_file_open_return_path(QEMUFile *f, GError **errp)
+{
+    int fd = fcntl(f->fd, F_DUPFD_CLOEXEC, 0);
+
+    if (fd < 0) {
+        error_setg_errno(errp, errno, "cannot open the return path of %s", f->name);
+        return NULL;
+    }
+    g_autofree char *name = g_strdup_printf("%s (return path)", f->name);
+    return qemu_fopen_fd(fd, name, !f->writable);
 }

@@ -59,6 +59,11 @@ void qemu_file_fail(QEMUFile *f, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 /* Bytes put into (or taken from) the stream so far. */
 uint64_t qemu_file_total_bytes(QEMUFile *f);
 
+/* Bytes a writer has taken that the peer has not received yet: its own
+ * buffer, and for a socket what the kernel still holds (sent but not
+ * acknowledged, or not sent). */
+uint64_t qemu_file_unsent_bytes(QEMUFile *f);
+
 /* Makes blocked and future I/O fail with "cancelled"; callable from any
  * thread. */
 void qemu_file_cancel(QEMUFile *f);
@@ -66,7 +71,8 @@ void qemu_file_cancel(QEMUFile *f);
 int qemu_file_fd(QEMUFile *f);
 
 /*
- * Rate limit of a writer in bytes per second (0: none). The budget is spent
+ * Rate limit of a writer in bytes per second (0: none; settable from any
+ * thread, it applies from the next window). The budget is spent
  * in 100 ms windows: qemu_file_rate_limit() says whether this window's is
  * used up, and qemu_file_rate_limit_wait() sleeps until the next window
  * (returning early, false, when cancelled).
@@ -76,10 +82,21 @@ bool qemu_file_rate_limit(QEMUFile *f);
 bool qemu_file_rate_limit_wait(QEMUFile *f);
 
 /*
- * Waits up to timeout_ms for one byte from the peer (a reader on the other
- * side of a socket acknowledging the stream). Returns the byte, or -1 with
- * *errp on timeout, end of stream, error or cancel.
+ * Bounds on waiting for the peer. The stall timeout fails any single wait
+ * (for room to write, for bytes to read) that lasts longer than timeout_ms
+ * ("no data from NAME for N s"); 0 waits forever. The deadline (CLOCK_MONOTONIC
+ * nanoseconds; 0: none) fails every wait past it with the message `why`.
+ * Rate-limit sleeps are not waits for the peer. Owner thread only.
  */
-int qemu_file_wait_ack(QEMUFile *f, int timeout_ms, GError **errp);
+void qemu_file_set_stall_timeout(QEMUFile *f, unsigned timeout_ms);
+void qemu_file_set_deadline(QEMUFile *f, uint64_t deadline_ns, const char *why);
+
+/*
+ * The other direction of a bidirectional descriptor (a socket): a reader
+ * for a writer's peer's replies, or a writer back to a reader's peer, on a
+ * duplicate of the descriptor, with no timeouts of its own. Closing either
+ * file leaves the other working.
+ */
+QEMUFile *qemu_file_open_return_path(QEMUFile *f, GError **errp);
 
 #endif

@@ -294,8 +294,18 @@ ARGS    capabilities:A
 HELP    enable or disable migration capabilities
 HANDLER qmp_migrate_set_capabilities
 DOC
-`capabilities` is a list of `{"capability": NAME, "state": BOOL}`; the one
-capability is `xbzrle`. Refused during a migration.
+`capabilities` is a list of `{"capability": NAME, "state": BOOL}`. All or
+nothing: an unknown name (`Parameter 'capability' does not accept value
+'NAME'`) changes none. Refused during a migration. The capabilities:
+
+- `xbzrle` (off): every migration uses XBZRLE, as if `migrate -x` were given.
+- `return-path` (on; QEMU's default is off): over a connection that can
+  carry replies (`tcp:`, `unix:`, `fd:` of a socket) the source announces
+  the closing handshake: the destination runs the guest only once the source
+  has committed the end. Off: QEMU's semantics, the destination runs at the
+  end of the stream (needed when the destination reads through a one-way
+  relay, `exec:`). See docs/migration.md.
+- `events` (off): the `MIGRATION` and `MIGRATION_PASS` events are sent.
 
     -> { "execute": "migrate-set-capabilities",
          "arguments": { "capabilities": [ { "capability": "xbzrle",
@@ -308,7 +318,47 @@ HELP    list the migration capabilities and their state
 HANDLER qmp_query_migrate_capabilities
 DOC
     -> { "execute": "query-migrate-capabilities" }
-    <- { "return": [ { "capability": "xbzrle", "state": false } ] }
+    <- { "return": [ { "capability": "xbzrle", "state": false },
+                     { "capability": "return-path", "state": true },
+                     { "capability": "events", "state": false } ] }
+ENDDOC
+
+COMMAND migrate-set-parameters
+ARGS    max-bandwidth:i?,downtime-limit:i?,xbzrle-cache-size:i?,x-stall-timeout:i?,x-commit-timeout:i?
+HELP    set migration parameters
+HANDLER qmp_migrate_set_parameters
+DOC
+Sets any of the parameters, all or nothing: a value out of range gets
+QEMU's message (`Parameter 'downtime_limit' expects an integer in the range
+of 0 to 2000000 ms`) and changes none. They act on a running migration too.
+
+- `max-bandwidth`: bytes per second (default 33554432; 0: no limit).
+- `downtime-limit`: ms the guest may stay stopped at the end (default 30).
+- `xbzrle-cache-size`: bytes, at least a page and at most guest RAM,
+  rounded down to whole pages (default 67108864).
+- `x-stall-timeout`: ms a migration may make no progress (nothing written,
+  nothing read) before it fails, on either side (default 30000; 100 to
+  86400000). Also the connection's TCP keepalive and TCP_USER_TIMEOUT.
+- `x-commit-timeout`: ms from stopping the guest until the destination
+  confirms the end; past it the source resumes its guest (0: twenty times
+  `downtime-limit`, at least 2000).
+
+    -> { "execute": "migrate-set-parameters",
+         "arguments": { "max-bandwidth": 1073741824, "downtime-limit": 50 } }
+    <- { "return": {} }
+ENDDOC
+
+COMMAND query-migrate-parameters
+HELP    return the migration parameters
+HANDLER qmp_query_migrate_parameters
+DOC
+Every parameter; `x-commit-timeout` is the bound in force (derived when
+set to 0).
+
+    -> { "execute": "query-migrate-parameters" }
+    <- { "return": { "max-bandwidth": 33554432, "downtime-limit": 30,
+                     "xbzrle-cache-size": 67108864,
+                     "x-stall-timeout": 30000, "x-commit-timeout": 2000 } }
 ENDDOC
 
 COMMAND query-migrate

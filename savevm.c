@@ -2,16 +2,20 @@
  * Framing of the migration stream (QEMU 1.x, version 3), and the registry
  * of the handlers that fill its sections.
  *
- *   stream   := be32 magic (0x5145564d "QEVM") be32 version (3) section* EOF
+ *   stream   := be32 magic (0x5145564d "QEVM") be32 version (3)
+ *               (section | command)* EOF command*
  *   section  := START id header payload      (0x01: first part of a live handler)
  *             | PART id payload              (0x02: a further part)
  *             | END id payload               (0x03: the last part)
  *             | FULL id header payload       (0x04: a device's whole state)
+ *   command  := 0x08 be16 cmd, be16 len, data[len]   (len <= 256)
  *   id       := be32 section id (numbers the handlers within one stream)
  *   header   := u8 len, idstr[len], be32 instance id, be32 version id
  *   EOF      := 0x00
  *
- * The payload's grammar belongs to the handler (arch_init.c for "ram").
+ * The payload's grammar belongs to the handler (arch_init.c for "ram"); the
+ * commands' meaning to the migration (savevm.h lists them). Commands after
+ * EOF are read one at a time by the caller (the closing handshake).
  */
 #include <string.h>
 
@@ -27,6 +31,7 @@ enum {
     QEMU_VM_SECTION_PART = 0x02,
     QEMU_VM_SECTION_END = 0x03,
     QEMU_VM_SECTION_FULL = 0x04,
+    QEMU_VM_COMMAND = 0x08,
 };
 
 typedef struct SaveStateEntry {
@@ -106,10 +111,24 @@ static void put_section_header(QEMUFile *f, int type, SaveStateEntry *se)
     }
 }
 
-int qemu_savevm_state_begin(QEMUFile *f, GError **errp)
+void qemu_savevm_state_header(QEMUFile *f)
 {
     qemu_put_be32(f, QEMU_VM_FILE_MAGIC);
     qemu_put_be32(f, QEMU_VM_FILE_VERSION);
+}
+
+void qemu_savevm_send_command(QEMUFile *f, MigrationCommand cmd,
+                              const uint8_t *data, uint16_t len)
+{
+    g_assert(len <= MIG_CMD_MAX_LEN);
+    qemu_put_byte(f, QEMU_VM_COMMAND);
+    qemu_put_be16(f, (uint16_t)cmd);
+    qemu_put_be16(f, len);
+    qemu_put_buffer(f, data, len);
+}
+
+int qemu_savevm_state_begin(QEMUFile *f, GError **errp)
+{
     for (guint i = 0; i < nr_entries(); i++) {
         SaveStateEntry *se = entry_at(i);
         if (!se->save_live) {
@@ -247,7 +266,41 @@ static int load_section_part(QEMUFile *f, GArray *sections, GError **errp)
     return -1;
 }
 
-static int load_sections(QEMUFile *f, GArray *sections, GError **errp)
+/* A command's frame after its type byte; the payload goes to data. */
+static int load_command_frame(QEMUFile *f, uint16_t *cmd, uint8_t *data,
+                              uint16_t *len, GError **errp)
+{
+    *cmd = qemu_get_be16(f);
+    *len = qemu_get_be16(f);
+    if (qemu_file_get_error(f, errp) < 0) {
+        return -1;
+    }
+    if (*len > MIG_CMD_MAX_LEN) {
+        error_setg(errp, "command 0x%04x in the stream has %u bytes of data "
+                   "(at most %d)", *cmd, *len, MIG_CMD_MAX_LEN);
+        return -1;
+    }
+    qemu_get_buffer(f, data, *len);
+    return qemu_file_get_error(f, errp);
+}
+
+static int load_command(QEMUFile *f, const LoadCommandOps *ops, GError **errp)
+{
+    uint8_t data[MIG_CMD_MAX_LEN];
+    uint16_t cmd, len;
+
+    if (load_command_frame(f, &cmd, data, &len, errp) < 0) {
+        return -1;
+    }
+    if (!ops) {
+        error_setg(errp, "unexpected command 0x%04x in the stream", cmd);
+        return -1;
+    }
+    return ops->handle(cmd, data, len, ops->opaque, errp);
+}
+
+static int load_sections(QEMUFile *f, GArray *sections, const LoadCommandOps *ops,
+                         GError **errp)
 {
     for (;;) {
         uint8_t type = qemu_get_byte(f);
@@ -269,6 +322,11 @@ static int load_sections(QEMUFile *f, GArray *sections, GError **errp)
                 return -1;
             }
             break;
+        case QEMU_VM_COMMAND:
+            if (load_command(f, ops, errp) < 0) {
+                return -1;
+            }
+            break;
         default:
             error_setg(errp, "unknown section type 0x%02x in the stream", type);
             return -1;
@@ -279,14 +337,16 @@ static int load_sections(QEMUFile *f, GArray *sections, GError **errp)
     }
 }
 
-int qemu_loadvm_state(QEMUFile *f, GError **errp)
+static uint32_t ldl_be(const uint8_t *p)
 {
-    uint32_t magic = qemu_get_be32(f);
-    uint32_t version = qemu_get_be32(f);
+    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
+}
 
-    if (qemu_file_get_error(f, errp) < 0) {
-        return -1;
-    }
+int qemu_loadvm_check_header(const uint8_t *header, GError **errp)
+{
+    uint32_t magic = ldl_be(header);
+    uint32_t version = ldl_be(header + 4);
+
     if (magic != QEMU_VM_FILE_MAGIC) {
         error_setg(errp, "not a migration stream (magic 0x%08x)", magic);
         return -1;
@@ -296,8 +356,42 @@ int qemu_loadvm_state(QEMUFile *f, GError **errp)
                    version, QEMU_VM_FILE_VERSION);
         return -1;
     }
+    return 0;
+}
+
+int qemu_loadvm_state_main(QEMUFile *f, const LoadCommandOps *ops, GError **errp)
+{
     GArray *sections = g_array_new(FALSE, FALSE, sizeof(LoadSection));
-    int ret = load_sections(f, sections, errp);
+    int ret = load_sections(f, sections, ops, errp);
     g_array_free(sections, TRUE);
     return ret;
+}
+
+int qemu_loadvm_state(QEMUFile *f, const LoadCommandOps *ops, GError **errp)
+{
+    uint8_t header[QEMU_VM_HEADER_SIZE];
+
+    qemu_get_buffer(f, header, sizeof(header));
+    if (qemu_file_get_error(f, errp) < 0 ||
+        qemu_loadvm_check_header(header, errp) < 0) {
+        return -1;
+    }
+    return qemu_loadvm_state_main(f, ops, errp);
+}
+
+int qemu_loadvm_get_command(QEMUFile *f, uint16_t *cmd, GError **errp)
+{
+    uint8_t data[MIG_CMD_MAX_LEN];
+    uint8_t type = qemu_get_byte(f);
+    uint16_t len;
+
+    if (qemu_file_get_error(f, errp) < 0) {
+        return -1;
+    }
+    if (type != QEMU_VM_COMMAND) {
+        error_setg(errp, "expected a command after the end of the stream, got 0x%02x",
+                   type);
+        return -1;
+    }
+    return load_command_frame(f, cmd, data, &len, errp);
 }

@@ -30,15 +30,54 @@ int register_savevm(const char *idstr, int instance_id, int version_id,
                     SaveStateHandler *save, LoadStateHandler *load,
                     void *opaque);
 
-/* The sender's three phases, and the end of its work (after completing,
- * failing or cancelling: dirty logging stops there). */
+/*
+ * Commands in the stream (besides sections): the migration's own messages
+ * to the destination. QEMU's numbers where QEMU has the command.
+ */
+typedef enum MigrationCommand {
+    MIG_CMD_OPEN_RETURN_PATH = 0x0001, /* the source reads replies (migration-rp.h) */
+    MIG_CMD_PING = 0x0003,             /* be32 value: answer with a PONG */
+    MIG_CMD_X_HANDSHAKE = 0x0080,      /* the end is LOADED, then COMMIT */
+    MIG_CMD_X_COMMIT = 0x0081,         /* after EOF: run the guest */
+} MigrationCommand;
+
+#define MIG_CMD_MAX_LEN 256
+
+/* The sender: the header, then any commands, then the three phases, and
+ * the end of its work (after completing, failing or cancelling: dirty
+ * logging stops there). */
+void qemu_savevm_state_header(QEMUFile *f);
+void qemu_savevm_send_command(QEMUFile *f, MigrationCommand cmd,
+                              const uint8_t *data, uint16_t len);
 int qemu_savevm_state_begin(QEMUFile *f, GError **errp);
 /* Returns 1 when every live handler has nothing left for now, 0 if more. */
 int qemu_savevm_state_iterate(QEMUFile *f, GError **errp);
 int qemu_savevm_state_complete(QEMUFile *f, GError **errp);
 void qemu_savevm_state_cleanup(QEMUFile *f);
 
-/* Reads a whole stream. -1 with a message naming what was wrong. */
-int qemu_loadvm_state(QEMUFile *f, GError **errp);
+/*
+ * The receiver. Commands met while loading go to ops->handle (none
+ * accepted when ops is NULL); it returns -1 with *errp to stop the load.
+ */
+typedef struct LoadCommandOps {
+    int (*handle)(uint16_t cmd, const uint8_t *data, uint16_t len,
+                  void *opaque, GError **errp);
+    void *opaque;
+} LoadCommandOps;
+
+#define QEMU_VM_HEADER_SIZE 8
+
+/* Whether the first QEMU_VM_HEADER_SIZE bytes of a stream are a header
+ * this emulator loads; -1 with a message saying what they are not. */
+int qemu_loadvm_check_header(const uint8_t *header, GError **errp);
+
+/* Reads a whole stream up to its EOF. -1 with a message naming what was
+ * wrong. The _main form starts after the header (checked by the caller). */
+int qemu_loadvm_state(QEMUFile *f, const LoadCommandOps *ops, GError **errp);
+int qemu_loadvm_state_main(QEMUFile *f, const LoadCommandOps *ops, GError **errp);
+
+/* Reads one command after the stream's EOF; its number in *cmd (the data,
+ * if any, is dropped). */
+int qemu_loadvm_get_command(QEMUFile *f, uint16_t *cmd, GError **errp);
 
 #endif

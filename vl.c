@@ -22,6 +22,7 @@
 #include "hw/pc.h"
 #include "main-loop.h"
 #include "migration.h"
+#include "migration-qmp.h"
 #include "monitor.h"
 #include "qemu-char.h"
 #include "qemu-error.h"
@@ -520,6 +521,8 @@ int main(int argc, char **argv)
     }
     ram_migration_register();
     cpu_register_migration();
+    migration_init();
+    migration_qmp_init();
     start_monitors(serial_mux);
 #ifdef CONFIG_SDL
     if (!strcmp(config.display, "sdl") && console_sdl_init(serial, &err) < 0) {

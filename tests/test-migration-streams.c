@@ -411,6 +411,7 @@ static GBytes *save_real_stream(void)
     gsize len;
 
     qtest_expect_stdout(src, "halting", 0);
+    g_free(qtest_hmp(src, "migrate_set_capability events on"));
     g_free(qtest_hmp(src, "migrate_set_speed 0"));
     g_free(qtest_hmp(src, "migrate -d -x \"exec:cat > %s\"", file));
     for (;;) {

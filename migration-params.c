@@ -1,0 +1,354 @@
+/*
+ * Migration parameters and capabilities: one table of parameters (QEMU's
+ * names, ranges and messages where QEMU has them), the capabilities, and
+ * the QMP commands of both generations (migrate_set_speed and friends,
+ * migrate-set-parameters and friends) over the same values.
+ */
+#include <stddef.h>
+#include <string.h>
+
+#include "memory.h"
+#include "migration-params.h"
+#include "monitor.h"
+#include "qemu-error.h"
+#include "qmp-handlers.h"
+
+typedef struct ParamDef {
+    const char *name;        /* QMP member: "max-bandwidth" */
+    const char *qemu_name;   /* as QEMU's messages spell it: "max_bandwidth" */
+    size_t offset;           /* in MigrationParams */
+    uint64_t min, max;
+    const char *expects;     /* "Parameter 'NAME' expects <this>" */
+    const char *unit;        /* for HMP's info migrate_parameters */
+} ParamDef;
+
+#define MAX_DOWNTIME_MS 2000000ull   /* 2000 s, QEMU's limit */
+#define MAX_TIMEOUT_MS 86400000ull   /* a day */
+
+static const ParamDef param_defs[] = {
+    { "max-bandwidth", "max_bandwidth", offsetof(MigrationParams, max_bandwidth),
+      0, INT64_MAX, "an integer in the range of 0 to 9223372036854775807 bytes/second",
+      "bytes/second" },
+    { "downtime-limit", "downtime_limit", offsetof(MigrationParams, downtime_limit),
+      0, MAX_DOWNTIME_MS, "an integer in the range of 0 to 2000000 ms", "ms" },
+    { "xbzrle-cache-size", "xbzrle_cache_size",
+      offsetof(MigrationParams, xbzrle_cache_size), TARGET_PAGE_SIZE, INT64_MAX,
+      "a size no less than the target page size and no more than guest RAM",
+      "bytes" },
+    { "x-stall-timeout", "x_stall_timeout", offsetof(MigrationParams, stall_timeout),
+      100, MAX_TIMEOUT_MS, "an integer in the range of 100 to 86400000 ms", "ms" },
+    { "x-commit-timeout", "x_commit_timeout", offsetof(MigrationParams, commit_timeout),
+      0, MAX_TIMEOUT_MS, "an integer in the range of 0 (derived) to 86400000 ms", "ms" },
+};
+
+static const char *const cap_names[MIGRATION_CAP__MAX] = {
+    [MIGRATION_CAP_XBZRLE] = "xbzrle",
+    [MIGRATION_CAP_RETURN_PATH] = "return-path",
+    [MIGRATION_CAP_EVENTS] = "events",
+};
+
+static struct {
+    GMutex lock;
+    MigrationParams params;
+    bool caps[MIGRATION_CAP__MAX];
+    bool busy;
+    void (*changed)(void *opaque);
+    void *changed_opaque;
+} settings = {
+    .params = {
+        .max_bandwidth = MIGRATION_DEFAULT_BANDWIDTH,
+        .downtime_limit = MIGRATION_DEFAULT_DOWNTIME_MS,
+        .xbzrle_cache_size = MIGRATION_DEFAULT_CACHE_SIZE,
+        .stall_timeout = MIGRATION_DEFAULT_STALL_TIMEOUT_MS,
+        .commit_timeout = 0,
+    },
+    /* The closing handshake is what keeps one guest running: on unless
+     * the operator turns it off (QEMU's default is off; see docs). */
+    .caps = { [MIGRATION_CAP_RETURN_PATH] = true },
+};
+
+static uint64_t *param_field(MigrationParams *p, const ParamDef *def)
+{
+    return (uint64_t *)((char *)p + def->offset);
+}
+
+void migrate_params_get(MigrationParams *params)
+{
+    g_mutex_lock(&settings.lock);
+    *params = settings.params;
+    g_mutex_unlock(&settings.lock);
+}
+
+bool migrate_cap_enabled(MigrationCapability cap)
+{
+    g_mutex_lock(&settings.lock);
+    bool on = settings.caps[cap];
+    g_mutex_unlock(&settings.lock);
+    return on;
+}
+
+uint64_t migrate_commit_timeout_ms(const MigrationParams *params)
+{
+    if (params->commit_timeout) {
+        return params->commit_timeout;
+    }
+    return MAX(params->downtime_limit * MIGRATION_COMMIT_TIMEOUT_DOWNTIMES,
+               MIGRATION_MIN_COMMIT_TIMEOUT_MS);
+}
+
+void migrate_params_set_listener(void (*changed)(void *opaque), void *opaque)
+{
+    settings.changed = changed;
+    settings.changed_opaque = opaque;
+}
+
+void migrate_params_set_busy(bool busy)
+{
+    g_mutex_lock(&settings.lock);
+    settings.busy = busy;
+    g_mutex_unlock(&settings.lock);
+}
+
+/* --- setting parameters ---------------------------------------------------------- */
+
+static const ParamDef *find_param(const char *name)
+{
+    for (size_t i = 0; i < G_N_ELEMENTS(param_defs); i++) {
+        if (!strcmp(param_defs[i].name, name)) {
+            return &param_defs[i];
+        }
+    }
+    return NULL;
+}
+
+static bool param_in_range(const ParamDef *def, int64_t value, GError **errp)
+{
+    bool ok = value >= 0 && (uint64_t)value >= def->min && (uint64_t)value <= def->max;
+
+    if (ok && def->offset == offsetof(MigrationParams, xbzrle_cache_size)) {
+        ok = (uint64_t)value <= ram_total_size();
+    }
+    if (!ok) {
+        error_setg(errp, "Parameter '%s' expects %s", def->qemu_name, def->expects);
+    }
+    return ok;
+}
+
+/* What the cache holds is whole pages: the size it reports is what it has. */
+static uint64_t param_normalize(const ParamDef *def, uint64_t value)
+{
+    if (def->offset == offsetof(MigrationParams, xbzrle_cache_size)) {
+        return value & TARGET_PAGE_MASK;
+    }
+    return value;
+}
+
+static void params_changed(void)
+{
+    if (settings.changed) {
+        settings.changed(settings.changed_opaque);
+    }
+}
+
+/*
+ * Applies every member of `args` named like a parameter, all or nothing:
+ * each is checked first, and the first bad one leaves every value as it was.
+ */
+static int params_apply(JsonObject *args, GError **errp)
+{
+    MigrationParams next;
+
+    migrate_params_get(&next);
+    for (size_t i = 0; i < G_N_ELEMENTS(param_defs); i++) {
+        const ParamDef *def = &param_defs[i];
+        if (!json_object_has_member(args, def->name)) {
+            continue;
+        }
+        int64_t value = json_object_get_int_member(args, def->name);
+        if (!param_in_range(def, value, errp)) {
+            return -1;
+        }
+        *param_field(&next, def) = param_normalize(def, (uint64_t)value);
+    }
+    g_mutex_lock(&settings.lock);
+    settings.params = next;
+    g_mutex_unlock(&settings.lock);
+    params_changed();
+    return 0;
+}
+
+/* One parameter, from the 1.x commands. */
+static int param_set_one(const char *name, int64_t value, GError **errp)
+{
+    g_autoptr(JsonObject) args = json_object_new();
+
+    json_object_set_int_member(args, name, value);
+    return params_apply(args, errp);
+}
+
+/* --- QMP: parameters ----------------------------------------------------------- */
+
+JsonNode *qmp_migrate_set_parameters(JsonObject *args, Monitor *mon, GError **errp)
+{
+    return params_apply(args, errp) < 0 ? NULL : monitor_result_empty();
+}
+
+JsonNode *qmp_query_migrate_parameters(JsonObject *args, Monitor *mon, GError **errp)
+{
+    MigrationParams p;
+    JsonObject *o = json_object_new();
+
+    migrate_params_get(&p);
+    for (size_t i = 0; i < G_N_ELEMENTS(param_defs); i++) {
+        const ParamDef *def = &param_defs[i];
+        uint64_t value = *param_field(&p, def);
+        if (def->offset == offsetof(MigrationParams, commit_timeout)) {
+            value = migrate_commit_timeout_ms(&p);
+        }
+        json_object_set_int_member(o, def->name, (gint64)value);
+    }
+    return monitor_result_object(o);
+}
+
+/* The 1.x commands, on the same values. */
+JsonNode *qmp_migrate_set_speed(JsonObject *args, Monitor *mon, GError **errp)
+{
+    int64_t value = json_object_get_int_member(args, "value");
+
+    if (value < 0) {
+        error_setg(errp, "migration speed must not be negative");
+        return NULL;
+    }
+    return param_set_one("max-bandwidth", value, errp) < 0 ? NULL : monitor_result_empty();
+}
+
+JsonNode *qmp_migrate_set_downtime(JsonObject *args, Monitor *mon, GError **errp)
+{
+    double seconds = json_object_get_double_member(args, "value");
+
+    if (!(seconds >= 0) || seconds > MAX_DOWNTIME_MS / 1000) {
+        error_setg(errp, "downtime must be between 0 and 2000 seconds");
+        return NULL;
+    }
+    int64_t ms = (int64_t)(seconds * 1000 + 0.5);
+    return param_set_one("downtime-limit", ms, errp) < 0 ? NULL : monitor_result_empty();
+}
+
+/* The cache size: at least a page, at most guest RAM; applied live. */
+JsonNode *qmp_migrate_set_cachesize(JsonObject *args, Monitor *mon, GError **errp)
+{
+    int64_t value = json_object_get_int_member(args, "value");
+
+    if (value < (int64_t)TARGET_PAGE_SIZE) {
+        error_setg(errp, "cache size %" G_GINT64_FORMAT " is smaller than one page "
+                   "(%u bytes)", value, TARGET_PAGE_SIZE);
+        return NULL;
+    }
+    if ((uint64_t)value > ram_total_size()) {
+        error_setg(errp, "cache size %" G_GINT64_FORMAT " exceeds guest RAM "
+                   "(%" G_GUINT64_FORMAT " bytes)", value, ram_total_size());
+        return NULL;
+    }
+    return param_set_one("xbzrle-cache-size", value, errp) < 0 ? NULL
+                                                              : monitor_result_empty();
+}
+
+JsonNode *qmp_query_migrate_cache_size(JsonObject *args, Monitor *mon, GError **errp)
+{
+    MigrationParams p;
+    JsonNode *node = json_node_new(JSON_NODE_VALUE);
+
+    migrate_params_get(&p);
+    json_node_set_int(node, (gint64)p.xbzrle_cache_size);
+    return node;
+}
+
+/* --- QMP: capabilities ---------------------------------------------------------- */
+
+JsonNode *qmp_query_migrate_capabilities(JsonObject *args, Monitor *mon, GError **errp)
+{
+    JsonArray *list = json_array_new();
+
+    for (int i = 0; i < MIGRATION_CAP__MAX; i++) {
+        JsonObject *cap = json_object_new();
+        json_object_set_string_member(cap, "capability", cap_names[i]);
+        json_object_set_boolean_member(cap, "state", migrate_cap_enabled(i));
+        json_array_add_object_element(list, cap);
+    }
+    JsonNode *node = json_node_new(JSON_NODE_ARRAY);
+    json_node_take_array(node, list);
+    return node;
+}
+
+static int find_cap(const char *name)
+{
+    for (int i = 0; i < MIGRATION_CAP__MAX; i++) {
+        if (!strcmp(cap_names[i], name)) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+/* Checks one {"capability": NAME, "state": BOOL} entry. */
+static bool parse_capability(JsonNode *item, int *cap, bool *state, GError **errp)
+{
+    JsonObject *o = JSON_NODE_HOLDS_OBJECT(item) ? json_node_get_object(item) : NULL;
+    JsonNode *name = o ? json_object_get_member(o, "capability") : NULL;
+    JsonNode *value = o ? json_object_get_member(o, "state") : NULL;
+
+    if (!name || !value || json_node_get_value_type(name) != G_TYPE_STRING ||
+        json_node_get_value_type(value) != G_TYPE_BOOLEAN) {
+        error_setg(errp, "Invalid parameter type for 'capabilities', expected: "
+                   "a list of {\"capability\": string, \"state\": bool}");
+        return false;
+    }
+    *cap = find_cap(json_node_get_string(name));
+    if (*cap < 0) {
+        error_setg(errp, "Parameter 'capability' does not accept value '%s'",
+                   json_node_get_string(name));
+        return false;
+    }
+    *state = json_node_get_boolean(value);
+    return true;
+}
+
+JsonNode *qmp_migrate_set_capabilities(JsonObject *args, Monitor *mon, GError **errp)
+{
+    JsonNode *list = json_object_get_member(args, "capabilities");
+    bool next[MIGRATION_CAP__MAX];
+
+    if (!JSON_NODE_HOLDS_ARRAY(list)) {
+        error_setg(errp, "Invalid parameter type for 'capabilities', expected: array");
+        return NULL;
+    }
+    g_mutex_lock(&settings.lock);
+    memcpy(next, settings.caps, sizeof(next));
+    bool busy = settings.busy;
+    g_mutex_unlock(&settings.lock);
+    if (busy) {
+        error_setg(errp, "There's a migration process in progress");
+        return NULL;
+    }
+    JsonArray *a = json_node_get_array(list);
+    for (guint i = 0; i < json_array_get_length(a); i++) {
+        int cap;
+        bool state;
+        if (!parse_capability(json_array_get_element(a, i), &cap, &state, errp)) {
+            return NULL;
+        }
+        next[cap] = state;
+    }
+    g_mutex_lock(&settings.lock);
+    memcpy(settings.caps, next, sizeof(next));
+    g_mutex_unlock(&settings.lock);
+    return monitor_result_empty();
+}
+
+/* --- for HMP ------------------------------------------------------------------- */
+
+const char *migrate_param_unit(const char *name)
+{
+    const ParamDef *def = find_param(name);
+    return def ? def->unit : NULL;
+}
