@@ -102,7 +102,11 @@ endif
 # ---------------------------------------------------------------------------
 # The built-in guests (guests/NAME.elf), built with the host gcc: a ring-0
 # stub limited to general registers, and the ring-3 runtime and workload
-# compiled normally.
+# compiled normally. Their flags are gcc's, so they are compiled with
+# GUEST_CC (configure's --guest-cc) whatever CC is: make fuzz builds the
+# library, which embeds the default guest, with CC=clang.
+
+GUEST_CC ?= gcc
 
 GUEST_ELFS = $(patsubst %,guests/%.elf,$(WORKLOADS))
 GUEST_CFLAGS = -std=gnu11 -I. -O2 -g -ffreestanding -fno-pic -fno-pie \
@@ -182,27 +186,27 @@ $(BUILD)/%.o: %.c config-host.mak
 $(BUILD)/guests/%.o: guests/%.S config-host.mak
 	@mkdir -p $(dir $@)
 	$(quiet) AS $@
-	$(Q)$(CC) $(GUEST_CFLAGS) -c $< -o $@
+	$(Q)$(GUEST_CC) $(GUEST_CFLAGS) -c $< -o $@
 
 $(BUILD)/guests/stub.o: guests/stub.c config-host.mak
 	@mkdir -p $(dir $@)
 	$(quiet) CC $@
-	$(Q)$(CC) $(GUEST_STUB_CFLAGS) -c $< -o $@
+	$(Q)$(GUEST_CC) $(GUEST_STUB_CFLAGS) -c $< -o $@
 
 $(BUILD)/guests/%.o: guests/%.c config-host.mak
 	@mkdir -p $(dir $@)
 	$(quiet) CC $@
-	$(Q)$(CC) $(GUEST_CFLAGS) -c $< -o $@
+	$(Q)$(GUEST_CC) $(GUEST_CFLAGS) -c $< -o $@
 
 $(BUILD)/guests/runtime-%.o: guests/runtime.c config-host.mak
 	@mkdir -p $(dir $@)
 	$(quiet) CC $@
-	$(Q)$(CC) $(GUEST_CFLAGS) -DWORKLOAD_SYM=workload_$(subst -,_,$*) \
+	$(Q)$(GUEST_CC) $(GUEST_CFLAGS) -DWORKLOAD_SYM=workload_$(subst -,_,$*) \
 	    -DWORKLOAD_NAME='"$*"' -c $< -o $@
 
 guests/%.elf: $(GUEST_COMMON_OBJS) $(BUILD)/guests/runtime-%.o $(BUILD)/guests/%.o guests/guest.ld
 	$(quiet) LINK $@
-	$(Q)$(CC) $(GUEST_LDFLAGS) -o $@ $(filter %.o,$^)
+	$(Q)$(GUEST_CC) $(GUEST_LDFLAGS) -o $@ $(filter %.o,$^)
 
 $(BUILD)/guests-host/%.o: guests/%.c config-host.mak
 	@mkdir -p $(dir $@)
