@@ -7,6 +7,7 @@
 #   make bench        build and run the micro-benchmarks
 #   make demo         the main job: a live XBZRLE migration between two instances
 #   make fuzz         run each fuzz target for FUZZ_SECONDS (default 60)
+#   make fuzz-build   build the fuzz targets (clang) without running them
 #   V=1               show the commands
 
 BUILD ?= build
@@ -139,7 +140,7 @@ FUZZ_SRCS = $(wildcard tests/fuzz/fuzz-*.c)
 FUZZ_NAMES = $(patsubst tests/fuzz/%.c,%,$(FUZZ_SRCS))
 FUZZ_SECONDS ?= 60
 
-.PHONY: all check check-unit check-soft check-san check-fuzz-corpus bench bench-migration demo fuzz clean distclean
+.PHONY: all check check-unit check-soft check-san check-fuzz-corpus bench bench-migration demo fuzz fuzz-build clean distclean
 # Keep intermediate objects (guest objects are built through pattern chains).
 .SECONDARY:
 all: $(EMULATOR) $(GUEST_ELFS) $(TEST_PROGS) $(BENCH_PROGS) $(TOOL_PROGS)
@@ -290,7 +291,7 @@ FUZZ_LIB = $(FUZZ_BUILD)/lib/libqemu.a
 
 .PHONY: fuzz-lib
 fuzz-lib: config-host.mak
-	$(Q)test -n "$(FUZZ_CC)" || { echo "make fuzz needs clang: apt-get install -y clang libclang-rt-14-dev"; exit 1; }
+	$(Q)test -n "$(FUZZ_CC)" || { echo "make fuzz needs clang with libFuzzer: apt-get install -y clang libclang-rt-14-dev, then ./configure"; exit 1; }
 	@$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD)/lib CC=$(FUZZ_CC) WARN_CFLAGS= \
 	    OPT_CFLAGS="-g -O1" SAN_FLAGS="-fsanitize=fuzzer-no-link $(FUZZ_SAN)" $(FUZZ_LIB)
 
@@ -299,7 +300,11 @@ $(FUZZ_BUILD)/%: tests/fuzz/%.c fuzz-lib
 	$(quiet) FUZZCC $@
 	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) $(DEPS_CFLAGS) -o $@ $< $(FUZZ_LIB) $(DEPS_LIBS)
 
-fuzz: $(addprefix $(FUZZ_BUILD)/,$(FUZZ_NAMES))
+# Built without being run by .ci/run whenever clang is there, so that a
+# change that breaks the clang build is caught before anyone runs make fuzz.
+fuzz-build: $(addprefix $(FUZZ_BUILD)/,$(FUZZ_NAMES))
+
+fuzz: fuzz-build
 	@for f in $(FUZZ_NAMES); do \
 	    mkdir -p tests/fuzz/work/$$f; \
 	    echo "  FUZZ     $$f for $(FUZZ_SECONDS) s"; \
