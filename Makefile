@@ -7,6 +7,7 @@
 #   make bench        build and run the micro-benchmarks
 #   make demo         the main job: a live XBZRLE migration between two instances
 #   make fuzz         run each fuzz target for FUZZ_SECONDS (default 60)
+#   make fuzz-build   build the fuzz targets (clang) without running them
 #   V=1               show the commands
 
 BUILD ?= build
@@ -106,7 +107,11 @@ endif
 # ---------------------------------------------------------------------------
 # The built-in guests (guests/NAME.elf), built with the host gcc: a ring-0
 # stub limited to general registers, and the ring-3 runtime and workload
-# compiled normally.
+# compiled normally. Their flags are gcc's, so they are compiled with
+# GUEST_CC (configure's --guest-cc) whatever CC is: make fuzz builds the
+# library, which embeds the default guest, with CC=clang.
+
+GUEST_CC ?= gcc
 
 GUEST_ELFS = $(patsubst %,guests/%.elf,$(WORKLOADS))
 GUEST_CFLAGS = -std=gnu11 -I. -O2 -g -ffreestanding -fno-pic -fno-pie \
@@ -139,7 +144,7 @@ FUZZ_SRCS = $(wildcard tests/fuzz/fuzz-*.c)
 FUZZ_NAMES = $(patsubst tests/fuzz/%.c,%,$(FUZZ_SRCS))
 FUZZ_SECONDS ?= 60
 
-.PHONY: all check check-unit check-soft check-san check-fuzz-corpus bench bench-migration demo fuzz clean distclean
+.PHONY: all check check-unit check-soft check-san check-fuzz-corpus bench bench-migration demo fuzz fuzz-build clean distclean
 # Keep intermediate objects (guest objects are built through pattern chains).
 .SECONDARY:
 all: $(EMULATOR) $(GUEST_ELFS) $(TEST_PROGS) $(BENCH_PROGS) $(TOOL_PROGS)
@@ -186,27 +191,27 @@ $(BUILD)/%.o: %.c config-host.mak
 $(BUILD)/guests/%.o: guests/%.S config-host.mak
 	@mkdir -p $(dir $@)
 	$(quiet) AS $@
-	$(Q)$(CC) $(GUEST_CFLAGS) -c $< -o $@
+	$(Q)$(GUEST_CC) $(GUEST_CFLAGS) -c $< -o $@
 
 $(BUILD)/guests/stub.o: guests/stub.c config-host.mak
 	@mkdir -p $(dir $@)
 	$(quiet) CC $@
-	$(Q)$(CC) $(GUEST_STUB_CFLAGS) -c $< -o $@
+	$(Q)$(GUEST_CC) $(GUEST_STUB_CFLAGS) -c $< -o $@
 
 $(BUILD)/guests/%.o: guests/%.c config-host.mak
 	@mkdir -p $(dir $@)
 	$(quiet) CC $@
-	$(Q)$(CC) $(GUEST_CFLAGS) -c $< -o $@
+	$(Q)$(GUEST_CC) $(GUEST_CFLAGS) -c $< -o $@
 
 $(BUILD)/guests/runtime-%.o: guests/runtime.c config-host.mak
 	@mkdir -p $(dir $@)
 	$(quiet) CC $@
-	$(Q)$(CC) $(GUEST_CFLAGS) -DWORKLOAD_SYM=workload_$(subst -,_,$*) \
+	$(Q)$(GUEST_CC) $(GUEST_CFLAGS) -DWORKLOAD_SYM=workload_$(subst -,_,$*) \
 	    -DWORKLOAD_NAME='"$*"' -c $< -o $@
 
 guests/%.elf: $(GUEST_COMMON_OBJS) $(BUILD)/guests/runtime-%.o $(BUILD)/guests/%.o guests/guest.ld
 	$(quiet) LINK $@
-	$(Q)$(CC) $(GUEST_LDFLAGS) -o $@ $(filter %.o,$^)
+	$(Q)$(GUEST_CC) $(GUEST_LDFLAGS) -o $@ $(filter %.o,$^)
 
 $(BUILD)/guests-host/%.o: guests/%.c config-host.mak
 	@mkdir -p $(dir $@)
@@ -290,7 +295,7 @@ FUZZ_LIB = $(FUZZ_BUILD)/lib/libqemu.a
 
 .PHONY: fuzz-lib
 fuzz-lib: config-host.mak
-	$(Q)test -n "$(FUZZ_CC)" || { echo "make fuzz needs clang: apt-get install -y clang libclang-rt-14-dev"; exit 1; }
+	$(Q)test -n "$(FUZZ_CC)" || { echo "make fuzz needs clang with libFuzzer: apt-get install -y clang libclang-rt-14-dev, then ./configure"; exit 1; }
 	@$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD)/lib CC=$(FUZZ_CC) WARN_CFLAGS= \
 	    OPT_CFLAGS="-g -O1" SAN_FLAGS="-fsanitize=fuzzer-no-link $(FUZZ_SAN)" $(FUZZ_LIB)
 
@@ -299,7 +304,11 @@ $(FUZZ_BUILD)/%: tests/fuzz/%.c fuzz-lib
 	$(quiet) FUZZCC $@
 	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) $(DEPS_CFLAGS) -o $@ $< $(FUZZ_LIB) $(DEPS_LIBS)
 
-fuzz: $(addprefix $(FUZZ_BUILD)/,$(FUZZ_NAMES))
+# Built without being run by .ci/run whenever clang is there, so that a
+# change that breaks the clang build is caught before anyone runs make fuzz.
+fuzz-build: $(addprefix $(FUZZ_BUILD)/,$(FUZZ_NAMES))
+
+fuzz: fuzz-build
 	@for f in $(FUZZ_NAMES); do \
 	    mkdir -p tests/fuzz/work/$$f; \
 	    echo "  FUZZ     $$f for $(FUZZ_SECONDS) s"; \

@@ -18,6 +18,32 @@
 #include "qemu-error.h"
 #include "qemu-sockets.h"
 
+#define PORT_MAX 65535
+
+/*
+ * `port` as a number from 1 to PORT_MAX, or -1 for anything else: empty, a
+ * sign, trailing characters, a service name (qemu-sockets.h says why names
+ * are refused).
+ */
+static int port_number(const char *port)
+{
+    int n = 0;
+
+    if (!port[0]) {
+        return -1;
+    }
+    for (const char *p = port; *p; p++) {
+        if (!g_ascii_isdigit(*p)) {
+            return -1;
+        }
+        n = n * 10 + (*p - '0');
+        if (n > PORT_MAX) {
+            return -1;      /* also keeps a long run of digits from overflowing */
+        }
+    }
+    return n > 0 ? n : -1;
+}
+
 int inet_parse(const char *host_port, char **host, char **port, GError **errp)
 {
     const char *colon;
@@ -47,30 +73,33 @@ int inet_parse(const char *host_port, char **host, char **port, GError **errp)
         error_setg(errp, "invalid address '%s': the port is missing", host_port);
         return -1;
     }
+    int number = port_number(colon + 1);
+    if (number < 0) {
+        error_setg(errp, "invalid port '%s' in '%s' (1-%d)", colon + 1,
+                   host_port, PORT_MAX);
+        return -1;
+    }
     *host = g_strndup(host_start, host_end - host_start);
-    *port = g_strdup(colon + 1);
+    *port = g_strdup_printf("%d", number);
     return 0;
 }
 
-static struct addrinfo *inet_resolve(const char *host_port, bool passive,
+/* `what` is the address as the user wrote it, for the error message. */
+static struct addrinfo *inet_resolve(const char *host, const char *port,
+                                     const char *what, bool passive,
                                      GError **errp)
 {
-    g_autofree char *host = NULL;
-    g_autofree char *port = NULL;
     struct addrinfo hints = {
         .ai_family = AF_UNSPEC,
         .ai_socktype = SOCK_STREAM,
-        .ai_flags = passive ? AI_PASSIVE : AI_ADDRCONFIG,
+        /* The port is a number by now: no /etc/services lookup. */
+        .ai_flags = AI_NUMERICSERV | (passive ? AI_PASSIVE : AI_ADDRCONFIG),
     };
     struct addrinfo *res;
 
-    if (inet_parse(host_port, &host, &port, errp) < 0) {
-        return NULL;
-    }
     int rc = getaddrinfo(host[0] ? host : NULL, port, &hints, &res);
     if (rc != 0) {
-        error_setg(errp, "cannot resolve '%s': %s", host_port,
-                   gai_strerror(rc));
+        error_setg(errp, "cannot resolve '%s': %s", what, gai_strerror(rc));
         return NULL;
     }
     return res;
@@ -94,9 +123,10 @@ static int inet_listen_one(const struct addrinfo *ai)
     return fd;
 }
 
-int inet_listen(const char *host_port, GError **errp)
+static int inet_listen_at(const char *host, const char *port,
+                          const char *what, GError **errp)
 {
-    struct addrinfo *res = inet_resolve(host_port, true, errp);
+    struct addrinfo *res = inet_resolve(host, port, what, true, errp);
     if (!res) {
         return -1;
     }
@@ -110,9 +140,28 @@ int inet_listen(const char *host_port, GError **errp)
     }
     freeaddrinfo(res);
     if (fd < 0) {
-        error_setg_errno(errp, err, "cannot listen on %s", host_port);
+        error_setg_errno(errp, err, "cannot listen on %s", what);
     }
     return fd;
+}
+
+int inet_listen(const char *host_port, GError **errp)
+{
+    g_autofree char *host = NULL;
+    g_autofree char *port = NULL;
+
+    if (inet_parse(host_port, &host, &port, errp) < 0) {
+        return -1;
+    }
+    return inet_listen_at(host, port, host_port, errp);
+}
+
+int inet_listen_any_port(const char *host, GError **errp)
+{
+    g_autofree char *what = g_strdup_printf("%s (any port)",
+                                           host[0] ? host : "every address");
+
+    return inet_listen_at(host, "0", what, errp);
 }
 
 static int inet_connect_one(const struct addrinfo *ai)
@@ -140,7 +189,13 @@ static int inet_connect_one(const struct addrinfo *ai)
 
 int inet_connect(const char *host_port, GError **errp)
 {
-    struct addrinfo *res = inet_resolve(host_port, false, errp);
+    g_autofree char *host = NULL;
+    g_autofree char *port = NULL;
+
+    if (inet_parse(host_port, &host, &port, errp) < 0) {
+        return -1;
+    }
+    struct addrinfo *res = inet_resolve(host, port, host_port, false, errp);
     if (!res) {
         return -1;
     }

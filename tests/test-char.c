@@ -229,9 +229,100 @@ START_TEST(test_inet_parse_refuses_a_missing_port)
 }
 END_TEST
 
-START_TEST(test_inet_listen_on_port_0_then_connect)
+START_TEST(test_inet_parse_accepts_ports_1_and_65535)
 {
-    int lfd = inet_listen("127.0.0.1:0", NULL);
+    char *host, *port;
+
+    ck_assert_int_eq(inet_parse("localhost:1", &host, &port, NULL), 0);
+    ck_assert_str_eq(port, "1");
+    g_free(host), g_free(port);
+    ck_assert_int_eq(inet_parse("localhost:65535", &host, &port, NULL), 0);
+    ck_assert_str_eq(port, "65535");
+    g_free(host), g_free(port);
+}
+END_TEST
+
+START_TEST(test_inet_parse_reads_leading_zeros_as_decimal)
+{
+    char *host, *port;
+
+    ck_assert_int_eq(inet_parse("localhost:04444", &host, &port, NULL), 0);
+    ck_assert_str_eq(port, "4444");
+    g_free(host), g_free(port);
+}
+END_TEST
+
+/* Parses `host_port`, expecting it refused with the port's error. */
+static void assert_port_refused(const char *host_port, const char *port)
+{
+    g_autoptr(GError) err = NULL;
+    char *host = NULL, *parsed = NULL;
+    g_autofree char *want = g_strdup_printf("invalid port '%s' in '%s' (1-65535)",
+                                            port, host_port);
+
+    ck_assert_int_lt(inet_parse(host_port, &host, &parsed, &err), 0);
+    ck_assert_str_eq(err->message, want);
+    ck_assert_ptr_null(host);
+    ck_assert_ptr_null(parsed);
+}
+
+START_TEST(test_inet_parse_refuses_port_0)
+{
+    assert_port_refused("127.0.0.1:0", "0");
+}
+END_TEST
+
+START_TEST(test_inet_parse_refuses_a_port_above_65535)
+{
+    assert_port_refused("127.0.0.1:65536", "65536");
+    assert_port_refused("[::1]:99999", "99999");
+    assert_port_refused("127.0.0.1:99999999999999999999", "99999999999999999999");
+}
+END_TEST
+
+START_TEST(test_inet_parse_refuses_a_signed_port)
+{
+    assert_port_refused("127.0.0.1:-1", "-1");
+    assert_port_refused("127.0.0.1:+80", "+80");
+}
+END_TEST
+
+START_TEST(test_inet_parse_refuses_a_port_with_trailing_garbage)
+{
+    assert_port_refused("127.0.0.1:12ab", "12ab");
+    assert_port_refused("127.0.0.1:80 ", "80 ");
+}
+END_TEST
+
+/* A service name depends on the host's /etc/services (qemu-sockets.h). */
+START_TEST(test_inet_parse_refuses_a_service_name)
+{
+    assert_port_refused("localhost:http", "http");
+}
+END_TEST
+
+START_TEST(test_inet_listen_refuses_port_0)
+{
+    g_autoptr(GError) err = NULL;
+
+    ck_assert_int_lt(inet_listen("127.0.0.1:0", &err), 0);
+    ck_assert_str_eq(err->message, "invalid port '0' in '127.0.0.1:0' (1-65535)");
+}
+END_TEST
+
+START_TEST(test_inet_connect_refuses_port_65536)
+{
+    g_autoptr(GError) err = NULL;
+
+    ck_assert_int_lt(inet_connect("127.0.0.1:65536", &err), 0);
+    ck_assert_str_eq(err->message,
+                     "invalid port '65536' in '127.0.0.1:65536' (1-65535)");
+}
+END_TEST
+
+START_TEST(test_inet_listen_any_port_then_connect)
+{
+    int lfd = inet_listen_any_port("127.0.0.1", NULL);
     ck_assert_int_ge(lfd, 0);
     int port = socket_local_port(lfd, NULL);
     ck_assert_int_gt(port, 0);
@@ -249,7 +340,7 @@ END_TEST
 
 START_TEST(test_inet_connect_refused_names_the_address)
 {
-    int lfd = inet_listen("127.0.0.1:0", NULL);
+    int lfd = inet_listen_any_port("127.0.0.1", NULL);
     int port = socket_local_port(lfd, NULL);
     close(lfd);     /* nobody listens there any more */
     g_autofree char *addr = g_strdup_printf("127.0.0.1:%d", port);
@@ -515,7 +606,7 @@ END_TEST
 
 START_TEST(test_tcp_client_connects_to_a_listener)
 {
-    int lfd = inet_listen("127.0.0.1:0", NULL);
+    int lfd = inet_listen_any_port("127.0.0.1", NULL);
     g_autofree char *spec = g_strdup_printf("tcp:127.0.0.1:%d",
                                             socket_local_port(lfd, NULL));
     CharDriverState *chr = new_chr(spec);
@@ -536,7 +627,7 @@ END_TEST
 
 START_TEST(test_tcp_server)
 {
-    int probe = inet_listen("127.0.0.1:0", NULL);
+    int probe = inet_listen_any_port("127.0.0.1", NULL);
     int port = socket_local_port(probe, NULL);
     close(probe);
     g_autofree char *spec = g_strdup_printf("tcp:127.0.0.1:%d,server,nowait", port);
@@ -830,7 +921,16 @@ static Suite *char_suite(void)
     TCase *tc = tcase_create("sockets");
     tcase_add_test(tc, test_inet_parse_splits_host_and_port);
     tcase_add_test(tc, test_inet_parse_refuses_a_missing_port);
-    tcase_add_test(tc, test_inet_listen_on_port_0_then_connect);
+    tcase_add_test(tc, test_inet_parse_accepts_ports_1_and_65535);
+    tcase_add_test(tc, test_inet_parse_reads_leading_zeros_as_decimal);
+    tcase_add_test(tc, test_inet_parse_refuses_port_0);
+    tcase_add_test(tc, test_inet_parse_refuses_a_port_above_65535);
+    tcase_add_test(tc, test_inet_parse_refuses_a_signed_port);
+    tcase_add_test(tc, test_inet_parse_refuses_a_port_with_trailing_garbage);
+    tcase_add_test(tc, test_inet_parse_refuses_a_service_name);
+    tcase_add_test(tc, test_inet_listen_refuses_port_0);
+    tcase_add_test(tc, test_inet_connect_refuses_port_65536);
+    tcase_add_test(tc, test_inet_listen_any_port_then_connect);
     tcase_add_test(tc, test_inet_connect_refused_names_the_address);
     tcase_add_test(tc, test_unix_listen_replaces_a_stale_socket);
     tcase_add_test(tc, test_unix_listen_never_removes_a_regular_file);
