@@ -177,8 +177,9 @@ docs/%.md: %-commands.hx $(HXTOOL)
 # Any object may include a generated header: generate them first.
 $(EMU_LIB_OBJS) $(BUILD)/vl.o $(TEST_SUPPORT_OBJS) $(TEST_PROGS:%=%.o): | $(MONITOR_GEN)
 
-# The end-to-end tests (tests/libqmp.c) run the emulator and its guests.
-check-unit: $(EMULATOR) $(GUEST_ELFS)
+# The end-to-end tests (tests/libqmp.c) run the emulator and its guests,
+# and the transport tests the relay an operator would put in the path.
+check-unit: $(EMULATOR) $(GUEST_ELFS) $(BUILD)/tools/migration-relay
 
 # ---------------------------------------------------------------------------
 # Rules

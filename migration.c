@@ -26,6 +26,7 @@
 #include "migration-rp.h"
 #include "qemu-error.h"
 #include "qemu-file.h"
+#include "qemu-sockets.h"
 #include "savevm.h"
 #include "sysemu.h"
 
@@ -587,6 +588,10 @@ static int open_outgoing(const char *uri, GPid *child, GError **errp)
     const char *p;
 
     if (g_str_has_prefix(uri, "tcp:")) {
+        g_autofree char *host = NULL;
+        g_autofree char *port = NULL;
+        /* A typing error is the command's error, not a failed migration. */
+        inet_parse(uri + 4, &host, &port, errp);
         return -1;
     }
     if ((p = g_str_has_prefix(uri, "unix:") ? uri + 5 : NULL)) {

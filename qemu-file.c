@@ -488,6 +488,11 @@ bool qemu_file_rate_limit(QEMUFile *f)
 
 bool qemu_file_rate_limit_wait(QEMUFile *f)
 {
+    /* This window's bytes go out now, not when the buffer happens to fill. */
+    qemu_fflush(f);
+    if (f->error) {
+        return false;
+    }
     uint64_t now = now_ns();
     uint64_t elapsed = now - f->window_start_ns;
 

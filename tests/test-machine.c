@@ -1211,40 +1211,15 @@ START_TEST(test_qmp_tcp_server_on_port_70000_is_refused)
 }
 END_TEST
 
-/* The final status of the migration the MIGRATION events announce. */
-static char *wait_migration_end(QTestState *s)
-{
-    for (;;) {
-        g_autoptr(JsonObject) ev = qtest_qmp_event(s, "MIGRATION");
-        JsonObject *data = json_object_get_object_member(ev, "data");
-        const char *status = json_object_get_string_member(data, "status");
-        if (strcmp(status, "setup") && strcmp(status, "active")) {
-            return g_strdup(status);
-        }
-    }
-}
-
-/*
- * Why `migrate` to `uri` was refused. A refused command answers with a
- * GenericError; but migration.c makes a tcp: connection in the migration
- * thread, so unless it checks the address before answering, the command
- * succeeds and the migration fails at once, saying why in query-migrate.
- * Either way is a refusal that names the port.
- */
+/* Why `migrate` to `uri` was refused: the command's GenericError, before
+ * any migration starts. */
 static char *migrate_refusal(QTestState *s, const char *uri)
 {
-    g_autoptr(JsonObject) reply = qtest_qmp(s, "{'execute': 'migrate', "
-                                            "'arguments': {'uri': '%s'}}", uri);
+    g_autoptr(JsonObject) err = qtest_qmp_error(s, "{'execute': 'migrate', "
+                                                "'arguments': {'uri': '%s'}}", uri);
 
-    if (json_object_has_member(reply, "error")) {
-        JsonObject *err = json_object_get_object_member(reply, "error");
-        ck_assert_str_eq(qtest_error_class(err), "GenericError");
-        return g_strdup(qtest_error_desc(err));
-    }
-    g_autofree char *status = wait_migration_end(s);
-    ck_assert_str_eq(status, "failed");
-    g_autoptr(JsonObject) info = qtest_query_migrate(s);
-    return g_strdup(json_object_get_string_member(info, "error-desc"));
+    ck_assert_str_eq(qtest_error_class(err), "GenericError");
+    return g_strdup(qtest_error_desc(err));
 }
 
 START_TEST(test_migrate_to_tcp_port_99999_is_refused_and_the_guest_runs_on)

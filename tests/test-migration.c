@@ -2,11 +2,7 @@
  * Live migration end to end: two emulator processes driven through their
  * monitors as a user would. The guest runs under KVM when /dev/kvm is
  * usable, else under the software accelerator (QTEST_ACCEL chooses).
- *
- * The a-b guest increments the first byte of every page from 1 MiB up, in
- * order, forever: in any stopped image every such byte equals the one
- * before except at one place, where the earlier page is one ahead. Any
- * other break is a page the migration lost or sent stale.
+ * The a-b guest's invariant is described in tests/migration-helpers.h.
  */
 #include <check.h>
 #include <errno.h>
@@ -17,10 +13,10 @@
 #include <unistd.h>
 
 #include "libqmp.h"
+#include "migration-helpers.h"
 
-#define GUEST_RAM (64u << 20)
-#define PAGE 4096u
-#define FREE_RAM_START (1u << 20)
+#define GUEST_RAM MIGTEST_RAM
+#define PAGE MIGTEST_PAGE
 /* Downtime is measured from the guest's stop to the destination's
  * acknowledgement; on a shared, noisy machine allow this much on top of
  * the limit. */
@@ -29,169 +25,25 @@
 /* ---------------------------------------------------------------------- */
 /* Helpers */
 
-/* The MIGRATION events the tests wait for are sent while this is on. */
-static void enable_events(QTestState *s)
-{
-    g_free(qtest_hmp(s, "migrate_set_capability events on"));
-}
-
-static QTestState *start_source(const char *guest, const char *extra)
-{
-    QTestState *s = qtest_start("-kernel guests/%s.elf -m 64M %s", guest,
-                                extra ? extra : "");
-    enable_events(s);
-    return s;
-}
-
-/* The destination waits for the stream with -S, so that its RAM can be
- * compared with the source's before it runs. */
-static QTestState *start_destination(const char *guest, const char *incoming)
-{
-    QTestState *s = qtest_start("-kernel guests/%s.elf -m 64M -S -incoming %s",
-                                guest, incoming);
-    enable_events(s);
-    return s;
-}
-
-static void set_params(QTestState *s, const char *speed, const char *downtime)
-{
-    g_free(qtest_hmp(s, "migrate_set_speed %s", speed));
-    g_free(qtest_hmp(s, "migrate_set_downtime %s", downtime));
-}
-
-/* Waits for a MIGRATION event with a final status and returns it. */
-static char *wait_migration_end(QTestState *s)
-{
-    for (;;) {
-        g_autoptr(JsonObject) ev = qtest_qmp_event(s, "MIGRATION");
-        JsonObject *data = json_object_get_object_member(ev, "data");
-        const char *status = json_object_get_string_member(data, "status");
-        if (strcmp(status, "setup") && strcmp(status, "active")) {
-            return g_strdup(status);
-        }
-    }
-}
-
-static void assert_migration_ends(QTestState *s, const char *expected)
-{
-    g_autofree char *status = wait_migration_end(s);
-    ck_assert_msg(!strcmp(status, expected), "migration ended '%s', expected '%s'; "
-                  "stderr: %s", status, expected, qtest_stderr(s));
-}
-
-static int64_t member(JsonObject *o, const char *group, const char *name)
-{
-    JsonObject *g = group ? json_object_get_object_member(o, group) : o;
-    return json_object_get_int_member(g, name);
-}
-
-static char *run_state(QTestState *s)
-{
-    g_autoptr(JsonNode) st = qtest_qmp_ok(s, "{'execute': 'query-status'}");
-    return g_strdup(json_object_get_string_member(json_node_get_object(st), "status"));
-}
-
-static void assert_run_state(QTestState *s, const char *expected)
-{
-    g_autofree char *state = run_state(s);
-    ck_assert_str_eq(state, expected);
-}
-
-/* The whole guest RAM, through pmemsave as a user would take it. */
-static GBytes *save_ram(QTestState *s)
-{
-    return qtest_pmemsave(s, 0, GUEST_RAM);
-}
-
-static void assert_same_ram(GBytes *a, GBytes *b)
-{
-    gsize len;
-    const uint8_t *x = g_bytes_get_data(a, &len);
-    const uint8_t *y = g_bytes_get_data(b, NULL);
-
-    for (gsize i = 0; i < len; i += PAGE) {
-        ck_assert_msg(!memcmp(x + i, y + i, PAGE),
-                      "page at 0x%zx differs between source and destination", i);
-    }
-}
-
-/* The a-b invariant: at most one break, where the earlier page is one
- * ahead of the later (mod 256). */
-static void assert_a_b_invariant(GBytes *ram)
-{
-    gsize len;
-    const uint8_t *m = g_bytes_get_data(ram, &len);
-    int breaks = 0;
-
-    for (gsize p = FREE_RAM_START + PAGE; p < len; p += PAGE) {
-        uint8_t prev = m[p - PAGE], cur = m[p];
-        if (prev == cur) {
-            continue;
-        }
-        ck_assert_msg((uint8_t)(cur + 1) == prev,
-                      "page 0x%zx holds %u after %u: a lost or stale page", p, cur, prev);
-        breaks++;
-    }
-    ck_assert_int_le(breaks, 1);
-}
-
-/* Starts the migration with HMP's migrate, as in the proposal. */
-static void hmp_migrate(QTestState *src, bool xbzrle, const char *uri)
-{
-    g_autofree char *out = qtest_hmp(src, "migrate -d %s%s", xbzrle ? "-x " : "", uri);
-    ck_assert_msg(out[0] == '\0', "migrate printed: %s", out);
-}
-
-/*
- * Migrates the a-b guest from src to dst (already waiting on `uri`), then
- * checks: both RAMs identical and a-b-consistent; the destination runs on
- * after cont, printing more passes.
- */
-static void check_a_b_migration(QTestState *src, QTestState *dst, bool xbzrle,
-                                const char *uri)
-{
-    qtest_expect_stdout(src, "B", 0);
-    set_params(src, "0", xbzrle ? "0.03" : "5");
-    hmp_migrate(src, xbzrle, uri);
-    assert_migration_ends(src, "completed");
-    assert_migration_ends(dst, "completed");
-    assert_run_state(src, "postmigrate");
-    assert_run_state(dst, "paused");
-
-    g_autoptr(GBytes) src_ram = save_ram(src);
-    g_autoptr(GBytes) dst_ram = save_ram(dst);
-    assert_same_ram(src_ram, dst_ram);
-    assert_a_b_invariant(dst_ram);
-
-    size_t before = qtest_stdout_len(dst);
-    qtest_qmp_ok_discard(dst, "{'execute': 'cont'}");
-    qtest_expect_stdout(dst, "BB", before);
-    qtest_qmp_ok_discard(dst, "{'execute': 'stop'}");
-    g_autoptr(GBytes) later = save_ram(dst);
-    assert_a_b_invariant(later);
-    ck_assert_msg(memcmp(g_bytes_get_data(later, NULL), g_bytes_get_data(dst_ram, NULL),
-                         GUEST_RAM), "the guest did not run on after migration");
-}
-
 static void migrate_a_b_over_tcp(bool xbzrle)
 {
     g_autofree char *uri = g_strdup_printf("tcp:127.0.0.1:%d", qtest_free_tcp_port());
-    QTestState *dst = start_destination("a-b", uri);
-    QTestState *src = start_source("a-b", NULL);
+    QTestState *dst = migtest_start_destination("a-b", uri);
+    QTestState *src = migtest_start_source("a-b", NULL);
 
-    check_a_b_migration(src, dst, xbzrle, uri);
+    migtest_check_a_b_migration(src, dst, xbzrle, uri);
     qtest_quit(src);
     qtest_quit(dst);
 }
 
 static void migrate_a_b_over_unix(bool xbzrle)
 {
-    QTestState *src = start_source("a-b", NULL);
+    QTestState *src = migtest_start_source("a-b", NULL);
     g_autofree char *path = qtest_path(src, "mig.sock");
     g_autofree char *uri = g_strdup_printf("unix:%s", path);
-    QTestState *dst = start_destination("a-b", uri);
+    QTestState *dst = migtest_start_destination("a-b", uri);
 
-    check_a_b_migration(src, dst, xbzrle, uri);
+    migtest_check_a_b_migration(src, dst, xbzrle, uri);
     qtest_quit(src);
     qtest_quit(dst);
 }
@@ -199,22 +51,22 @@ static void migrate_a_b_over_unix(bool xbzrle)
 /* exec: both ways through a file: the saved state restored later. */
 static void migrate_a_b_through_a_file(bool xbzrle)
 {
-    QTestState *src = start_source("a-b", NULL);
+    QTestState *src = migtest_start_source("a-b", NULL);
     g_autofree char *file = qtest_path(src, "vm.state");
     g_autofree char *out_uri = g_strdup_printf("\"exec:cat > %s\"", file);
 
     qtest_expect_stdout(src, "B", 0);
-    set_params(src, "0", xbzrle ? "0.03" : "5");
-    hmp_migrate(src, xbzrle, out_uri);
-    assert_migration_ends(src, "completed");
+    migtest_set_params(src, "0", xbzrle ? "0.03" : "5");
+    migtest_hmp_migrate(src, xbzrle, out_uri);
+    migtest_assert_ends(src, "completed");
 
     g_autofree char *in_uri = g_strdup_printf("\"exec:cat %s\"", file);
-    QTestState *dst = start_destination("a-b", in_uri);
-    assert_migration_ends(dst, "completed");
-    g_autoptr(GBytes) src_ram = save_ram(src);
-    g_autoptr(GBytes) dst_ram = save_ram(dst);
-    assert_same_ram(src_ram, dst_ram);
-    assert_a_b_invariant(dst_ram);
+    QTestState *dst = migtest_start_destination("a-b", in_uri);
+    migtest_assert_ends(dst, "completed");
+    g_autoptr(GBytes) src_ram = migtest_save_ram(src);
+    g_autoptr(GBytes) dst_ram = migtest_save_ram(dst);
+    migtest_assert_same_ram(src_ram, dst_ram);
+    migtest_assert_a_b_invariant(dst_ram);
     size_t before = qtest_stdout_len(dst);
     qtest_qmp_ok_discard(dst, "{'execute': 'cont'}");
     qtest_expect_stdout(dst, "BB", before);
@@ -230,15 +82,15 @@ static void migrate_a_b_over_fds(bool xbzrle)
 
     ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
     g_autofree char *in_uri = g_strdup_printf("fd:%d", sv[1]);
-    QTestState *dst = start_destination("a-b", in_uri);
+    QTestState *dst = migtest_start_destination("a-b", in_uri);
     close(sv[1]);
-    QTestState *src = start_source("a-b", NULL);
+    QTestState *src = migtest_start_source("a-b", NULL);
     g_autoptr(JsonObject) r = qmp_client_cmd_fd(qtest_qmp_client(src), sv[0],
         "{'execute': 'getfd', 'arguments': {'fdname': 'migfd'}}");
     ck_assert(json_object_has_member(r, "return"));
     close(sv[0]);
 
-    check_a_b_migration(src, dst, xbzrle, "fd:migfd");
+    migtest_check_a_b_migration(src, dst, xbzrle, "fd:migfd");
     qtest_quit(src);
     qtest_quit(dst);
 }
@@ -296,11 +148,11 @@ END_TEST
 
 static QTestState *seed_pair(QTestState **dst)
 {
-    QTestState *src = start_source("seed", NULL);
+    QTestState *src = migtest_start_source("seed", NULL);
     g_autofree char *path = qtest_path(src, "mig.sock");
     g_autofree char *uri = g_strdup_printf("unix:%s", path);
 
-    *dst = start_destination("seed", uri);
+    *dst = migtest_start_destination("seed", uri);
     qtest_expect_stdout(src, ".", 0);
     return src;
 }
@@ -320,7 +172,7 @@ static void wait_iterations(QTestState *src, int64_t n)
                       "migration %s before %" G_GINT64_FORMAT " iterations", status, n);
         /* QEMU's query-migrate has no "ram" before the first pass starts. */
         if (json_object_has_member(info, "ram") &&
-            member(info, "ram", "dirty-sync-count") >= n) {
+            migtest_member(info, "ram", "dirty-sync-count") >= n) {
             return;
         }
         usleep(50000);
@@ -334,11 +186,11 @@ START_TEST(test_seed_guest_without_xbzrle_never_converges)
     QTestState *src = seed_pair(&dst);
     g_autofree char *uri = seed_uri(src);
 
-    hmp_migrate(src, false, uri);
+    migtest_hmp_migrate(src, false, uri);
     wait_iterations(src, 10);
     g_free(qtest_hmp(src, "migrate_cancel"));
-    assert_migration_ends(src, "cancelled");
-    assert_run_state(src, "running");
+    migtest_assert_ends(src, "cancelled");
+    migtest_assert_run_state(src, "running");
     qtest_expect_stdout(src, ".", qtest_stdout_len(src));
     qtest_quit(src);
     qtest_quit(dst);
@@ -351,27 +203,27 @@ START_TEST(test_seed_guest_with_xbzrle_converges_within_the_downtime)
     QTestState *src = seed_pair(&dst);
     g_autofree char *uri = seed_uri(src);
 
-    hmp_migrate(src, true, uri);
-    assert_migration_ends(src, "completed");
-    assert_migration_ends(dst, "completed");
+    migtest_hmp_migrate(src, true, uri);
+    migtest_assert_ends(src, "completed");
+    migtest_assert_ends(dst, "completed");
     g_autoptr(JsonObject) info = qtest_query_migrate(src);
 
-    ck_assert_int_le(member(info, NULL, "downtime"), 30 + DOWNTIME_MARGIN_MS);
-    ck_assert_int_gt(member(info, "xbzrle-cache", "pages"), 0);
-    ck_assert_int_eq(member(info, "xbzrle-cache", "cache-lookup"),
-                     member(info, "xbzrle-cache", "cache-hit") +
-                     member(info, "xbzrle-cache", "cache-miss"));
+    ck_assert_int_le(migtest_member(info, NULL, "downtime"), 30 + DOWNTIME_MARGIN_MS);
+    ck_assert_int_gt(migtest_member(info, "xbzrle-cache", "pages"), 0);
+    ck_assert_int_eq(migtest_member(info, "xbzrle-cache", "cache-lookup"),
+                     migtest_member(info, "xbzrle-cache", "cache-hit") +
+                     migtest_member(info, "xbzrle-cache", "cache-miss"));
     /* Bytes on the wire: those of duplicates and deltas, and the raw pages
      * (QEMU's normal-bytes: pages times the page size) with their headers. */
-    int64_t counted = member(info, "ram", "duplicate-bytes") +
-                      member(info, "ram", "normal-bytes") +
-                      member(info, "xbzrle-cache", "bytes");
-    int64_t normal = member(info, "ram", "normal");
-    ck_assert_int_ge(member(info, "ram", "transferred"), counted + normal * 8);
-    ck_assert_int_le(member(info, "ram", "transferred"), counted + normal * (8 + 1 + 255));
-    ck_assert_int_ge(member(info, "ram", "duplicate") + member(info, "ram", "normal") +
-                     member(info, "xbzrle-cache", "pages"), GUEST_RAM / PAGE);
-    ck_assert_int_eq(member(info, "ram", "remaining"), 0);
+    int64_t counted = migtest_member(info, "ram", "duplicate-bytes") +
+                      migtest_member(info, "ram", "normal-bytes") +
+                      migtest_member(info, "xbzrle-cache", "bytes");
+    int64_t normal = migtest_member(info, "ram", "normal");
+    ck_assert_int_ge(migtest_member(info, "ram", "transferred"), counted + normal * 8);
+    ck_assert_int_le(migtest_member(info, "ram", "transferred"), counted + normal * (8 + 1 + 255));
+    ck_assert_int_ge(migtest_member(info, "ram", "duplicate") + migtest_member(info, "ram", "normal") +
+                     migtest_member(info, "xbzrle-cache", "pages"), GUEST_RAM / PAGE);
+    ck_assert_int_eq(migtest_member(info, "ram", "remaining"), 0);
 
     /* The proposal's statistics, through info migrate. */
     g_autofree char *text = qtest_hmp(src, "info migrate");
@@ -396,21 +248,21 @@ START_TEST(test_cancelled_migration_can_be_started_again)
     QTestState *src = seed_pair(&dst);
     g_autofree char *uri = seed_uri(src);
 
-    hmp_migrate(src, false, uri);
+    migtest_hmp_migrate(src, false, uri);
     wait_iterations(src, 2);
     g_free(qtest_hmp(src, "migrate_cancel"));
-    assert_migration_ends(src, "cancelled");
-    assert_run_state(src, "running");
+    migtest_assert_ends(src, "cancelled");
+    migtest_assert_run_state(src, "running");
     /* The abandoned destination saw a truncated stream: it fails. */
     ck_assert_int_ne(qtest_wait_exit(dst, -1), 0);
     qtest_quit(dst);
 
     g_autofree char *path = qtest_path(src, "mig2.sock");
     g_autofree char *uri2 = g_strdup_printf("unix:%s", path);
-    dst = start_destination("seed", uri2);
-    hmp_migrate(src, true, uri2);
-    assert_migration_ends(src, "completed");
-    assert_migration_ends(dst, "completed");
+    dst = migtest_start_destination("seed", uri2);
+    migtest_hmp_migrate(src, true, uri2);
+    migtest_assert_ends(src, "completed");
+    migtest_assert_ends(dst, "completed");
     qtest_quit(src);
     qtest_quit(dst);
 }
@@ -422,11 +274,11 @@ START_TEST(test_killed_destination_fails_the_migration_and_the_guest_runs_on)
     QTestState *src = seed_pair(&dst);
     g_autofree char *uri = seed_uri(src);
 
-    hmp_migrate(src, false, uri);
+    migtest_hmp_migrate(src, false, uri);
     wait_iterations(src, 1);
     qtest_kill(dst, SIGKILL);
-    assert_migration_ends(src, "failed");
-    assert_run_state(src, "running");
+    migtest_assert_ends(src, "failed");
+    migtest_assert_run_state(src, "running");
     g_autoptr(JsonObject) info = qtest_query_migrate(src);
     ck_assert(json_object_has_member(info, "error-desc"));
     qtest_expect_stdout(src, ".", qtest_stdout_len(src));
@@ -443,16 +295,16 @@ START_TEST(test_cache_resized_during_migration)
 
     /* 4 MiB cannot hold the guest's 16 MiB working set. */
     g_free(qtest_hmp(src, "migrate_set_cachesize 4m"));
-    hmp_migrate(src, true, uri);
+    migtest_hmp_migrate(src, true, uri);
     wait_iterations(src, 2);
     g_autoptr(JsonObject) before = qtest_query_migrate(src);
-    ck_assert_int_eq(member(before, "xbzrle-cache", "cache-size"), 4 << 20);
+    ck_assert_int_eq(migtest_member(before, "xbzrle-cache", "cache-size"), 4 << 20);
     g_free(qtest_hmp(src, "migrate_set_cachesize 64m"));
-    assert_migration_ends(src, "completed");
+    migtest_assert_ends(src, "completed");
     g_autoptr(JsonObject) after = qtest_query_migrate(src);
-    ck_assert_int_eq(member(after, "xbzrle-cache", "cache-size"), 64 << 20);
-    ck_assert_int_gt(member(after, "xbzrle-cache", "cache-hit"), 0);
-    assert_migration_ends(dst, "completed");
+    ck_assert_int_eq(migtest_member(after, "xbzrle-cache", "cache-size"), 64 << 20);
+    ck_assert_int_gt(migtest_member(after, "xbzrle-cache", "cache-hit"), 0);
+    migtest_assert_ends(dst, "completed");
     qtest_quit(src);
     qtest_quit(dst);
 }
@@ -463,15 +315,15 @@ END_TEST
  * command, and says why. */
 START_TEST(test_migrate_over_tcp_to_nobody_fails_the_migration)
 {
-    QTestState *src = start_source("seed", NULL);
+    QTestState *src = migtest_start_source("seed", NULL);
 
     qtest_qmp_ok_discard(src, "{'execute': 'migrate', 'arguments': "
                          "{'uri': 'tcp:127.0.0.1:%d'}}", qtest_free_tcp_port());
-    assert_migration_ends(src, "failed");
+    migtest_assert_ends(src, "failed");
     g_autoptr(JsonObject) info = qtest_query_migrate(src);
     ck_assert_msg(strstr(json_object_get_string_member(info, "error-desc"), "refused"),
                   "error-desc: %s", json_object_get_string_member(info, "error-desc"));
-    assert_run_state(src, "running");
+    migtest_assert_run_state(src, "running");
     qtest_quit(src);
 }
 END_TEST
@@ -482,12 +334,12 @@ START_TEST(test_second_migrate_while_active_is_refused)
     QTestState *src = seed_pair(&dst);
     g_autofree char *uri = seed_uri(src);
 
-    hmp_migrate(src, false, uri);
+    migtest_hmp_migrate(src, false, uri);
     g_autoptr(JsonObject) err = qtest_qmp_error(src,
         "{'execute': 'migrate', 'arguments': {'uri': '%s'}}", uri);
     ck_assert_str_eq(qtest_error_class(err), "GenericError");
     g_free(qtest_hmp(src, "migrate_cancel"));
-    assert_migration_ends(src, "cancelled");
+    migtest_assert_ends(src, "cancelled");
     qtest_quit(src);
     qtest_quit(dst);
 }
@@ -495,13 +347,13 @@ END_TEST
 
 START_TEST(test_migrate_to_nobody_fails_at_once)
 {
-    QTestState *src = start_source("seed", NULL);
+    QTestState *src = migtest_start_source("seed", NULL);
     g_autofree char *path = qtest_path(src, "nobody.sock");
     g_autoptr(JsonObject) err = qtest_qmp_error(src,
         "{'execute': 'migrate', 'arguments': {'uri': 'unix:%s'}}", path);
 
     ck_assert_str_eq(qtest_error_class(err), "GenericError");
-    assert_run_state(src, "running");
+    migtest_assert_run_state(src, "running");
     qtest_quit(src);
 }
 END_TEST
@@ -511,7 +363,7 @@ END_TEST
 
 START_TEST(test_cache_size_limits_are_enforced)
 {
-    QTestState *s = start_source("idle", NULL);
+    QTestState *s = migtest_start_source("idle", NULL);
 
     g_autoptr(JsonObject) small = qtest_qmp_error(s,
         "{'execute': 'migrate_set_cachesize', 'arguments': {'value': 4095}}");
@@ -534,7 +386,7 @@ END_TEST
 
 START_TEST(test_xbzrle_capability_is_set_and_reported)
 {
-    QTestState *s = start_source("idle", NULL);
+    QTestState *s = migtest_start_source("idle", NULL);
 
     g_autoptr(JsonNode) off = qtest_qmp_ok(s, "{'execute': 'query-migrate-capabilities'}");
     JsonObject *cap = json_array_get_object_element(json_node_get_array(off), 0);
@@ -564,7 +416,7 @@ START_TEST(test_hmp_migrate_waits_for_the_end_and_info_migrate_prints_every_line
     QTestState *src = qtest_start_opts(&o, "-kernel guests/seed.elf -m 64M");
     g_autofree char *path = qtest_path(src, "mig.sock");
     g_autofree char *uri = g_strdup_printf("unix:%s", path);
-    QTestState *dst = start_destination("seed", uri);
+    QTestState *dst = migtest_start_destination("seed", uri);
     static const char *const lines[] = {
         "Migration status: completed", "transferred ram: ", "remaining ram: 0 kbytes",
         "total ram: 65536 kbytes", "total time: ", "downtime: ",
@@ -594,7 +446,7 @@ END_TEST
 
 START_TEST(test_query_migrate_is_empty_before_any_migration)
 {
-    QTestState *s = start_source("idle", NULL);
+    QTestState *s = migtest_start_source("idle", NULL);
     g_autoptr(JsonObject) info = qtest_query_migrate(s);
 
     ck_assert_uint_eq(json_object_get_size(info), 0);
@@ -606,20 +458,20 @@ END_TEST
 
 START_TEST(test_idle_guest_migrates_with_almost_only_duplicate_pages)
 {
-    QTestState *src = start_source("idle", NULL);
+    QTestState *src = migtest_start_source("idle", NULL);
     g_autofree char *path = qtest_path(src, "mig.sock");
     g_autofree char *uri = g_strdup_printf("unix:%s", path);
-    QTestState *dst = start_destination("idle", uri);
+    QTestState *dst = migtest_start_destination("idle", uri);
 
     qtest_expect_stdout(src, "halting", 0);
-    hmp_migrate(src, true, uri);
-    assert_migration_ends(src, "completed");
+    migtest_hmp_migrate(src, true, uri);
+    migtest_assert_ends(src, "completed");
     g_autoptr(JsonObject) info = qtest_query_migrate(src);
-    ck_assert_int_gt(member(info, "ram", "duplicate"), (GUEST_RAM / PAGE) * 9 / 10);
-    assert_migration_ends(dst, "completed");
-    g_autoptr(GBytes) src_ram = save_ram(src);
-    g_autoptr(GBytes) dst_ram = save_ram(dst);
-    assert_same_ram(src_ram, dst_ram);
+    ck_assert_int_gt(migtest_member(info, "ram", "duplicate"), (GUEST_RAM / PAGE) * 9 / 10);
+    migtest_assert_ends(dst, "completed");
+    g_autoptr(GBytes) src_ram = migtest_save_ram(src);
+    g_autoptr(GBytes) dst_ram = migtest_save_ram(dst);
+    migtest_assert_same_ram(src_ram, dst_ram);
     qtest_quit(src);
     qtest_quit(dst);
 }
