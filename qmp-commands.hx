@@ -37,6 +37,11 @@ or one of the wrong JSON type (`Invalid parameter type for 'value',
 expected: integer`) is a `GenericError`. Input that is not JSON, not an
 object, or lacks `execute` gets an error reply. A message (or garbage) longer
 than 64 KiB, or nested deeper than 1024 levels, disconnects that client only.
+
+Output a client does not read waits for it, and nothing else waits: other
+monitors, the guest and a migration carry on. A client that has let more
+than 1 MiB of output wait since it last read any is disconnected, with a
+line on stderr naming the chardev, and the socket takes the next client.
 ENDTEXT
 
 COMMAND qmp_capabilities
