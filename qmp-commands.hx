@@ -38,6 +38,16 @@ expected: integer`) is a `GenericError`. Input that is not JSON, not an
 object, or lacks `execute` gets an error reply. A message (or garbage) longer
 than 64 KiB, or nested deeper than 1024 levels, disconnects that client only.
 
+An unfinished message waits for the rest. To start over, as the QMP
+specification says, a client sends a byte no JSON text holds: an ASCII
+control character other than `\t`, `\r` and `\n` (or any, inside a string),
+or 0xFF (0xFE). The server drops what it had of the message and answers
+once, without `id`: `{"error": {"class": "GenericError", "desc": "JSON parse
+error, stray 'TOKEN'"}}`, TOKEN being the byte, or the string it fell in up
+to it (invalid UTF-8 shown as U+FFFD). It then skips input up to a `{`, `}`,
+`[`, `]`, `:`, `,` or control character (a line end will do), as QEMU's
+parser does.
+
 Output a client does not read waits for it, and nothing else waits: other
 monitors, the guest and a migration carry on. A client that has let more
 than 1 MiB of output wait since it last read any is disconnected, with a

@@ -31,6 +31,19 @@ static void assert_error(JsonObject *err, const char *cls, const char *desc)
     json_object_unref(err);
 }
 
+/* The whole reply, member by member, against the JSON text it must be. */
+static void assert_reply_is(JsonObject *reply, const char *expected)
+{
+    g_autoptr(JsonNode) want = json_from_string(expected, NULL);
+    g_autoptr(JsonNode) got = json_node_new(JSON_NODE_OBJECT);
+    json_node_set_object(got, reply);
+    g_autofree char *text = qtest_json_text(got);
+
+    ck_assert_ptr_nonnull(want);
+    ck_assert_msg(json_node_equal(got, want), "reply %s, expected %s", text,
+                  expected);
+}
+
 /* The reply to the next request after some bad input: the session lives. */
 static void assert_session_alive(QTestState *s)
 {
@@ -718,10 +731,20 @@ START_TEST(test_garbage_inside_a_string_is_refused)
     QmpClient *c = qtest_qmp_client(s);
     static const char input[] = "{\"execute\": \"st\xff\xfe\x01op\"}\n";
 
+    /* Each reset byte gets its error reply, and so does the stray '}'. */
     ck_assert(qmp_client_send_raw(c, input, sizeof(input) - 1));
-    g_autoptr(JsonObject) reply = qmp_client_receive(c);
-    ck_assert(json_object_has_member(reply, "error"));
-    assert_session_alive(s);
+    qmp_client_send(c, "{'execute': 'query-name', 'id': 'end'}");
+    int errors = 0;
+    for (;;) {
+        g_autoptr(JsonObject) reply = qmp_client_receive(c);
+        if (json_object_has_member(reply, "id")) {
+            ck_assert(json_object_has_member(reply, "return"));
+            break;
+        }
+        ck_assert(json_object_has_member(reply, "error"));
+        errors++;
+    }
+    ck_assert_int_eq(errors, 4);
     qtest_quit(s);
 }
 END_TEST
@@ -907,6 +930,96 @@ START_TEST(test_events_wait_for_negotiation)
 END_TEST
 
 /* ---------------------------------------------------------------------- */
+/* Resetting the parser (the QMP specification's resynchronisation) */
+
+static void send_raw(QmpClient *c, const char *bytes)
+{
+    ck_assert(qmp_client_send_raw(c, bytes, strlen(bytes)));
+}
+
+static void assert_next_reply_is(QmpClient *c, const char *expected)
+{
+    g_autoptr(JsonObject) reply = qmp_client_receive(c);
+    assert_reply_is(reply, expected);
+}
+
+START_TEST(test_0xff_drops_an_unfinished_request_with_one_error)
+{
+    QTestState *s = qtest_start("%s", "");
+    QmpClient *c = qtest_qmp_client(s);
+
+    send_raw(c, "{\"execute\": \"query-status\"");
+    send_raw(c, "\xff");
+    assert_next_reply_is(c, "{\"error\": {\"class\": \"GenericError\", "
+                         "\"desc\": \"JSON parse error, stray '\\ufffd'\"}}");
+    send_raw(c, "{\"execute\": \"query-name\", \"id\": 2}");
+    assert_next_reply_is(c, "{\"return\": {}, \"id\": 2}");
+    qtest_quit(s);
+}
+END_TEST
+
+START_TEST(test_a_control_character_drops_an_unfinished_request_with_one_error)
+{
+    QTestState *s = qtest_start("%s", "");
+    QmpClient *c = qtest_qmp_client(s);
+
+    send_raw(c, "{\"execute\": \"query-status\", \"arguments\": {");
+    send_raw(c, "\x04");
+    assert_next_reply_is(c, "{\"error\": {\"class\": \"GenericError\", "
+                         "\"desc\": \"JSON parse error, stray '\\u0004'\"}}");
+    send_raw(c, "{\"execute\": \"query-name\", \"id\": 2}");
+    assert_next_reply_is(c, "{\"return\": {}, \"id\": 2}");
+    qtest_quit(s);
+}
+END_TEST
+
+START_TEST(test_an_unfinished_request_swallows_the_next_until_a_reset)
+{
+    QTestState *s = qtest_start("%s", "");
+    QmpClient *c = qtest_qmp_client(s);
+
+    /* Nested in the unfinished object, request 2 is part of it: no reply. */
+    send_raw(c, "{\"execute\": \"query-status\", \"id\": 1\n");
+    send_raw(c, "{\"execute\": \"query-name\", \"id\": 2}\n");
+    /* The client gives up waiting and resets, as the specification says. */
+    send_raw(c, "\xff{\"execute\": \"query-name\", \"id\": 3}\n");
+    assert_next_reply_is(c, "{\"error\": {\"class\": \"GenericError\", "
+                         "\"desc\": \"JSON parse error, stray '\\ufffd'\"}}");
+    assert_next_reply_is(c, "{\"return\": {}, \"id\": 3}");
+    qtest_quit(s);
+}
+END_TEST
+
+START_TEST(test_a_control_character_in_a_string_names_the_string_so_far)
+{
+    QTestState *s = qtest_start("%s", "");
+    QmpClient *c = qtest_qmp_client(s);
+
+    send_raw(c, "{\"execute\": \"query-st\x01");
+    assert_next_reply_is(c, "{\"error\": {\"class\": \"GenericError\", "
+                         "\"desc\": \"JSON parse error, stray "
+                         "'\\\"query-st\\u0001'\"}}");
+    assert_session_alive(s);
+    qtest_quit(s);
+}
+END_TEST
+
+START_TEST(test_after_a_reset_input_is_skipped_up_to_a_structural_character)
+{
+    QTestState *s = qtest_start("%s", "");
+    QmpClient *c = qtest_qmp_client(s);
+
+    /* The quote is skipped too: it does not open a string that would
+     * swallow the request. */
+    send_raw(c, "\xff garbage \"quote {\"execute\": \"query-name\", \"id\": 5}");
+    assert_next_reply_is(c, "{\"error\": {\"class\": \"GenericError\", "
+                         "\"desc\": \"JSON parse error, stray '\\ufffd'\"}}");
+    assert_next_reply_is(c, "{\"return\": {}, \"id\": 5}");
+    qtest_quit(s);
+}
+END_TEST
+
+/* ---------------------------------------------------------------------- */
 
 static Suite *qmp_suite(void)
 {
@@ -978,6 +1091,15 @@ static Suite *qmp_suite(void)
     tcase_add_test(tc, test_several_requests_in_one_write_get_replies_in_order);
     tcase_add_test(tc, test_next_client_is_served_after_the_previous_leaves);
     tcase_add_test(tc, test_a_waiting_client_gets_its_greeting_when_the_first_leaves);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("parser-reset");
+    qtest_tcase_timeout(tc, 4);
+    tcase_add_test(tc, test_0xff_drops_an_unfinished_request_with_one_error);
+    tcase_add_test(tc, test_a_control_character_drops_an_unfinished_request_with_one_error);
+    tcase_add_test(tc, test_an_unfinished_request_swallows_the_next_until_a_reset);
+    tcase_add_test(tc, test_a_control_character_in_a_string_names_the_string_so_far);
+    tcase_add_test(tc, test_after_a_reset_input_is_skipped_up_to_a_structural_character);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("monitors");
