@@ -663,8 +663,50 @@ static void qmp_send_greeting(Monitor *mon)
 /* ------------------------------------------------------------------------ */
 /* QMP: the commands about the monitor */
 
+/* The capabilities QEMU knows; this server offers none of them (the
+ * greeting's list is empty). */
+static const char *const qmp_known_capabilities[] = { "oob", NULL };
+
+/*
+ * Checks "enable" as QEMU does: each element a known capability name (an
+ * element's value is reported as QEMU's does, which names no parameter),
+ * then all of them offered.
+ */
+static int qmp_check_enable(JsonArray *enable, GError **errp)
+{
+    g_autoptr(GString) unavailable = g_string_new(NULL);
+
+    for (guint i = 0; i < json_array_get_length(enable); i++) {
+        JsonNode *e = json_array_get_element(enable, i);
+        if (!JSON_NODE_HOLDS_VALUE(e) ||
+            json_node_get_value_type(e) != G_TYPE_STRING) {
+            error_setg(errp, "Invalid parameter type for 'enable[%u]', "
+                       "expected: string", i);
+            return -1;
+        }
+        const char *name = json_node_get_string(e);
+        if (!g_strv_contains(qmp_known_capabilities, name)) {
+            error_setg(errp, "Parameter 'null' does not accept value '%s'",
+                       name);
+            return -1;
+        }
+        g_string_append_printf(unavailable, "%s%s",
+                               unavailable->len ? ", " : "", name);
+    }
+    if (unavailable->len) {
+        error_setg(errp, "Capability %s not available", unavailable->str);
+        return -1;
+    }
+    return 0;
+}
+
 JsonNode *qmp_qmp_capabilities(JsonObject *args, Monitor *mon, GError **errp)
 {
+    if (json_object_has_member(args, "enable") &&
+        qmp_check_enable(json_object_get_array_member(args, "enable"),
+                         errp) < 0) {
+        return NULL;
+    }
     mon->negotiated = true;
     return monitor_result_empty();
 }

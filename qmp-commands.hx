@@ -55,14 +55,23 @@ line on stderr naming the chardev, and the socket takes the next client.
 ENDTEXT
 
 COMMAND qmp_capabilities
+ARGS    enable:A?
 HELP    end capabilities negotiation (required first)
 HANDLER qmp_qmp_capabilities
 DOC
-Leaves capabilities negotiation mode; no capability is offered. Sent again
-after that, it fails with `CommandNotFound`.
+Leaves capabilities negotiation mode. `enable` lists the capabilities of the
+greeting to turn on; none is offered, so it may only be empty. A name QEMU
+knows but this server does not offer (`oob`) fails with the `GenericError`
+`Capability oob not available`, any other with `Parameter 'null' does not
+accept value 'NAME'` (QEMU's wording), and negotiation goes on. Sent again
+after negotiation, it fails with `CommandNotFound`.
 
     -> { "execute": "qmp_capabilities" }
     <- { "return": {} }
+
+    -> { "execute": "qmp_capabilities", "arguments": { "enable": [ "oob" ] } }
+    <- { "error": { "class": "GenericError",
+                    "desc": "Capability oob not available" } }
 ENDDOC
 
 COMMAND query-commands

@@ -1020,6 +1020,62 @@ START_TEST(test_after_a_reset_input_is_skipped_up_to_a_structural_character)
 END_TEST
 
 /* ---------------------------------------------------------------------- */
+/* Capabilities negotiation with "enable" */
+
+START_TEST(test_negotiation_accepts_an_empty_enable_list)
+{
+    QTestState *s = start_unnegotiated();
+
+    qtest_qmp_ok_discard(s, "{'execute': 'qmp_capabilities', "
+                         "'arguments': {'enable': []}}");
+    assert_session_alive(s);
+    qtest_quit(s);
+}
+END_TEST
+
+START_TEST(test_negotiation_refuses_oob_which_is_not_offered)
+{
+    QTestState *s = start_unnegotiated();
+    g_autoptr(JsonObject) reply = qtest_qmp(s, "{'execute': 'qmp_capabilities', "
+                                            "'arguments': {'enable': ['oob']}}");
+
+    assert_reply_is(reply, "{\"error\": {\"class\": \"GenericError\", "
+                    "\"desc\": \"Capability oob not available\"}}");
+    /* Still negotiating. */
+    assert_error(qtest_qmp_error(s, "{'execute': 'query-status'}"),
+                 "CommandNotFound", NULL);
+    qtest_qmp_ok_discard(s, "{'execute': 'qmp_capabilities'}");
+    assert_session_alive(s);
+    qtest_quit(s);
+}
+END_TEST
+
+START_TEST(test_negotiation_refuses_a_capability_qemu_does_not_know)
+{
+    QTestState *s = start_unnegotiated();
+    g_autoptr(JsonObject) reply = qtest_qmp(s, "{'execute': 'qmp_capabilities', "
+                                            "'arguments': {'enable': ['nope']}}");
+
+    assert_reply_is(reply, "{\"error\": {\"class\": \"GenericError\", "
+                    "\"desc\": \"Parameter 'null' does not accept value 'nope'\"}}");
+    qtest_quit(s);
+}
+END_TEST
+
+START_TEST(test_negotiation_refuses_a_capability_that_is_not_a_string)
+{
+    QTestState *s = start_unnegotiated();
+    g_autoptr(JsonObject) reply = qtest_qmp(s, "{'execute': 'qmp_capabilities', "
+                                            "'arguments': {'enable': [1]}}");
+
+    assert_reply_is(reply, "{\"error\": {\"class\": \"GenericError\", "
+                    "\"desc\": \"Invalid parameter type for 'enable[0]', "
+                    "expected: string\"}}");
+    qtest_quit(s);
+}
+END_TEST
+
+/* ---------------------------------------------------------------------- */
 
 static Suite *qmp_suite(void)
 {
@@ -1031,6 +1087,10 @@ static Suite *qmp_suite(void)
     tcase_add_test(tc, test_negotiation_enables_commands);
     tcase_add_test(tc, test_negotiating_twice_is_refused);
     tcase_add_test(tc, test_each_connection_negotiates_again);
+    tcase_add_test(tc, test_negotiation_accepts_an_empty_enable_list);
+    tcase_add_test(tc, test_negotiation_refuses_oob_which_is_not_offered);
+    tcase_add_test(tc, test_negotiation_refuses_a_capability_qemu_does_not_know);
+    tcase_add_test(tc, test_negotiation_refuses_a_capability_that_is_not_a_string);
     tcase_add_test(tc, test_reply_echoes_the_id_verbatim);
     tcase_add_test(tc, test_error_reply_echoes_the_id);
     tcase_add_test(tc, test_reply_without_id_has_none);
