@@ -728,9 +728,24 @@ JsonNode *qmp_query_commands(JsonObject *args, Monitor *mon, GError **errp)
     return node;
 }
 
+/* The machine has one vCPU, index 0: the only CPU an HMP line can be run
+ * for (qmp-shell -H names it). */
+static int check_cpu_index(JsonObject *args, GError **errp)
+{
+    if (json_object_has_member(args, "cpu-index") &&
+        json_object_get_int_member(args, "cpu-index") != 0) {
+        error_setg(errp, "Parameter 'cpu-index' expects a CPU number");
+        return -1;
+    }
+    return 0;
+}
+
 JsonNode *qmp_human_monitor_command(JsonObject *args, Monitor *mon,
                                     GError **errp)
 {
+    if (check_cpu_index(args, errp) < 0) {
+        return NULL;
+    }
     const char *line = json_object_get_string_member(args, "command-line");
     Monitor *hmp = monitor_new(NULL, MONITOR_MODE_HMP);
     Monitor *prev = cur_mon;

@@ -203,12 +203,15 @@ or when the file cannot be written (and then leaves no file).
 ENDDOC
 
 COMMAND human-monitor-command
-ARGS    command-line:s
+ARGS    command-line:s,cpu-index:i?
 HELP    run an HMP command line and return its output
 HANDLER qmp_human_monitor_command
 DOC
 Runs one line of the human monitor and returns what it printed, as a string
 with `\r\n` line ends. An HMP error is part of that text, not a QMP error.
+`cpu-index` names the CPU the line acts on: the machine has one, 0; any
+other index fails with the `GenericError` `Parameter 'cpu-index' expects a
+CPU number`.
 
     -> { "execute": "human-monitor-command",
          "arguments": { "command-line": "info status" } }

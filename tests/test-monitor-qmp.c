@@ -491,6 +491,35 @@ START_TEST(test_human_monitor_command_requires_its_argument)
 }
 END_TEST
 
+START_TEST(test_human_monitor_command_runs_on_cpu_index_0)
+{
+    QTestState *s = qtest_start("%s", "");
+    g_autoptr(JsonNode) out = qtest_qmp_ok(s,
+        "{'execute': 'human-monitor-command', "
+        "'arguments': {'command-line': 'info status', 'cpu-index': 0}}");
+
+    ck_assert_str_eq(json_node_get_string(out), "VM status: running\r\n");
+    qtest_quit(s);
+}
+END_TEST
+
+START_TEST(test_human_monitor_command_refuses_a_cpu_that_does_not_exist)
+{
+    static const int absent[] = { 1, -1, 255 };
+    QTestState *s = qtest_start("%s", "");
+
+    for (size_t i = 0; i < G_N_ELEMENTS(absent); i++) {
+        g_autoptr(JsonObject) reply = qtest_qmp(s,
+            "{'execute': 'human-monitor-command', 'arguments': "
+            "{'command-line': 'stop', 'cpu-index': %d}}", absent[i]);
+        assert_reply_is(reply, "{\"error\": {\"class\": \"GenericError\", "
+                        "\"desc\": \"Parameter 'cpu-index' expects a CPU number\"}}");
+    }
+    ck_assert_str_eq(status_of(s), "running");     /* the line did not run */
+    qtest_quit(s);
+}
+END_TEST
+
 /* ---------------------------------------------------------------------- */
 /* getfd / closefd */
 
@@ -1119,6 +1148,8 @@ static Suite *qmp_suite(void)
     tcase_add_test(tc, test_human_monitor_command_returns_the_hmp_output);
     tcase_add_test(tc, test_human_monitor_command_returns_hmp_errors_as_text);
     tcase_add_test(tc, test_human_monitor_command_requires_its_argument);
+    tcase_add_test(tc, test_human_monitor_command_runs_on_cpu_index_0);
+    tcase_add_test(tc, test_human_monitor_command_refuses_a_cpu_that_does_not_exist);
     tcase_add_test(tc, test_getfd_keeps_a_descriptor_passed_with_scm_rights);
     tcase_add_test(tc, test_getfd_without_a_descriptor_fails);
     tcase_add_test(tc, test_getfd_refuses_a_name_starting_with_a_digit);
