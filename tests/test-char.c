@@ -844,7 +844,7 @@ START_TEST(test_nonblocking_writes_wait_behind_queued_output)
 }
 END_TEST
 
-/* stdout and stderr of this (forked) test process become pipes. */
+/* A pipe in place of stdout or stderr; returns its (non-blocking) read end. */
 static int redirect(int fd)
 {
     int p[2];
@@ -867,6 +867,7 @@ static void read_available(int fd, GString *into)
 
 START_TEST(test_stdout_nobody_reads_drops_output_with_one_log_line)
 {
+    int saved_out = dup(STDOUT_FILENO), saved_err = dup(STDERR_FILENO);
     int out = redirect(STDOUT_FILENO);
     int err = redirect(STDERR_FILENO);
     CharDriverState *chr = new_chr("stdio");
@@ -888,6 +889,8 @@ START_TEST(test_stdout_nobody_reads_drops_output_with_one_log_line)
     ck_assert_uint_eq(g_strv_length(lines), 1);
     ck_assert_ptr_nonnull(strstr(lines[0], "chardev 'test'"));
     qemu_chr_delete(chr);
+    dup2(saved_out, STDOUT_FILENO), dup2(saved_err, STDERR_FILENO);
+    close(saved_out), close(saved_err), close(out), close(err);
 }
 END_TEST
 
