@@ -20,6 +20,12 @@ Arguments are separated by blanks; a "quoted string" may contain blanks and
 the escapes `\\ \" \n \t`. Sizes take a K, M, G or T suffix and are MiB
 without one; times are seconds (`0.5`, `30ms`). An error is one line naming
 the command (`migrate: missing argument 'uri'`), and the monitor goes on.
+
+Output waits for a client that does not read it, and nothing else does:
+other monitors, the guest and a migration carry on. Once more than 1 MiB
+has waited since the client last read any, a socket client is disconnected
+(the socket takes the next one); on stdio or a pty the output is dropped
+until it is read again. Either way one line on stderr names the chardev.
 ENDTEXT
 
 COMMAND help|?

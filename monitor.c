@@ -30,14 +30,18 @@ typedef struct JsonSplitter {
     int depth;          /* open { and [ */
     char quote;         /* in a string: its quote (json-glib, like QEMU's
                            parser, also takes 'single-quoted' ones) */
+    size_t string_start;    /* where that string began */
     bool escaped;       /* after a backslash in a string */
     bool in_bare;       /* in a number, literal or garbage at depth 0 */
+    size_t stray_start; /* SPLIT_RESET: where the stray token began */
 } JsonSplitter;
 
 typedef enum {
     SPLIT_MORE,         /* the text goes on beyond the buffer */
     SPLIT_TEXT,         /* a whole text: the first *text_len bytes */
     SPLIT_TOO_DEEP,
+    SPLIT_RESET,        /* a byte no JSON holds ends the first *text_len
+                           bytes: what they began is dropped */
 } SplitResult;
 
 struct Monitor {
@@ -61,6 +65,8 @@ struct Monitor {
     /* QMP */
     bool negotiated;
     JsonSplitter split;
+    bool resyncing;         /* after a reset: skipping to where a message
+                               may start */
 
     GHashTable *fds;        /* getfd: name -> fd */
 };
@@ -657,8 +663,50 @@ static void qmp_send_greeting(Monitor *mon)
 /* ------------------------------------------------------------------------ */
 /* QMP: the commands about the monitor */
 
+/* The capabilities QEMU knows; this server offers none of them (the
+ * greeting's list is empty). */
+static const char *const qmp_known_capabilities[] = { "oob", NULL };
+
+/*
+ * Checks "enable" as QEMU does: each element a known capability name (an
+ * element's value is reported as QEMU's does, which names no parameter),
+ * then all of them offered.
+ */
+static int qmp_check_enable(JsonArray *enable, GError **errp)
+{
+    g_autoptr(GString) unavailable = g_string_new(NULL);
+
+    for (guint i = 0; i < json_array_get_length(enable); i++) {
+        JsonNode *e = json_array_get_element(enable, i);
+        if (!JSON_NODE_HOLDS_VALUE(e) ||
+            json_node_get_value_type(e) != G_TYPE_STRING) {
+            error_setg(errp, "Invalid parameter type for 'enable[%u]', "
+                       "expected: string", i);
+            return -1;
+        }
+        const char *name = json_node_get_string(e);
+        if (!g_strv_contains(qmp_known_capabilities, name)) {
+            error_setg(errp, "Parameter 'null' does not accept value '%s'",
+                       name);
+            return -1;
+        }
+        g_string_append_printf(unavailable, "%s%s",
+                               unavailable->len ? ", " : "", name);
+    }
+    if (unavailable->len) {
+        error_setg(errp, "Capability %s not available", unavailable->str);
+        return -1;
+    }
+    return 0;
+}
+
 JsonNode *qmp_qmp_capabilities(JsonObject *args, Monitor *mon, GError **errp)
 {
+    if (json_object_has_member(args, "enable") &&
+        qmp_check_enable(json_object_get_array_member(args, "enable"),
+                         errp) < 0) {
+        return NULL;
+    }
     mon->negotiated = true;
     return monitor_result_empty();
 }
@@ -680,9 +728,24 @@ JsonNode *qmp_query_commands(JsonObject *args, Monitor *mon, GError **errp)
     return node;
 }
 
+/* The machine has one vCPU, index 0: the only CPU an HMP line can be run
+ * for (qmp-shell -H names it). */
+static int check_cpu_index(JsonObject *args, GError **errp)
+{
+    if (json_object_has_member(args, "cpu-index") &&
+        json_object_get_int_member(args, "cpu-index") != 0) {
+        error_setg(errp, "Parameter 'cpu-index' expects a CPU number");
+        return -1;
+    }
+    return 0;
+}
+
 JsonNode *qmp_human_monitor_command(JsonObject *args, Monitor *mon,
                                     GError **errp)
 {
+    if (check_cpu_index(args, errp) < 0) {
+        return NULL;
+    }
     const char *line = json_object_get_string_member(args, "command-line");
     Monitor *hmp = monitor_new(NULL, MONITOR_MODE_HMP);
     Monitor *prev = cur_mon;
@@ -787,6 +850,7 @@ static SplitResult split_structure_byte(JsonSplitter *s, uint8_t c)
     case '"':
     case '\'':
         s->quote = c;
+        s->string_start = s->pos;
         return SPLIT_MORE;
     case '{':
     case '[':
@@ -801,35 +865,78 @@ static SplitResult split_structure_byte(JsonSplitter *s, uint8_t c)
     }
 }
 
+/* Blanks between JSON tokens: the other control characters reset. */
+static bool is_json_blank(uint8_t c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
 /* A bare word (number, literal, garbage) ends before a blank or bracket. */
 static bool ends_bare_word(uint8_t c)
 {
-    return g_ascii_isspace(c) || (c && strchr("{}[]\"'", c));
+    return is_json_blank(c) || (c && strchr("{}[]\"'", c));
+}
+
+/*
+ * A byte no JSON text holds, which resets the parser: the way the QMP
+ * specification gives a client to resynchronise. An ASCII control
+ * character (outside strings, all but the blanks \t \r \n), or 0xFE, 0xFF
+ * (never in UTF-8).
+ */
+static bool is_reset_byte(uint8_t c, bool in_string)
+{
+    if (c == 0xFE || c == 0xFF) {
+        return true;
+    }
+    if (c >= 0x20) {
+        return false;
+    }
+    return in_string || (c != '\t' && c != '\r' && c != '\n');
+}
+
+/* Where input may start again after a reset: a structural character, a
+ * control character (line ends included) or another reset byte. */
+static bool is_resync_point(uint8_t c)
+{
+    return (c < 0x20 && c != '\t') || c >= 0xFE || (c && strchr("{}[]:,", c));
+}
+
+/* One byte; SPLIT_TEXT when it closes a text (the byte is part of it). */
+static SplitResult split_byte(JsonSplitter *s, uint8_t c)
+{
+    if (s->quote) {
+        return split_string_byte(s, c) ? SPLIT_TEXT : SPLIT_MORE;
+    }
+    if (s->in_bare) {
+        return SPLIT_MORE;
+    }
+    return split_structure_byte(s, c);
 }
 
 /*
  * Finds where the JSON text at the start of `data` ends, by tracking {} []
  * nesting and strings (json-glib then parses it). A text at depth 0 that is
- * not an object or array (a number, a string, garbage) ends at a blank or a
- * bracket, so that it gets its own error reply. The scan resumes where the
- * previous call stopped.
+ * not an object or array (a number, a string, garbage) ends at a blank, a
+ * bracket or a reset byte, so that it gets its own error reply. A reset
+ * byte ends what came before it with SPLIT_RESET. The scan resumes where
+ * the previous call stopped.
  */
 static SplitResult json_split(JsonSplitter *s, const uint8_t *data,
                               size_t len, size_t *text_len)
 {
     for (; s->pos < len; s->pos++) {
         uint8_t c = data[s->pos];
-        SplitResult r = SPLIT_MORE;
-        if (s->quote) {
-            r = split_string_byte(s, c) ? SPLIT_TEXT : SPLIT_MORE;
-        } else if (s->in_bare) {
-            if (ends_bare_word(c)) {
-                *text_len = s->pos;
-                return SPLIT_TEXT;
-            }
-        } else {
-            r = split_structure_byte(s, c);
+        if (s->in_bare && (ends_bare_word(c) || is_reset_byte(c, false))) {
+            *text_len = s->pos;
+            return SPLIT_TEXT;
         }
+        if (is_reset_byte(c, s->quote)) {
+            /* QEMU names the string the byte fell in, or the byte alone. */
+            s->stray_start = s->quote ? s->string_start : s->pos;
+            *text_len = s->pos + 1;
+            return SPLIT_RESET;
+        }
+        SplitResult r = split_byte(s, c);
         if (r == SPLIT_TEXT) {
             *text_len = s->pos + 1;
         }
@@ -844,6 +951,7 @@ static void monitor_reset_input(Monitor *mon)
 {
     g_byte_array_set_size(mon->inbuf, 0);
     mon->split = (JsonSplitter){ 0 };
+    mon->resyncing = false;
 }
 
 static void monitor_consume(Monitor *mon, size_t n)
@@ -866,10 +974,57 @@ static void monitor_input_refused(Monitor *mon, const char *why)
     qemu_chr_disconnect(mon->chr);
 }
 
+/*
+ * A reset byte: the message it interrupted is dropped, with one error reply
+ * naming the stray token as QEMU's parser does (the text made valid UTF-8,
+ * as QEMU writes it); then input up to a point where a message may start is
+ * skipped.
+ */
+static void qmp_reset_parser(Monitor *mon, size_t end)
+{
+    const char *stray = (const char *)mon->inbuf->data + mon->split.stray_start;
+    g_autofree char *shown = g_utf8_make_valid(stray,
+                                               end - mon->split.stray_start);
+    g_autoptr(GError) err = NULL;
+
+    error_setg(&err, "JSON parse error, stray '%s'", shown);
+    monitor_consume(mon, end);
+    mon->split = (JsonSplitter){ 0 };
+    mon->resyncing = true;
+    qmp_send_reply(mon, NULL, err, NULL);
+}
+
+/* Skips input after a reset; true once a message may start. */
+static bool qmp_resync(Monitor *mon)
+{
+    size_t n = 0;
+
+    while (n < mon->inbuf->len && !is_resync_point(mon->inbuf->data[n])) {
+        n++;
+    }
+    monitor_consume(mon, n);
+    mon->resyncing = mon->inbuf->len == 0;
+    return !mon->resyncing;
+}
+
+static void qmp_handle_split_text(Monitor *mon, size_t len)
+{
+    g_autofree char *text = g_malloc(len + 1);
+
+    memcpy(text, mon->inbuf->data, len);
+    text[len] = '\0';
+    monitor_consume(mon, len);
+    mon->split = (JsonSplitter){ 0 };
+    qmp_handle_text(mon, text, len);
+}
+
 static bool qmp_take_message(Monitor *mon)
 {
+    if (mon->resyncing && !qmp_resync(mon)) {
+        return false;
+    }
     size_t skip = 0;
-    while (skip < mon->inbuf->len && g_ascii_isspace(mon->inbuf->data[skip])) {
+    while (skip < mon->inbuf->len && is_json_blank(mon->inbuf->data[skip])) {
         skip++;
     }
     if (skip) {
@@ -878,15 +1033,12 @@ static bool qmp_take_message(Monitor *mon)
     }
     size_t len = 0;
     switch (json_split(&mon->split, mon->inbuf->data, mon->inbuf->len, &len)) {
-    case SPLIT_TEXT: {
-        g_autofree char *text = g_malloc(len + 1);
-        memcpy(text, mon->inbuf->data, len);
-        text[len] = '\0';
-        monitor_consume(mon, len);
-        mon->split = (JsonSplitter){ 0 };
-        qmp_handle_text(mon, text, len);
+    case SPLIT_TEXT:
+        qmp_handle_split_text(mon, len);
         return true;
-    }
+    case SPLIT_RESET:
+        qmp_reset_parser(mon, len);
+        return true;
     case SPLIT_TOO_DEEP:
         monitor_input_refused(mon, "JSON nesting deeper than 1024 levels");
         return false;

@@ -82,7 +82,9 @@ JsonNode *hmp_call_qmp(Monitor *mon, QmpHandler *handler, JsonObject *args);
 void hmp_run_qmp(Monitor *mon, QmpHandler *handler, JsonObject *args);
 
 /* Output to an HMP monitor (no-op for QMP); "\n" goes out as "\r\n", as
- * QEMU's monitor writes it. Main thread only. */
+ * QEMU's monitor writes it. Main thread only. Like every monitor output it
+ * never waits for the client: what the client does not read is queued, up
+ * to the cap of qemu_chr_write. */
 void monitor_printf(Monitor *mon, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 
 /* Prints an error the way every HMP command reports one, then frees it. */

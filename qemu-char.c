@@ -1,17 +1,20 @@
 /*
  * The chardev backends (stdio, null, file, pty, unix and tcp sockets, and
  * those implemented elsewhere, like the display's vc) and the mon:stdio
- * multiplexer. Input is read by fd watches of the main loop and
- * handed to the frontend; output is written under a per-device lock so that
- * the vCPU thread and the main thread can both write.
+ * multiplexer. Input is read by fd watches of the main loop and handed to
+ * the frontend; output is written under a per-device lock (the vCPU and
+ * migration threads write too) and never waits for a peer: what it does not
+ * take at once is queued and flushed from the main loop.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 #include <glib-unix.h>
@@ -32,6 +35,16 @@ typedef enum {
     CHR_BACKEND,        /* implemented elsewhere: CharBackendOps */
 } ChrKind;
 
+/* How writes to out_fd behave. */
+typedef enum {
+    OUT_WAITS,      /* a regular file or block device: writes wait (a slow
+                       disk is not a peer that stopped reading) */
+    OUT_NONBLOCK,   /* writes never wait: O_NONBLOCK, or a socket (send
+                       with MSG_DONTWAIT) */
+    OUT_POLL,       /* a shared stdout we could not reopen non-blocking:
+                       at most PIPE_BUF bytes once poll says there is room */
+} OutputMode;
+
 typedef struct Frontend {
     CharCanReadHandler *can_read;
     CharReadHandler *read;
@@ -48,6 +61,7 @@ struct CharDriverState {
 
     int in_fd;          /* read from here; -1: no input now */
     int out_fd;         /* write here; -1: output is dropped (under write_lock) */
+    bool out_fd_owned;  /* stdio: our own non-blocking opening of stdout */
     bool is_tty;
     bool is_socket;     /* use recvmsg/send: fds passing, no SIGPIPE */
     bool open;          /* the backend has a peer (a socket: a client) */
@@ -56,6 +70,17 @@ struct CharDriverState {
     guint in_watch;     /* main-loop source reading in_fd, 0 when none */
     guint open_idle;    /* pending deferred CHR_EVENT_OPENED */
     GMutex write_lock;
+
+    /* Output the peer has not taken yet (all under write_lock) */
+    OutputMode out_mode;
+    bool out_shares_stderr; /* out_fd is stderr's file: log nothing there */
+    GByteArray *out_queue;  /* in order, written before any new output */
+    size_t out_stalled;     /* queued since the peer last took any output */
+    bool over_cap;          /* output is dropped (qemu-char.h says when) */
+    guint out_watch;        /* main-loop source flushing out_queue */
+    guint drop_idle;        /* main-loop source dropping a stuck client */
+    GSList *drain_waiters;  /* main thread: notify_writable calls waiting
+                               for out_queue to drain (WritableWatch) */
 
     /* sockets */
     int listen_fd;
@@ -253,40 +278,216 @@ static void chr_update_watch(CharDriverState *chr)
 }
 
 /* ------------------------------------------------------------------------ */
-/* Output */
+/* Output: written at once as far as the peer takes it, the rest queued and
+ * flushed from the main loop when out_fd is writable again. */
 
-static bool chr_wait_writable(int fd)
+#define CHR_OUTPUT_CAP (1024 * 1024)
+
+typedef struct WritableWatch {
+    GSourceFunc fn;
+    gpointer opaque;
+} WritableWatch;
+
+/* Writes what the peer takes now: the bytes written (0 when it takes none
+ * for now), or -1 on an error (the peer went away). Lock held. */
+static ssize_t chr_write_now(CharDriverState *chr, const uint8_t *buf,
+                             size_t len)
 {
-    struct pollfd pfd = { .fd = fd, .events = POLLOUT };
-    int rc;
+    struct pollfd pfd = { .fd = chr->out_fd, .events = POLLOUT };
+    ssize_t n;
+
     do {
-        rc = poll(&pfd, 1, -1);
-    } while (rc < 0 && errno == EINTR);
-    return rc > 0 && !(pfd.revents & (POLLERR | POLLHUP | POLLNVAL));
+        if (chr->is_socket) {
+            n = send(chr->out_fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+        } else if (chr->out_mode == OUT_NONBLOCK) {
+            n = write(chr->out_fd, buf, len);
+        } else if (poll(&pfd, 1, 0) == 1) {
+            /* POLLOUT promises room for PIPE_BUF bytes: this never waits. */
+            n = write(chr->out_fd, buf, MIN(len, PIPE_BUF));
+        } else {
+            return 0;
+        }
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) {
+        return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
+    }
+    if (n > 0) {
+        chr->out_stalled = 0;
+    }
+    return n;
 }
 
+/* A regular file: all of it, waiting for the disk. */
 static int chr_write_all(CharDriverState *chr, const uint8_t *buf, int len)
 {
-    int done = 0;
-
-    while (done < len) {
-        ssize_t n = chr->is_socket
-            ? send(chr->out_fd, buf + done, len - done, MSG_NOSIGNAL)
-            : write(chr->out_fd, buf + done, len - done);
+    for (int done = 0; done < len;) {
+        ssize_t n = write(chr->out_fd, buf + done, len - done);
         if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n < 0 && errno == EAGAIN) {
-            /* A pty nobody reads must not stall the guest: drop the rest. */
-            if (chr->kind == CHR_PTY || !chr_wait_writable(chr->out_fd)) {
-                return len;
-            }
             continue;
         }
         if (n <= 0) {
             return -1;
         }
         done += n;
+    }
+    return len;
+}
+
+/* Writes the queue out as far as the peer takes it now: 1 when it took
+ * some, 0 when none, -1 on an error. Lock held. */
+static int chr_flush_queue(CharDriverState *chr)
+{
+    int took = 0;
+
+    while (chr->out_queue->len) {
+        ssize_t n = chr_write_now(chr, chr->out_queue->data,
+                                  chr->out_queue->len);
+        if (n <= 0) {
+            return n < 0 ? -1 : took;
+        }
+        g_byte_array_remove_range(chr->out_queue, 0, n);
+        took = 1;
+    }
+    return took;
+}
+
+static void chr_forget_output(CharDriverState *chr)
+{
+    g_byte_array_set_size(chr->out_queue, 0);
+    chr->out_stalled = 0;
+    chr->over_cap = false;
+    if (chr->out_watch) {
+        g_source_remove(chr->out_watch);
+        chr->out_watch = 0;
+    }
+    if (chr->drop_idle) {
+        g_source_remove(chr->drop_idle);
+        chr->drop_idle = 0;
+    }
+}
+
+/* Main thread: the callers of qemu_chr_notify_writable waiting for the
+ * queue to drain (or for the peer to go, which drops output). */
+static void chr_wake_drain_waiters(CharDriverState *chr)
+{
+    GSList *waiters = chr->drain_waiters;
+
+    chr->drain_waiters = NULL;
+    for (GSList *l = waiters; l; l = l->next) {
+        WritableWatch *w = l->data;
+        chr_defer(w->fn, w->opaque);
+    }
+    g_slist_free_full(waiters, g_free);
+}
+
+static gboolean chr_output_ready(gint fd, GIOCondition cond, gpointer opaque)
+{
+    CharDriverState *chr = opaque;
+
+    g_mutex_lock(&chr->write_lock);
+    int rc = chr_flush_queue(chr);
+    bool done = rc < 0 || chr->out_queue->len == 0;
+    if (done) {
+        /* Drained, or the peer is gone (its input side will notice). */
+        g_byte_array_set_size(chr->out_queue, 0);
+        chr->out_watch = 0;
+        if (chr->kind != CHR_SOCKET) {
+            chr->over_cap = false;  /* the peer reads again: output resumes */
+        }
+    }
+    g_mutex_unlock(&chr->write_lock);
+    if (!done) {
+        return G_SOURCE_CONTINUE;
+    }
+    chr_wake_drain_waiters(chr);
+    return G_SOURCE_REMOVE;
+}
+
+/* Lock held; any thread (the main context is thread-safe). */
+static void chr_flush_later(CharDriverState *chr)
+{
+    if (!chr->out_watch) {
+        chr->out_watch = g_unix_fd_add(chr->out_fd,
+                                       G_IO_OUT | G_IO_ERR | G_IO_HUP,
+                                       chr_output_ready, chr);
+    }
+}
+
+static gboolean chr_drop_stuck_client(gpointer opaque)
+{
+    CharDriverState *chr = opaque;
+
+    g_mutex_lock(&chr->write_lock);
+    chr->drop_idle = 0;
+    g_mutex_unlock(&chr->write_lock);
+    chr_drop_client(chr);
+    return G_SOURCE_REMOVE;
+}
+
+/*
+ * The peer has let more than the cap wait (lock held). A socket's client is
+ * dropped, from the main loop: the writer may be a frontend in the middle
+ * of its work, or another thread. Elsewhere output is dropped until the
+ * peer has taken what waits.
+ */
+static void chr_over_cap(CharDriverState *chr)
+{
+    chr->over_cap = true;
+    if (chr->kind == CHR_SOCKET) {
+        error_report("chardev '%s': the client reads no output (over %d "
+                     "bytes waiting): disconnecting", chr->label,
+                     CHR_OUTPUT_CAP);
+        chr->drop_idle = chr_defer(chr_drop_stuck_client, chr);
+        return;
+    }
+    if (!chr->out_shares_stderr) {
+        error_report("chardev '%s': nothing reads the output (over %d "
+                     "bytes waiting): dropping output until it is read",
+                     chr->label, CHR_OUTPUT_CAP);
+    }
+    chr_flush_later(chr);   /* its callback ends the dropping */
+}
+
+/*
+ * Queues what the peer did not take (lock held). The cap counts output
+ * queued since the peer last took any: a reader that keeps reading is never
+ * cut off, whatever the size of one message; one that stopped is.
+ */
+static void chr_enqueue(CharDriverState *chr, const uint8_t *buf, size_t len,
+                        bool peer_took_some)
+{
+    if (!peer_took_some && chr->out_stalled + len > CHR_OUTPUT_CAP) {
+        chr_over_cap(chr);
+        return;
+    }
+    if (!peer_took_some) {
+        chr->out_stalled += len;
+    }
+    g_byte_array_append(chr->out_queue, buf, len);
+    chr_flush_later(chr);
+}
+
+/* qemu_chr_write on an fd backend, lock held. */
+static int chr_output(CharDriverState *chr, const uint8_t *buf, int len)
+{
+    if (chr->out_fd < 0 || chr->over_cap) {
+        return len;     /* no peer, or output being dropped */
+    }
+    if (chr->out_mode == OUT_WAITS) {
+        return chr_write_all(chr, buf, len);
+    }
+    /* What waits goes first; a peer that reads again takes it here too,
+     * even while the main loop is busy with a command that prints a lot. */
+    int took = chr_flush_queue(chr);
+    ssize_t done = 0;
+    if (took >= 0 && chr->out_queue->len == 0) {
+        done = chr_write_now(chr, buf, len);
+    }
+    if (took < 0 || done < 0) {
+        return -1;
+    }
+    if (done < len) {
+        chr_enqueue(chr, buf + done, len - done, took > 0 || done > 0);
     }
     return len;
 }
@@ -300,29 +501,24 @@ int qemu_chr_write(CharDriverState *chr, const uint8_t *buf, int len)
         return chr->backend_ops->write(chr->backend_opaque, buf, len);
     }
     g_mutex_lock(&chr->write_lock);
-    int rc = chr->out_fd >= 0 ? chr_write_all(chr, buf, len) : len;
+    int rc = chr_output(chr, buf, len);
     g_mutex_unlock(&chr->write_lock);
     return rc;
 }
 
-static int chr_write_some(CharDriverState *chr, const uint8_t *buf, int len)
+/* qemu_chr_write_nonblock on an fd backend, lock held. */
+static int chr_output_some(CharDriverState *chr, const uint8_t *buf, int len)
 {
-    struct pollfd pfd = { .fd = chr->out_fd, .events = POLLOUT };
-    ssize_t n;
-
-    do {
-        if (chr->is_socket) {
-            n = send(chr->out_fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
-        } else if (poll(&pfd, 1, 0) == 1) {
-            n = write(chr->out_fd, buf, len);
-        } else {
-            return 0;
-        }
-    } while (n < 0 && errno == EINTR);
-    if (n < 0) {
-        return errno == EAGAIN ? 0 : -1;
+    if (chr->out_fd < 0) {
+        return len;
     }
-    return (int)n;
+    if (chr_flush_queue(chr) < 0) {
+        return -1;
+    }
+    if (chr->out_queue->len) {
+        return 0;       /* queued output goes first */
+    }
+    return chr_write_now(chr, buf, len);
 }
 
 int qemu_chr_write_nonblock(CharDriverState *chr, const uint8_t *buf, int len)
@@ -334,15 +530,10 @@ int qemu_chr_write_nonblock(CharDriverState *chr, const uint8_t *buf, int len)
         return chr->backend_ops->write(chr->backend_opaque, buf, len);
     }
     g_mutex_lock(&chr->write_lock);
-    int rc = chr->out_fd >= 0 ? chr_write_some(chr, buf, len) : len;
+    int rc = chr_output_some(chr, buf, len);
     g_mutex_unlock(&chr->write_lock);
     return rc;
 }
-
-typedef struct WritableWatch {
-    GSourceFunc fn;
-    gpointer opaque;
-} WritableWatch;
 
 static gboolean chr_writable(gint fd, GIOCondition cond, gpointer opaque)
 {
@@ -367,7 +558,46 @@ void qemu_chr_notify_writable(CharDriverState *chr, GSourceFunc fn,
     WritableWatch *w = g_new0(WritableWatch, 1);
     w->fn = fn;
     w->opaque = opaque;
+    g_mutex_lock(&chr->write_lock);
+    bool queued = chr->out_queue->len > 0;
+    g_mutex_unlock(&chr->write_lock);
+    if (queued) {
+        /* Woken by the queue's main-loop callback, which runs even when a
+         * writer empties the queue first: not before this returns. */
+        chr->drain_waiters = g_slist_append(chr->drain_waiters, w);
+        return;
+    }
     g_unix_fd_add(chr->out_fd, G_IO_OUT | G_IO_ERR | G_IO_HUP, chr_writable, w);
+}
+
+/*
+ * How writes to out_fd behave, once the descriptor is known. `own_fd`: the
+ * descriptor is ours alone, so O_NONBLOCK on it changes nothing for others.
+ */
+static void chr_init_output(CharDriverState *chr, bool own_fd)
+{
+    struct stat st, err_st;
+
+    if (chr->is_socket) {
+        chr->out_mode = OUT_NONBLOCK;
+        return;
+    }
+    if (fstat(chr->out_fd, &st) < 0 || S_ISREG(st.st_mode) ||
+        S_ISBLK(st.st_mode)) {
+        chr->out_mode = OUT_WAITS;
+        return;
+    }
+    /* A pipe or terminal nobody reads would swallow the log line too, or
+     * block the logger: report nothing there. */
+    chr->out_shares_stderr = fstat(STDERR_FILENO, &err_st) == 0 &&
+                             st.st_dev == err_st.st_dev &&
+                             st.st_ino == err_st.st_ino;
+    if (own_fd) {
+        socket_set_nonblock(chr->out_fd, TRUE);
+        chr->out_mode = OUT_NONBLOCK;
+    } else {
+        chr->out_mode = OUT_POLL;
+    }
 }
 
 static void chr_print(CharDriverState *chr, const char *text)
@@ -399,17 +629,18 @@ static void chr_drop_client(CharDriverState *chr)
     if (chr->kind != CHR_SOCKET || fd < 0) {
         return;
     }
-    /* Wakes a writer blocked on a peer that stopped reading; the lock below
-     * then waits for it to return. */
+    /* The peer sees the end at once, whatever input was left unread. */
     shutdown(fd, SHUT_RDWR);
     g_mutex_lock(&chr->write_lock);
     chr->in_fd = chr->out_fd = -1;
+    chr_forget_output(chr);
     g_mutex_unlock(&chr->write_lock);
     chr_update_watch(chr);
     chr_cancel_deferred_open(chr);
     close(fd);
     chr->open = false;
     chr_close_msgfd(chr);
+    chr_wake_drain_waiters(chr);    /* output with no peer is dropped */
     chr_send_event(chr, CHR_EVENT_CLOSED);
     if (chr->listen_fd >= 0) {
         chr_listen_watch_start(chr);
@@ -503,6 +734,7 @@ static CharDriverState *chr_open_socket(const char *label, const char *spec,
     g_autofree char *addr = opts.address;
     CharDriverState *chr = chr_alloc(label, CHR_SOCKET);
     chr->is_socket = true;
+    chr_init_output(chr, true);
     if (!opts.server) {
         int fd = is_unix ? unix_connect(addr, errp) : inet_connect(addr, errp);
         if (fd < 0) {
@@ -575,6 +807,23 @@ static void stdio_set_raw(bool keep_signals)
     tcsetattr(STDIN_FILENO, TCSANOW, &tty);
 }
 
+/*
+ * stdout is shared with whoever started us: writes go through a descriptor
+ * of our own for the same pipe or terminal, made non-blocking without
+ * touching theirs. -1 for other kinds of stdout, or when /proc is missing.
+ */
+static int stdio_reopen_stdout(void)
+{
+    struct stat st;
+
+    if (fstat(STDOUT_FILENO, &st) < 0 ||
+        !(S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode))) {
+        return -1;
+    }
+    return open("/proc/self/fd/1", O_WRONLY | O_NONBLOCK | O_NOCTTY |
+                O_CLOEXEC);
+}
+
 static CharDriverState *chr_open_stdio(const char *label, bool for_mux,
                                        GError **errp)
 {
@@ -584,8 +833,11 @@ static CharDriverState *chr_open_stdio(const char *label, bool for_mux,
         return NULL;
     }
     CharDriverState *chr = chr_alloc(label, CHR_STDIO);
+    int out = stdio_reopen_stdout();
     chr->in_fd = STDIN_FILENO;
-    chr->out_fd = STDOUT_FILENO;
+    chr->out_fd = out >= 0 ? out : STDOUT_FILENO;
+    chr->out_fd_owned = out >= 0;
+    chr_init_output(chr, chr->out_fd_owned);
     chr->open = true;
     chr->is_tty = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
     if (isatty(STDIN_FILENO)) {
@@ -605,6 +857,7 @@ static CharDriverState *chr_open_file(const char *label, const char *path,
     }
     CharDriverState *chr = chr_alloc(label, CHR_FILE);
     chr->out_fd = fd;
+    chr_init_output(chr, true);
     chr->open = true;
     return chr;
 }
@@ -639,6 +892,7 @@ static CharDriverState *chr_open_pty(const char *label, GError **errp)
     socket_set_nonblock(master, TRUE);
     CharDriverState *chr = chr_alloc(label, CHR_PTY);
     chr->in_fd = chr->out_fd = master;
+    chr_init_output(chr, true);
     chr->pty_slave = slave;
     chr->open = true;
     chr->is_tty = true;
@@ -855,6 +1109,7 @@ static CharDriverState *chr_alloc(const char *label, ChrKind kind)
     chr->msgfd = -1;
     chr->pty_slave = -1;
     g_mutex_init(&chr->write_lock);
+    chr->out_queue = g_byte_array_new();
     return chr;
 }
 
@@ -899,9 +1154,15 @@ static void chr_free(CharDriverState *chr)
     if (chr->listen_watch) {
         g_source_remove(chr->listen_watch);
     }
+    chr_forget_output(chr);
+    g_byte_array_unref(chr->out_queue);
+    g_slist_free_full(chr->drain_waiters, g_free);
     if (chr->kind == CHR_STDIO) {
         stdio_owner = NULL;
         qemu_chr_cleanup();     /* give the terminal back as it was */
+        if (chr->out_fd_owned) {
+            close(chr->out_fd);
+        }
     } else {
         if (chr->in_fd >= 0) {
             close(chr->in_fd);

@@ -1,7 +1,8 @@
 /*
  * Character devices: the byte pipes that connect the serial port and the
  * monitors to the outside (stdio, files, sockets). Input is delivered in the
- * main thread through handlers; output may be written from any thread.
+ * main thread through handlers; output may be written from any thread and
+ * never waits for a peer that stopped reading (see qemu_chr_write).
  */
 #ifndef QEMU_CHAR_H
 #define QEMU_CHAR_H
@@ -39,20 +40,41 @@ void qemu_chr_delete(CharDriverState *chr);
 
 const char *qemu_chr_label(CharDriverState *chr);
 
-/* Writes all of buf (blocking if the peer is slow); thread-safe. Output to a
- * socket with no client connected is dropped. Returns len or -1. */
+/*
+ * Writes all of buf, in order with earlier output; thread-safe. Returns len,
+ * or -1 when the peer is gone. Nothing but a regular file (or block device)
+ * makes it wait: what the peer does not take at once is queued for that
+ * client and flushed from the main loop when it reads again.
+ *
+ * The cap is 1 MiB queued since the peer last took any output: a peer that
+ * keeps reading is never cut off, whatever the size of one message (the
+ * queue grows past the cap only while it takes output). Over the cap the
+ * backend decides, with one line on stderr naming the chardev:
+ *   socket, server   the client is dropped from the main loop (it reads what
+ *                    its socket already holds, then EOF) and the server
+ *                    listens for the next one
+ *   socket, client   the connection is closed
+ *   stdio, pty, file the output is dropped until the peer has read what
+ *   on a pipe or a   waits, then flows again (no log line when stderr is
+ *   terminal         that same pipe or terminal: nobody would read it)
+ *   stdio or file    writes wait, as for any slow disk (no cap)
+ *   on a disk
+ * Output to a socket with no client connected, or to null, is dropped.
+ */
 int qemu_chr_write(CharDriverState *chr, const uint8_t *buf, int len);
 
 /*
- * Writes what the backend takes now, without waiting: returns the bytes
- * written (0 when the peer is not taking any for now), or -1 on an error.
+ * Writes what the backend takes now, without waiting and without queueing:
+ * returns the bytes written (0 when the peer is not taking any for now, or
+ * while output queued by qemu_chr_write still waits), or -1 on an error.
  * Output with no peer (a socket without a client) counts as written and is
  * dropped. Thread-safe.
  */
 int qemu_chr_write_nonblock(CharDriverState *chr, const uint8_t *buf, int len);
 
 /* Calls fn(opaque) once from the main loop when the backend can take
- * output again (soon, if it already can). Main thread only. */
+ * output again: the queue of qemu_chr_write drained and the peer taking
+ * bytes (soon, if it already can), or the peer gone. Main thread only. */
 void qemu_chr_notify_writable(CharDriverState *chr, GSourceFunc fn,
                               gpointer opaque);
 

@@ -37,17 +37,41 @@ or one of the wrong JSON type (`Invalid parameter type for 'value',
 expected: integer`) is a `GenericError`. Input that is not JSON, not an
 object, or lacks `execute` gets an error reply. A message (or garbage) longer
 than 64 KiB, or nested deeper than 1024 levels, disconnects that client only.
+
+An unfinished message waits for the rest. To start over, as the QMP
+specification says, a client sends a byte no JSON text holds: an ASCII
+control character other than `\t`, `\r` and `\n` (or any, inside a string),
+or 0xFF (0xFE). The server drops what it had of the message and answers
+once, without `id`: `{"error": {"class": "GenericError", "desc": "JSON parse
+error, stray 'TOKEN'"}}`, TOKEN being the byte, or the string it fell in up
+to it (invalid UTF-8 shown as U+FFFD). It then skips input up to a `{`, `}`,
+`[`, `]`, `:`, `,` or control character (a line end will do), as QEMU's
+parser does.
+
+Output a client does not read waits for it, and nothing else waits: other
+monitors, the guest and a migration carry on. A client that has let more
+than 1 MiB of output wait since it last read any is disconnected, with a
+line on stderr naming the chardev, and the socket takes the next client.
 ENDTEXT
 
 COMMAND qmp_capabilities
+ARGS    enable:A?
 HELP    end capabilities negotiation (required first)
 HANDLER qmp_qmp_capabilities
 DOC
-Leaves capabilities negotiation mode; no capability is offered. Sent again
-after that, it fails with `CommandNotFound`.
+Leaves capabilities negotiation mode. `enable` lists the capabilities of the
+greeting to turn on; none is offered, so it may only be empty. A name QEMU
+knows but this server does not offer (`oob`) fails with the `GenericError`
+`Capability oob not available`, any other with `Parameter 'null' does not
+accept value 'NAME'` (QEMU's wording), and negotiation goes on. Sent again
+after negotiation, it fails with `CommandNotFound`.
 
     -> { "execute": "qmp_capabilities" }
     <- { "return": {} }
+
+    -> { "execute": "qmp_capabilities", "arguments": { "enable": [ "oob" ] } }
+    <- { "error": { "class": "GenericError",
+                    "desc": "Capability oob not available" } }
 ENDDOC
 
 COMMAND query-commands
@@ -179,12 +203,15 @@ or when the file cannot be written (and then leaves no file).
 ENDDOC
 
 COMMAND human-monitor-command
-ARGS    command-line:s
+ARGS    command-line:s,cpu-index:i?
 HELP    run an HMP command line and return its output
 HANDLER qmp_human_monitor_command
 DOC
 Runs one line of the human monitor and returns what it printed, as a string
 with `\r\n` line ends. An HMP error is part of that text, not a QMP error.
+`cpu-index` names the CPU the line acts on: the machine has one, 0; any
+other index fails with the `GenericError` `Parameter 'cpu-index' expects a
+CPU number`.
 
     -> { "execute": "human-monitor-command",
          "arguments": { "command-line": "info status" } }

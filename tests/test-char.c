@@ -162,6 +162,28 @@ static void client_expect(int fd, const char *text)
     }
 }
 
+/* Reads `total` bytes; the main loop runs meanwhile (it flushes what the
+ * client did not take at once). */
+static GString *client_read(int fd, size_t total)
+{
+    GString *got = g_string_new(NULL);
+    gint64 deadline = g_get_monotonic_time() + WAIT_US;
+
+    while (got->len < total) {
+        ck_assert_msg(g_get_monotonic_time() < deadline, "got %zu of %zu bytes",
+                      got->len, total);
+        g_main_context_iteration(NULL, FALSE);
+        struct pollfd pfd = { .fd = fd, .events = POLLIN };
+        if (poll(&pfd, 1, 1) > 0) {
+            char buf[65536];
+            ssize_t n = read(fd, buf, MIN(sizeof(buf), total - got->len));
+            ck_assert_int_gt(n, 0);
+            g_string_append_len(got, buf, n);
+        }
+    }
+    return got;
+}
+
 static bool client_at_eof(int fd)
 {
     gint64 deadline = g_get_monotonic_time() + WAIT_US;
@@ -770,13 +792,7 @@ START_TEST(test_writes_from_several_threads_never_interleave)
     }
     size_t line_len = strlen("<writer 0 line 0000 padding-padding-padding>\n");
     size_t total = WRITERS * LINES_PER_WRITER * line_len;
-    g_autoptr(GString) got = g_string_new(NULL);
-    char buf[65536];
-    while (got->len < total) {
-        ssize_t n = read(c, buf, sizeof(buf));
-        ck_assert_int_gt(n, 0);
-        g_string_append_len(got, buf, n);
-    }
+    g_autoptr(GString) got = client_read(c, total);
     for (int i = 0; i < WRITERS; i++) {
         g_thread_join(threads[i]);
     }
@@ -795,6 +811,177 @@ START_TEST(test_writes_from_several_threads_never_interleave)
     qemu_chr_delete(chr);
     fe_free(fe);
     remove_temp(path);
+}
+END_TEST
+
+/* ---------------------------------------------------------------------- */
+/* Output a peer does not take: queued up to the cap, never waited for */
+
+#define OUTPUT_CAP (1024 * 1024)    /* qemu-char.h */
+
+/* Byte i of a test stream: a pattern whose every offset is recognisable. */
+static char pattern_byte(size_t i)
+{
+    return 'a' + (i * 7 + i / 251) % 26;
+}
+
+static void write_pattern(CharDriverState *chr, size_t from, size_t len)
+{
+    char chunk[1024];
+
+    for (size_t done = 0; done < len;) {
+        size_t n = MIN(sizeof(chunk), len - done);
+        for (size_t i = 0; i < n; i++) {
+            chunk[i] = pattern_byte(from + done + i);
+        }
+        ck_assert_int_eq(qemu_chr_write(chr, (const uint8_t *)chunk, n), n);
+        done += n;
+    }
+}
+
+static void assert_pattern(const GString *got, size_t len)
+{
+    ck_assert_uint_ge(got->len, len);
+    for (size_t i = 0; i < len; i++) {
+        ck_assert_msg(got->str[i] == pattern_byte(i), "byte %zu differs", i);
+    }
+}
+
+typedef struct Server {
+    char *path;
+    CharDriverState *chr;
+    Frontend *fe;
+    int client;
+} Server;
+
+static void server_start(Server *sv)
+{
+    sv->path = temp_path("s");
+    sv->chr = unix_server(sv->path);
+    sv->fe = fe_new();
+    attach(sv->chr, sv->fe);
+    sv->client = client(sv->path);
+    run_until(is_opened, sv->fe);
+}
+
+static void server_stop(Server *sv)
+{
+    close(sv->client);
+    qemu_chr_delete(sv->chr);
+    fe_free(sv->fe);
+    remove_temp(sv->path);
+}
+
+START_TEST(test_output_the_client_does_not_read_waits_and_arrives_in_order)
+{
+    Server sv;
+    size_t total = OUTPUT_CAP / 2;
+
+    server_start(&sv);
+    /* No main loop runs here: a write waiting for the client never returns. */
+    write_pattern(sv.chr, 0, total);
+    g_autoptr(GString) got = client_read(sv.client, total);
+    assert_pattern(got, total);
+    ck_assert_int_eq(sv.fe->closed, 0);
+    server_stop(&sv);
+}
+END_TEST
+
+START_TEST(test_client_over_the_cap_is_dropped_and_the_next_is_served)
+{
+    Server sv;
+
+    server_start(&sv);
+    write_pattern(sv.chr, 0, 3 * OUTPUT_CAP);
+    run_until(is_closed, sv.fe);
+    ck_assert(client_at_eof(sv.client));
+    int next = client(sv.path);
+    client_send(next, "next");
+    run_until_input(sv.fe, "next");
+    ck_assert_int_eq(sv.fe->opened, 2);
+    write_text(sv.chr, "for the next");
+    client_expect(next, "for the next");
+    close(next);
+    server_stop(&sv);
+}
+END_TEST
+
+static gboolean set_flag(gpointer opaque)
+{
+    *(bool *)opaque = true;
+    return G_SOURCE_REMOVE;
+}
+
+static bool flag_is_set(void *opaque) { return *(bool *)opaque; }
+
+START_TEST(test_nonblocking_writes_wait_behind_queued_output)
+{
+    Server sv;
+    size_t total = OUTPUT_CAP / 2;
+    bool writable = false;
+
+    server_start(&sv);
+    write_pattern(sv.chr, 0, total);
+    ck_assert_int_eq(qemu_chr_write_nonblock(sv.chr, (const uint8_t *)"!", 1), 0);
+    qemu_chr_notify_writable(sv.chr, set_flag, &writable);
+    run_pending();
+    ck_assert(!writable);
+    g_autoptr(GString) got = client_read(sv.client, total);
+    run_until(flag_is_set, &writable);
+    ck_assert_int_eq(qemu_chr_write_nonblock(sv.chr, (const uint8_t *)"!", 1), 1);
+    client_expect(sv.client, "!");
+    assert_pattern(got, total);
+    server_stop(&sv);
+}
+END_TEST
+
+/* A pipe in place of stdout or stderr; returns its (non-blocking) read end. */
+static int redirect(int fd)
+{
+    int p[2];
+    ck_assert_int_eq(pipe(p), 0);
+    ck_assert_int_ge(dup2(p[1], fd), 0);
+    close(p[1]);
+    ck_assert_int_eq(fcntl(p[0], F_SETFL, O_NONBLOCK), 0);
+    return p[0];
+}
+
+static void read_available(int fd, GString *into)
+{
+    char buf[65536];
+    ssize_t n;
+
+    while ((n = read(fd, buf, sizeof(buf))) > 0) {
+        g_string_append_len(into, buf, n);
+    }
+}
+
+START_TEST(test_stdout_nobody_reads_drops_output_with_one_log_line)
+{
+    int saved_out = dup(STDOUT_FILENO), saved_err = dup(STDERR_FILENO);
+    int out = redirect(STDOUT_FILENO);
+    int err = redirect(STDERR_FILENO);
+    CharDriverState *chr = new_chr("stdio");
+    g_autoptr(GString) got = g_string_new(NULL);
+    g_autoptr(GString) log = g_string_new(NULL);
+    gint64 deadline = g_get_monotonic_time() + WAIT_US;
+
+    write_pattern(chr, 0, 3 * OUTPUT_CAP);
+    /* Read again: what waited comes first, then new output gets through. */
+    while (!strstr(got->str, "<resumed>")) {
+        ck_assert_msg(g_get_monotonic_time() < deadline, "output never resumed");
+        write_text(chr, "<resumed>");
+        g_main_context_iteration(NULL, FALSE);
+        read_available(out, got);
+    }
+    assert_pattern(got, OUTPUT_CAP);
+    read_available(err, log);
+    g_auto(GStrv) lines = g_strsplit(g_strchomp(log->str), "\n", -1);
+    ck_assert_uint_eq(g_strv_length(lines), 1);
+    ck_assert_ptr_nonnull(strstr(lines[0], "chardev 'test'"));
+    qemu_chr_delete(chr);
+    dup2(saved_out, STDOUT_FILENO), dup2(saved_err, STDERR_FILENO);
+    close(saved_out), close(saved_err), close(out), close(err);
 }
 END_TEST
 
@@ -956,6 +1143,14 @@ static Suite *char_suite(void)
     tcase_add_test(tc, test_input_is_cut_to_the_room_announced);
     tcase_add_test(tc, test_descriptor_passed_with_scm_rights_is_kept_once);
     tcase_add_test(tc, test_writes_from_several_threads_never_interleave);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("output");
+    tcase_set_timeout(tc, 30);
+    tcase_add_test(tc, test_output_the_client_does_not_read_waits_and_arrives_in_order);
+    tcase_add_test(tc, test_client_over_the_cap_is_dropped_and_the_next_is_served);
+    tcase_add_test(tc, test_nonblocking_writes_wait_behind_queued_output);
+    tcase_add_test(tc, test_stdout_nobody_reads_drops_output_with_one_log_line);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("mux");

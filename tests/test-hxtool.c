@@ -190,6 +190,25 @@ START_TEST(test_doc_has_title_sections_synopsis_and_text)
 }
 END_TEST
 
+START_TEST(test_qmp_doc_names_the_json_type_of_each_argument)
+{
+    Run r = generate("doc",
+                     "TABLE q qmp Q\n"
+                     "COMMAND x\n"
+                     "ARGS    s:s,i:i,o:o,t:T,b:b,f:-f,a:A,l:A?\n"
+                     "HELP    x\nHANDLER qmp_x\nDOC\n"
+                     "    -> { \"execute\": \"x\" }\n    <- { \"return\": {} }\n"
+                     "ENDDOC\n");
+
+    ck_assert_int_eq(r.status, 0);
+    assert_contains(r.out, "- `s`: string\n- `i`: integer\n"
+                           "- `o`: integer (bytes)\n- `t`: number (seconds)\n"
+                           "- `b`: boolean\n- `f`: boolean, optional\n"
+                           "- `a`: array\n- `l`: array, optional\n");
+    run_clear(&r);
+}
+END_TEST
+
 START_TEST(test_doc_prefixes_subcommands_with_their_command)
 {
     Run r = generate("doc", sample);
@@ -315,6 +334,13 @@ START_TEST(test_refuses_hmp_only_types_in_qmp)
     assert_refused("TABLE t qmp T\nCOMMAND x\nARGS f:/\nHELP h\nHANDLER q\n"
                    "DOC\n-> {}\n<- {}\nENDDOC\n", 2,
                    "type of 'f:/' is for HMP only");
+}
+END_TEST
+
+START_TEST(test_refuses_qmp_only_types_in_hmp)
+{
+    assert_refused("TABLE t hmp T\nCOMMAND x\nARGS a:A\n" CMD_OK, 2,
+                   "type of 'a:A' is for QMP only");
 }
 END_TEST
 
@@ -457,6 +483,64 @@ START_TEST(test_docs_list_every_command)
 }
 END_TEST
 
+/* A JSON value of the type a QMP reference line names ("- `x`: TYPE"). */
+static JsonNode *value_of_documented_type(const char *type)
+{
+    static const struct {
+        const char *name;
+        const char *json;
+    } samples[] = {
+        { "string", "\"s\"" }, { "integer", "1" }, { "number", "0.5" },
+        { "boolean", "true" }, { "array", "[]" }, { "object", "{}" },
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(samples); i++) {
+        if (g_str_has_prefix(type, samples[i].name)) {
+            return json_from_string(samples[i].json, NULL);
+        }
+    }
+    ck_abort_msg("unknown documented type '%s'", type);
+    return NULL;
+}
+
+/* The type docs/qmp.md gives argument `arg` of command `cmd`. */
+static char *documented_type(const char *doc, const char *cmd, const char *arg)
+{
+    g_autofree char *heading = g_strdup_printf("\n### `%s`\n", cmd);
+    g_autofree char *line = g_strdup_printf("\n- `%s`: ", arg);
+    const char *section = strstr(doc, heading);
+    ck_assert_msg(section != NULL, "docs/qmp.md lacks %s", cmd);
+    const char *next = strstr(section + 1, "\n### ");
+    const char *p = strstr(section, line);
+    ck_assert_msg(p && (!next || p < next), "%s: argument %s undocumented",
+                  cmd, arg);
+    p += strlen(line);
+    return g_strndup(p, strcspn(p, "\n"));
+}
+
+START_TEST(test_qmp_reference_gives_each_argument_the_type_the_monitor_takes)
+{
+    g_autoptr(GArray) entries = list_commands("qmp-commands.hx");
+    g_autofree char *doc = NULL;
+
+    ck_assert(g_file_get_contents("docs/qmp.md", &doc, NULL, NULL));
+    for (guint i = 0; i < entries->len; i++) {
+        const Entry *e = &g_array_index(entries, Entry, i);
+        g_autofree char *cmd = g_strndup(e->name, strcspn(e->name, "|"));
+        g_auto(GStrv) items = g_strsplit(e->args_type, ",", -1);
+        for (int j = 0; items[j] && items[j][0]; j++) {
+            g_autofree char *arg = g_strndup(items[j], strcspn(items[j], ":"));
+            g_autofree char *type = documented_type(doc, cmd, arg);
+            g_autoptr(JsonObject) args = json_object_new();
+            json_object_set_member(args, arg, value_of_documented_type(type));
+            g_autoptr(GError) err = NULL;
+            ck_assert_msg(monitor_check_args(items[j], args, &err) == 0,
+                          "%s: `%s` documented as %s: %s", cmd, arg, type,
+                          err->message);
+        }
+    }
+}
+END_TEST
+
 static JsonObject *parse_example(const char *json)
 {
     g_autoptr(JsonParser) p = json_parser_new();
@@ -520,6 +604,7 @@ static Suite *hxtool_suite(void)
     tcase_add_test(tc, test_qmp_handlers_are_declared_as_qmp);
     tcase_add_test(tc, test_doc_has_title_sections_synopsis_and_text);
     tcase_add_test(tc, test_doc_prefixes_subcommands_with_their_command);
+    tcase_add_test(tc, test_qmp_doc_names_the_json_type_of_each_argument);
     tcase_add_test(tc, test_list_gives_table_name_and_args);
     tcase_add_test(tc, test_examples_join_continued_json);
     suite_add_tcase(s, tc);
@@ -536,6 +621,7 @@ static Suite *hxtool_suite(void)
     tcase_add_test(tc, test_refuses_a_duplicate_command_or_alias);
     tcase_add_test(tc, test_refuses_a_bad_args_type);
     tcase_add_test(tc, test_refuses_hmp_only_types_in_qmp);
+    tcase_add_test(tc, test_refuses_qmp_only_types_in_hmp);
     tcase_add_test(tc, test_refuses_a_qmp_doc_without_example);
     tcase_add_test(tc, test_refuses_an_undefined_subtable);
     tcase_add_test(tc, test_refuses_a_handler_that_is_not_an_identifier);
@@ -547,6 +633,7 @@ static Suite *hxtool_suite(void)
     tcase_add_test(tc, test_every_args_type_of_the_tables_is_valid);
     tcase_add_test(tc, test_committed_docs_are_current);
     tcase_add_test(tc, test_docs_list_every_command);
+    tcase_add_test(tc, test_qmp_reference_gives_each_argument_the_type_the_monitor_takes);
     tcase_add_test(tc, test_qmp_examples_are_requests_the_monitor_accepts);
     suite_add_tcase(s, tc);
     return s;

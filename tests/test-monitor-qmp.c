@@ -31,6 +31,19 @@ static void assert_error(JsonObject *err, const char *cls, const char *desc)
     json_object_unref(err);
 }
 
+/* The whole reply, member by member, against the JSON text it must be. */
+static void assert_reply_is(JsonObject *reply, const char *expected)
+{
+    g_autoptr(JsonNode) want = json_from_string(expected, NULL);
+    g_autoptr(JsonNode) got = json_node_new(JSON_NODE_OBJECT);
+    json_node_set_object(got, reply);
+    g_autofree char *text = qtest_json_text(got);
+
+    ck_assert_ptr_nonnull(want);
+    ck_assert_msg(json_node_equal(got, want), "reply %s, expected %s", text,
+                  expected);
+}
+
 /* The reply to the next request after some bad input: the session lives. */
 static void assert_session_alive(QTestState *s)
 {
@@ -478,6 +491,35 @@ START_TEST(test_human_monitor_command_requires_its_argument)
 }
 END_TEST
 
+START_TEST(test_human_monitor_command_runs_on_cpu_index_0)
+{
+    QTestState *s = qtest_start("%s", "");
+    g_autoptr(JsonNode) out = qtest_qmp_ok(s,
+        "{'execute': 'human-monitor-command', "
+        "'arguments': {'command-line': 'info status', 'cpu-index': 0}}");
+
+    ck_assert_str_eq(json_node_get_string(out), "VM status: running\r\n");
+    qtest_quit(s);
+}
+END_TEST
+
+START_TEST(test_human_monitor_command_refuses_a_cpu_that_does_not_exist)
+{
+    static const int absent[] = { 1, -1, 255 };
+    QTestState *s = qtest_start("%s", "");
+
+    for (size_t i = 0; i < G_N_ELEMENTS(absent); i++) {
+        g_autoptr(JsonObject) reply = qtest_qmp(s,
+            "{'execute': 'human-monitor-command', 'arguments': "
+            "{'command-line': 'stop', 'cpu-index': %d}}", absent[i]);
+        assert_reply_is(reply, "{\"error\": {\"class\": \"GenericError\", "
+                        "\"desc\": \"Parameter 'cpu-index' expects a CPU number\"}}");
+    }
+    ck_assert_str_eq(status_of(s), "running");     /* the line did not run */
+    qtest_quit(s);
+}
+END_TEST
+
 /* ---------------------------------------------------------------------- */
 /* getfd / closefd */
 
@@ -718,10 +760,20 @@ START_TEST(test_garbage_inside_a_string_is_refused)
     QmpClient *c = qtest_qmp_client(s);
     static const char input[] = "{\"execute\": \"st\xff\xfe\x01op\"}\n";
 
+    /* Each reset byte gets its error reply, and so does the stray '}'. */
     ck_assert(qmp_client_send_raw(c, input, sizeof(input) - 1));
-    g_autoptr(JsonObject) reply = qmp_client_receive(c);
-    ck_assert(json_object_has_member(reply, "error"));
-    assert_session_alive(s);
+    qmp_client_send(c, "{'execute': 'query-name', 'id': 'end'}");
+    int errors = 0;
+    for (;;) {
+        g_autoptr(JsonObject) reply = qmp_client_receive(c);
+        if (json_object_has_member(reply, "id")) {
+            ck_assert(json_object_has_member(reply, "return"));
+            break;
+        }
+        ck_assert(json_object_has_member(reply, "error"));
+        errors++;
+    }
+    ck_assert_int_eq(errors, 4);
     qtest_quit(s);
 }
 END_TEST
@@ -907,6 +959,152 @@ START_TEST(test_events_wait_for_negotiation)
 END_TEST
 
 /* ---------------------------------------------------------------------- */
+/* Resetting the parser (the QMP specification's resynchronisation) */
+
+static void send_raw(QmpClient *c, const char *bytes)
+{
+    ck_assert(qmp_client_send_raw(c, bytes, strlen(bytes)));
+}
+
+static void assert_next_reply_is(QmpClient *c, const char *expected)
+{
+    g_autoptr(JsonObject) reply = qmp_client_receive(c);
+    assert_reply_is(reply, expected);
+}
+
+START_TEST(test_0xff_drops_an_unfinished_request_with_one_error)
+{
+    QTestState *s = qtest_start("%s", "");
+    QmpClient *c = qtest_qmp_client(s);
+
+    send_raw(c, "{\"execute\": \"query-status\"");
+    send_raw(c, "\xff");
+    assert_next_reply_is(c, "{\"error\": {\"class\": \"GenericError\", "
+                         "\"desc\": \"JSON parse error, stray '\\ufffd'\"}}");
+    send_raw(c, "{\"execute\": \"query-name\", \"id\": 2}");
+    assert_next_reply_is(c, "{\"return\": {}, \"id\": 2}");
+    qtest_quit(s);
+}
+END_TEST
+
+START_TEST(test_a_control_character_drops_an_unfinished_request_with_one_error)
+{
+    QTestState *s = qtest_start("%s", "");
+    QmpClient *c = qtest_qmp_client(s);
+
+    send_raw(c, "{\"execute\": \"query-status\", \"arguments\": {");
+    send_raw(c, "\x04");
+    assert_next_reply_is(c, "{\"error\": {\"class\": \"GenericError\", "
+                         "\"desc\": \"JSON parse error, stray '\\u0004'\"}}");
+    send_raw(c, "{\"execute\": \"query-name\", \"id\": 2}");
+    assert_next_reply_is(c, "{\"return\": {}, \"id\": 2}");
+    qtest_quit(s);
+}
+END_TEST
+
+START_TEST(test_an_unfinished_request_swallows_the_next_until_a_reset)
+{
+    QTestState *s = qtest_start("%s", "");
+    QmpClient *c = qtest_qmp_client(s);
+
+    /* Nested in the unfinished object, request 2 is part of it: no reply. */
+    send_raw(c, "{\"execute\": \"query-status\", \"id\": 1\n");
+    send_raw(c, "{\"execute\": \"query-name\", \"id\": 2}\n");
+    /* The client gives up waiting and resets, as the specification says. */
+    send_raw(c, "\xff{\"execute\": \"query-name\", \"id\": 3}\n");
+    assert_next_reply_is(c, "{\"error\": {\"class\": \"GenericError\", "
+                         "\"desc\": \"JSON parse error, stray '\\ufffd'\"}}");
+    assert_next_reply_is(c, "{\"return\": {}, \"id\": 3}");
+    qtest_quit(s);
+}
+END_TEST
+
+START_TEST(test_a_control_character_in_a_string_names_the_string_so_far)
+{
+    QTestState *s = qtest_start("%s", "");
+    QmpClient *c = qtest_qmp_client(s);
+
+    send_raw(c, "{\"execute\": \"query-st\x01");
+    assert_next_reply_is(c, "{\"error\": {\"class\": \"GenericError\", "
+                         "\"desc\": \"JSON parse error, stray "
+                         "'\\\"query-st\\u0001'\"}}");
+    assert_session_alive(s);
+    qtest_quit(s);
+}
+END_TEST
+
+START_TEST(test_after_a_reset_input_is_skipped_up_to_a_structural_character)
+{
+    QTestState *s = qtest_start("%s", "");
+    QmpClient *c = qtest_qmp_client(s);
+
+    /* The quote is skipped too: it does not open a string that would
+     * swallow the request. */
+    send_raw(c, "\xff garbage \"quote {\"execute\": \"query-name\", \"id\": 5}");
+    assert_next_reply_is(c, "{\"error\": {\"class\": \"GenericError\", "
+                         "\"desc\": \"JSON parse error, stray '\\ufffd'\"}}");
+    assert_next_reply_is(c, "{\"return\": {}, \"id\": 5}");
+    qtest_quit(s);
+}
+END_TEST
+
+/* ---------------------------------------------------------------------- */
+/* Capabilities negotiation with "enable" */
+
+START_TEST(test_negotiation_accepts_an_empty_enable_list)
+{
+    QTestState *s = start_unnegotiated();
+
+    qtest_qmp_ok_discard(s, "{'execute': 'qmp_capabilities', "
+                         "'arguments': {'enable': []}}");
+    assert_session_alive(s);
+    qtest_quit(s);
+}
+END_TEST
+
+START_TEST(test_negotiation_refuses_oob_which_is_not_offered)
+{
+    QTestState *s = start_unnegotiated();
+    g_autoptr(JsonObject) reply = qtest_qmp(s, "{'execute': 'qmp_capabilities', "
+                                            "'arguments': {'enable': ['oob']}}");
+
+    assert_reply_is(reply, "{\"error\": {\"class\": \"GenericError\", "
+                    "\"desc\": \"Capability oob not available\"}}");
+    /* Still negotiating. */
+    assert_error(qtest_qmp_error(s, "{'execute': 'query-status'}"),
+                 "CommandNotFound", NULL);
+    qtest_qmp_ok_discard(s, "{'execute': 'qmp_capabilities'}");
+    assert_session_alive(s);
+    qtest_quit(s);
+}
+END_TEST
+
+START_TEST(test_negotiation_refuses_a_capability_qemu_does_not_know)
+{
+    QTestState *s = start_unnegotiated();
+    g_autoptr(JsonObject) reply = qtest_qmp(s, "{'execute': 'qmp_capabilities', "
+                                            "'arguments': {'enable': ['nope']}}");
+
+    assert_reply_is(reply, "{\"error\": {\"class\": \"GenericError\", "
+                    "\"desc\": \"Parameter 'null' does not accept value 'nope'\"}}");
+    qtest_quit(s);
+}
+END_TEST
+
+START_TEST(test_negotiation_refuses_a_capability_that_is_not_a_string)
+{
+    QTestState *s = start_unnegotiated();
+    g_autoptr(JsonObject) reply = qtest_qmp(s, "{'execute': 'qmp_capabilities', "
+                                            "'arguments': {'enable': [1]}}");
+
+    assert_reply_is(reply, "{\"error\": {\"class\": \"GenericError\", "
+                    "\"desc\": \"Invalid parameter type for 'enable[0]', "
+                    "expected: string\"}}");
+    qtest_quit(s);
+}
+END_TEST
+
+/* ---------------------------------------------------------------------- */
 
 static Suite *qmp_suite(void)
 {
@@ -918,6 +1116,10 @@ static Suite *qmp_suite(void)
     tcase_add_test(tc, test_negotiation_enables_commands);
     tcase_add_test(tc, test_negotiating_twice_is_refused);
     tcase_add_test(tc, test_each_connection_negotiates_again);
+    tcase_add_test(tc, test_negotiation_accepts_an_empty_enable_list);
+    tcase_add_test(tc, test_negotiation_refuses_oob_which_is_not_offered);
+    tcase_add_test(tc, test_negotiation_refuses_a_capability_qemu_does_not_know);
+    tcase_add_test(tc, test_negotiation_refuses_a_capability_that_is_not_a_string);
     tcase_add_test(tc, test_reply_echoes_the_id_verbatim);
     tcase_add_test(tc, test_error_reply_echoes_the_id);
     tcase_add_test(tc, test_reply_without_id_has_none);
@@ -946,6 +1148,8 @@ static Suite *qmp_suite(void)
     tcase_add_test(tc, test_human_monitor_command_returns_the_hmp_output);
     tcase_add_test(tc, test_human_monitor_command_returns_hmp_errors_as_text);
     tcase_add_test(tc, test_human_monitor_command_requires_its_argument);
+    tcase_add_test(tc, test_human_monitor_command_runs_on_cpu_index_0);
+    tcase_add_test(tc, test_human_monitor_command_refuses_a_cpu_that_does_not_exist);
     tcase_add_test(tc, test_getfd_keeps_a_descriptor_passed_with_scm_rights);
     tcase_add_test(tc, test_getfd_without_a_descriptor_fails);
     tcase_add_test(tc, test_getfd_refuses_a_name_starting_with_a_digit);
@@ -978,6 +1182,15 @@ static Suite *qmp_suite(void)
     tcase_add_test(tc, test_several_requests_in_one_write_get_replies_in_order);
     tcase_add_test(tc, test_next_client_is_served_after_the_previous_leaves);
     tcase_add_test(tc, test_a_waiting_client_gets_its_greeting_when_the_first_leaves);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("parser-reset");
+    qtest_tcase_timeout(tc, 4);
+    tcase_add_test(tc, test_0xff_drops_an_unfinished_request_with_one_error);
+    tcase_add_test(tc, test_a_control_character_drops_an_unfinished_request_with_one_error);
+    tcase_add_test(tc, test_an_unfinished_request_swallows_the_next_until_a_reset);
+    tcase_add_test(tc, test_a_control_character_in_a_string_names_the_string_so_far);
+    tcase_add_test(tc, test_after_a_reset_input_is_skipped_up_to_a_structural_character);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("monitors");
