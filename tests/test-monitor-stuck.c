@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "libqmp.h"
+#include "migration-helpers.h"
 
 #define OUTPUT_CAP (1024 * 1024)    /* qemu-char.h */
 
@@ -257,38 +258,21 @@ END_TEST
 /* ---------------------------------------------------------------------- */
 /* A migration while a QMP client is stuck */
 
-static void assert_migration_completes(QTestState *s)
-{
-    for (;;) {
-        g_autoptr(JsonObject) ev = qtest_qmp_event(s, "MIGRATION");
-        JsonObject *data = json_object_get_object_member(ev, "data");
-        const char *status = json_object_get_string_member(data, "status");
-        if (!strcmp(status, "setup") || !strcmp(status, "active")) {
-            continue;
-        }
-        ck_assert_msg(!strcmp(status, "completed"), "migration ended '%s'; "
-                      "stderr: %s", status, qtest_stderr(s));
-        return;
-    }
-}
-
 START_TEST(test_a_migration_completes_while_a_qmp_client_is_stuck)
 {
     g_autofree char *uri = g_strdup_printf("tcp:127.0.0.1:%d", qtest_free_tcp_port());
-    QTestState *dst = qtest_start("-kernel guests/a-b.elf -m 64M -S -incoming %s",
-                                  uri);
+    QTestState *dst = migtest_start_destination("a-b", uri);
     QTestState *src = start_with_stuck_socket("-kernel guests/a-b.elf -m 64M");
     QmpClient *stuck = qmp_client_connect(src, "stuck.sock", true);
 
     ck_assert(send_help_requests(stuck, 1, replies_for(src, OUTPUT_CAP / 2)));
     send_stop_and_wait_for_it(src, stuck);
     qtest_qmp_ok_discard(src, "{'execute': 'cont'}");
-    g_free(qtest_hmp(src, "migrate_set_speed 0"));
-    g_free(qtest_hmp(src, "migrate_set_downtime 5"));
-    g_autofree char *out = qtest_hmp(src, "migrate -d %s", uri);
-    ck_assert_str_eq(out, "");
-    assert_migration_completes(src);
-    assert_migration_completes(dst);
+    migtest_enable_events(src);
+    migtest_set_params(src, "0", "5");
+    migtest_hmp_migrate(src, false, uri);
+    migtest_assert_ends(src, "completed");
+    migtest_assert_ends(dst, "completed");
     assert_qmp_answers(src, "postmigrate");
     assert_hmp_answers(src, "VM status: paused (postmigrate)\r\n");
     qmp_client_close(stuck);
