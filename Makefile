@@ -128,8 +128,14 @@ BENCH_SUPPORT_OBJS = $(patsubst %.c,$(BUILD)/%.o,$(filter-out $(BENCH_SRCS),$(wi
 
 # Programs that drive the emulator from outside (the demo, the migration
 # benchmark), with the tests' client library.
-TOOL_SRCS = $(wildcard tools/*.c)
+LINKEM_SRCS = $(wildcard tools/linkem*.c)
+TOOL_SRCS = $(filter-out $(LINKEM_SRCS),$(wildcard tools/*.c))
 TOOL_PROGS = $(patsubst tools/%.c,$(BUILD)/tools/%,$(TOOL_SRCS))
+
+# The emulated-link forwarder (tools/linkem*.c): a standalone program on
+# libc alone, which the tests run through scripts/linkem-net.
+LINKEM = $(BUILD)/tools/linkem
+LINKEM_OBJS = $(patsubst %.c,$(BUILD)/%.o,$(LINKEM_SRCS))
 
 FUZZ_SRCS = $(wildcard tests/fuzz/fuzz-*.c)
 FUZZ_NAMES = $(patsubst tests/fuzz/%.c,%,$(FUZZ_SRCS))
@@ -138,7 +144,7 @@ FUZZ_SECONDS ?= 60
 .PHONY: all check check-unit check-soft check-san check-fuzz-corpus bench bench-migration demo fuzz clean distclean
 # Keep intermediate objects (guest objects are built through pattern chains).
 .SECONDARY:
-all: $(EMULATOR) $(GUEST_ELFS) $(TEST_PROGS) $(BENCH_PROGS) $(TOOL_PROGS)
+all: $(EMULATOR) $(GUEST_ELFS) $(TEST_PROGS) $(BENCH_PROGS) $(TOOL_PROGS) $(LINKEM)
 
 # ---------------------------------------------------------------------------
 # The monitor's command tables: scripts/hxtool turns each .hx file into the C
@@ -168,8 +174,9 @@ docs/%.md: %-commands.hx $(HXTOOL)
 # Any object may include a generated header: generate them first.
 $(EMU_LIB_OBJS) $(BUILD)/vl.o $(TEST_SUPPORT_OBJS) $(TEST_PROGS:%=%.o): | $(MONITOR_GEN)
 
-# The end-to-end tests (tests/libqmp.c) run the emulator and its guests.
-check-unit: $(EMULATOR) $(GUEST_ELFS)
+# The end-to-end tests (tests/libqmp.c) run the emulator and its guests;
+# test-linkem (tests/linkem.c) runs the forwarder.
+check-unit: $(EMULATOR) $(GUEST_ELFS) $(LINKEM)
 
 # ---------------------------------------------------------------------------
 # Rules
@@ -230,6 +237,10 @@ $(BUILD)/tests/%: $(BUILD)/tests/%.o $(TEST_SUPPORT_OBJS) $(EMU_LIB)
 $(BUILD)/tools/%: $(BUILD)/tools/%.o $(TEST_SUPPORT_OBJS) $(EMU_LIB)
 	$(quiet) LINK $@
 	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $< $(TEST_SUPPORT_OBJS) $(EMU_LIB) $(CHECK_LIBS) $(DEPS_LIBS)
+
+$(LINKEM): $(LINKEM_OBJS)
+	$(quiet) LINK $@
+	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $(LINKEM_OBJS) -lm
 
 $(BUILD)/bench/%: $(BUILD)/bench/%.o $(BENCH_SUPPORT_OBJS) $(EMU_LIB)
 	$(quiet) LINK $@
