@@ -5,6 +5,7 @@
 #   make              build everything
 #   make check        build and run every test
 #   make bench        build and run the micro-benchmarks
+#   make bench-linkem TCP through emulated links (root)
 #   make demo         the main job: a live XBZRLE migration between two instances
 #   make fuzz         run each fuzz target for FUZZ_SECONDS (default 60)
 #   V=1               show the commands
@@ -141,7 +142,7 @@ FUZZ_SRCS = $(wildcard tests/fuzz/fuzz-*.c)
 FUZZ_NAMES = $(patsubst tests/fuzz/%.c,%,$(FUZZ_SRCS))
 FUZZ_SECONDS ?= 60
 
-.PHONY: all check check-unit check-soft check-san check-fuzz-corpus bench bench-migration demo fuzz clean distclean
+.PHONY: all check check-unit check-soft check-san check-fuzz-corpus bench bench-migration bench-linkem demo fuzz clean distclean
 # Keep intermediate objects (guest objects are built through pattern chains).
 .SECONDARY:
 all: $(EMULATOR) $(GUEST_ELFS) $(TEST_PROGS) $(BENCH_PROGS) $(TOOL_PROGS) $(LINKEM)
@@ -256,6 +257,10 @@ demo: all
 # Migrations of the built-in guests, and the issue's targets (minutes).
 bench-migration: all
 	@$(BUILD)/tools/bench-migration $(BENCH_ARGS)
+
+# TCP through emulated links (tools/linkem): needs root, about a minute.
+bench-linkem: $(BUILD)/tools/bench-linkem $(LINKEM)
+	@$(BUILD)/tools/bench-linkem $(BENCH_ARGS)
 
 check: check-unit check-soft check-san
 

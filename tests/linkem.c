@@ -445,6 +445,18 @@ const char *linkem_netns_b(Linkem *l)
     return l->netns[LINKEM_B];
 }
 
+/* The script writes it before it says ready. */
+pid_t linkem_forwarder_pid(Linkem *l)
+{
+    g_autofree char *path = g_build_filename(l->dir, "forwarder.pid", NULL);
+    g_autofree char *text = NULL;
+
+    if (!g_file_get_contents(path, &text, NULL, NULL)) {
+        ck_abort_msg("linkem: no %s", path);
+    }
+    return atoi(text);
+}
+
 /* setns() moves only the calling thread: enter, create, come back. */
 int linkem_socket(Linkem *l, LinkemSide side, int type)
 {

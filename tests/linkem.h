@@ -25,6 +25,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <glib.h>
 
@@ -67,6 +68,9 @@ const char *linkem_addr_a(Linkem *l);       /* "10.199.0.1" */
 const char *linkem_addr_b(Linkem *l);       /* "10.199.0.2" */
 const char *linkem_netns_a(Linkem *l);      /* for ip netns exec, QTestOptions */
 const char *linkem_netns_b(Linkem *l);
+
+/* The forwarder's process (for its CPU time in benchmarks). */
+pid_t linkem_forwarder_pid(Linkem *l);
 
 /* An AF_INET socket (SOCK_STREAM, SOCK_DGRAM; close-on-exec) created in
  * that side's namespace, usable from anywhere in the test. */
