@@ -11,6 +11,7 @@
 #include <check.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,7 @@
 typedef struct Setting {
     const char *label;
     LinkemParams params;
+    const char *congestion;     /* the sender's; NULL: the host's default */
 } Setting;
 
 static const Setting settings[] = {
@@ -36,6 +38,9 @@ static const Setting settings[] = {
     { "100 Mbit/s", { .rate = "100mbit" } },
     { "100 Mbit/s, 20 ms, 1% loss", { .rate = "100mbit", .delay = "20ms", .loss = "1%" } },
     { "1 Gbit/s, 20 ms, 1% loss", { .rate = "1gbit", .delay = "20ms", .loss = "1%" } },
+    /* A loss-based sender for comparison, whatever the host's default. */
+    { "1 Gbit/s, 20 ms, 1% loss, cubic", { .rate = "1gbit", .delay = "20ms", .loss = "1%" },
+      "cubic" },
 };
 
 typedef struct Transfer {
@@ -124,6 +129,11 @@ static void measure(const Setting *s, double seconds)
     pthread_t sender, receiver;
 
     connect_pair(l, &tx.fd, &rx.fd);
+    if (s->congestion && setsockopt(tx.fd, IPPROTO_TCP, TCP_CONGESTION, s->congestion,
+                                    strlen(s->congestion)) < 0) {
+        fprintf(stderr, "bench-linkem: %s: %s\n", s->congestion, g_strerror(errno));
+        exit(1);
+    }
     pid_t forwarder = linkem_forwarder_pid(l);
     double cpu0 = process_cpu_s(forwarder);
     double t0 = now_s();
