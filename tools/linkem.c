@@ -32,6 +32,7 @@
 #define TX_QUEUE_LEN 1000
 #define BURST 64                /* packets read per ready descriptor */
 #define MAX_SETTINGS 16
+#define SETTING_MAX 128
 #define ERR_MAX 512
 
 typedef struct Options {
@@ -40,7 +41,7 @@ typedef struct Options {
     int mtu;
     size_t slots;
     bool exit_with_parent;
-    char *settings[MAX_SETTINGS];       /* control commands to start with */
+    char settings[MAX_SETTINGS][SETTING_MAX];  /* commands to start with */
     int nsettings;
 } Options;
 
@@ -57,8 +58,8 @@ static void usage(FILE *out)
         "usage: linkem --tun-a NAME --tun-b NAME --control PATH [options]\n"
         "       linkem ctl PATH COMMAND...\n"
         "\n"
-        "Forwards IP packets between the tun devices NAME (a) and NAME (b),\n"
-        "created here, through an emulated link; PATH is its control socket.\n"
+        "Creates the tun devices a and b and forwards IP packets between them\n"
+        "through an emulated link, controlled through the Unix socket PATH.\n"
         "\n"
         "  --rate RATE        100mbit, 1gbit, unlimited (default)\n"
         "  --delay DELAY      one way: 20ms, 500us, 0 (default)\n"
@@ -132,9 +133,10 @@ static void add_setting(Options *o, const char *name, const char *value)
     if (o->nsettings == MAX_SETTINGS) {
         die("too many settings");
     }
-    size_t len = strlen(name) + strlen(value) + 2;
-    o->settings[o->nsettings] = malloc(len);
-    snprintf(o->settings[o->nsettings++], len, "%s %s", name, value);
+    int n = snprintf(o->settings[o->nsettings++], SETTING_MAX, "%s %s", name, value);
+    if (n >= SETTING_MAX) {
+        die("--%s '%s': too long", name, value);
+    }
 }
 
 static void parse_options(int argc, char **argv, Options *o)
@@ -174,8 +176,12 @@ static void parse_options(int argc, char **argv, Options *o)
         default: usage(stderr); exit(2);
         }
     }
-    if (optind < argc || !o->tun[0] || !o->tun[1] || !o->control) {
-        usage(stderr);
+    if (optind < argc) {
+        fprintf(stderr, "linkem: unexpected argument '%s' (linkem --help)\n", argv[optind]);
+        exit(2);
+    }
+    if (!o->tun[0] || !o->tun[1] || !o->control) {
+        fprintf(stderr, "linkem: --tun-a, --tun-b and --control are needed (linkem --help)\n");
         exit(2);
     }
 }
