@@ -11,8 +11,9 @@
  *   linkem_stop(l);
  *
  * Namespace a has linkem0 with SUBNET.1/24, b has SUBNET.2/24. Values are
- * the control protocol's (tools/linkem-command.h). Every call that fails
- * fails the test with the script's and the forwarder's messages.
+ * the control protocol's (tools/linkem-command.h). A call that fails
+ * fails the test, saying why (a link that does not come up, with the
+ * script's and the forwarder's messages).
  *
  * Cleanup: links still up when the test process exits are stopped
  * (atexit); when it dies without exit handlers (a failed Check test ends
