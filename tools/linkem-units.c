@@ -193,6 +193,8 @@ void units_format_delay(char *buf, size_t size, int64_t ns)
 {
     if (!ns) {
         snprintf(buf, size, "0");
+    } else if (ns % 1000000000 == 0) {
+        snprintf(buf, size, "%llds", (long long)(ns / 1000000000));
     } else if (ns % 1000000 == 0) {
         snprintf(buf, size, "%lldms", (long long)(ns / 1000000));
     } else if (ns % 1000 == 0) {
