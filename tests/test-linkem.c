@@ -13,6 +13,7 @@
 #include <netinet/tcp.h>
 #include <arpa/inet.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -448,6 +449,61 @@ START_TEST(test_control_commands_set_one_direction_or_both)
 END_TEST
 
 /* ---------------------------------------------------------------------- */
+/* Setting up and tearing down */
+
+static bool netns_exists(const char *name)
+{
+    g_autofree char *path = g_strdup_printf("/run/netns/%s", name);
+    return access(path, F_OK) == 0;
+}
+
+static bool process_exists(pid_t pid)
+{
+    return kill(pid, 0) == 0;
+}
+
+/* Polls for the link's namespaces and forwarder to be gone. */
+static bool link_gone(const char *netns_a, const char *netns_b, pid_t forwarder)
+{
+    for (int waited = 0; waited < qtest_timeout_ms(); waited += 20) {
+        if (!netns_exists(netns_a) && !netns_exists(netns_b) && !process_exists(forwarder)) {
+            return true;
+        }
+        g_usleep(20000);
+    }
+    return false;
+}
+
+START_TEST(test_stop_removes_the_namespaces_and_the_forwarder)
+{
+    Linkem *l = linkem_start(NULL);
+    g_autofree char *netns_a = g_strdup(linkem_netns_a(l));
+    g_autofree char *netns_b = g_strdup(linkem_netns_b(l));
+    pid_t forwarder = linkem_forwarder_pid(l);
+
+    ck_assert(netns_exists(netns_a) && netns_exists(netns_b));
+    ck_assert(process_exists(forwarder));
+    linkem_stop(l);
+    ck_assert(!netns_exists(netns_a) && !netns_exists(netns_b));
+    ck_assert(link_gone(netns_a, netns_b, forwarder));
+}
+END_TEST
+
+/* A forwarder stopped by a signal exits cleanly, and the script removes
+ * the rest. */
+START_TEST(test_forwarder_ended_by_a_signal_takes_the_link_with_it)
+{
+    Linkem *l = linkem_start(NULL);
+    pid_t forwarder = linkem_forwarder_pid(l);
+
+    ck_assert_int_eq(kill(forwarder, SIGINT), 0);
+    ck_assert_msg(link_gone(linkem_netns_a(l), linkem_netns_b(l), forwarder),
+                  "the link outlived its forwarder");
+    linkem_stop(l);
+}
+END_TEST
+
+/* ---------------------------------------------------------------------- */
 /* Emulators on a link */
 
 /* An emulator in b listening for a migration: QMP works from the test's
@@ -522,11 +578,13 @@ static Suite *linkem_suite(void)
     TCase *passing = tcase_create("passing");
     TCase *timing = tcase_create("timing");
     TCase *control = tcase_create("control");
+    TCase *lifetime = tcase_create("lifetime");
     TCase *emulators = tcase_create("emulators");
 
     qtest_tcase_timeout(passing, 2);
     qtest_tcase_timeout(timing, 2);
     qtest_tcase_timeout(control, 1);
+    qtest_tcase_timeout(lifetime, 2);
     qtest_tcase_timeout(emulators, 4);
     tcase_add_test(passing, test_bytes_pass_unchanged_in_both_directions);
     tcase_add_test(passing, test_full_loss_passes_nothing_and_no_loss_passes_all);
@@ -538,11 +596,14 @@ static Suite *linkem_suite(void)
     tcase_add_test(timing, test_queue_limit_drops_what_does_not_fit);
     tcase_add_test(control, test_control_errors_are_explained_and_change_nothing);
     tcase_add_test(control, test_control_commands_set_one_direction_or_both);
+    tcase_add_test(lifetime, test_stop_removes_the_namespaces_and_the_forwarder);
+    tcase_add_test(lifetime, test_forwarder_ended_by_a_signal_takes_the_link_with_it);
     tcase_add_test(emulators, test_emulator_in_a_namespace_answers_qmp_and_its_listener_is_reachable);
     tcase_add_test(emulators, test_migration_crosses_the_link);
     suite_add_tcase(s, passing);
     suite_add_tcase(s, timing);
     suite_add_tcase(s, control);
+    suite_add_tcase(s, lifetime);
     suite_add_tcase(s, emulators);
     return s;
 }
