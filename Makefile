@@ -5,6 +5,7 @@
 #   make              build everything
 #   make check        build and run every test
 #   make bench        build and run the micro-benchmarks
+#   make bench-linkem TCP through emulated links (root)
 #   make demo         the main job: a live XBZRLE migration between two instances
 #   make fuzz         run each fuzz target for FUZZ_SECONDS (default 60)
 #   make fuzz-build   build the fuzz targets (clang) without running them
@@ -137,17 +138,23 @@ BENCH_SUPPORT_OBJS = $(patsubst %.c,$(BUILD)/%.o,$(filter-out $(BENCH_SRCS),$(wi
 
 # Programs that drive the emulator from outside (the demo, the migration
 # benchmark), with the tests' client library.
-TOOL_SRCS = $(wildcard tools/*.c)
+LINKEM_SRCS = $(wildcard tools/linkem*.c)
+TOOL_SRCS = $(filter-out $(LINKEM_SRCS),$(wildcard tools/*.c))
 TOOL_PROGS = $(patsubst tools/%.c,$(BUILD)/tools/%,$(TOOL_SRCS))
+
+# The emulated-link forwarder (tools/linkem*.c): a standalone program on
+# libc alone, which the tests run through scripts/linkem-net.
+LINKEM = $(BUILD)/tools/linkem
+LINKEM_OBJS = $(patsubst %.c,$(BUILD)/%.o,$(LINKEM_SRCS))
 
 FUZZ_SRCS = $(wildcard tests/fuzz/fuzz-*.c)
 FUZZ_NAMES = $(patsubst tests/fuzz/%.c,%,$(FUZZ_SRCS))
 FUZZ_SECONDS ?= 60
 
-.PHONY: all check check-unit check-soft check-san check-fuzz-corpus bench bench-migration demo fuzz fuzz-build clean distclean
+.PHONY: all check check-unit check-soft check-san check-fuzz-corpus bench bench-migration bench-linkem demo fuzz fuzz-build clean distclean
 # Keep intermediate objects (guest objects are built through pattern chains).
 .SECONDARY:
-all: $(EMULATOR) $(GUEST_ELFS) $(TEST_PROGS) $(BENCH_PROGS) $(TOOL_PROGS)
+all: $(EMULATOR) $(GUEST_ELFS) $(TEST_PROGS) $(BENCH_PROGS) $(TOOL_PROGS) $(LINKEM)
 
 # ---------------------------------------------------------------------------
 # The monitor's command tables: scripts/hxtool turns each .hx file into the C
@@ -177,9 +184,10 @@ docs/%.md: %-commands.hx $(HXTOOL)
 # Any object may include a generated header: generate them first.
 $(EMU_LIB_OBJS) $(BUILD)/vl.o $(TEST_SUPPORT_OBJS) $(TEST_PROGS:%=%.o): | $(MONITOR_GEN)
 
-# The end-to-end tests (tests/libqmp.c) run the emulator and its guests,
-# and the transport tests the relay an operator would put in the path.
-check-unit: $(EMULATOR) $(GUEST_ELFS) $(BUILD)/tools/migration-relay
+# The end-to-end tests (tests/libqmp.c) run the emulator and its guests;
+# the transport tests the relay an operator would put in the path;
+# test-linkem (tests/linkem.c) and the link tests the forwarder.
+check-unit: $(EMULATOR) $(GUEST_ELFS) $(BUILD)/tools/migration-relay $(LINKEM)
 
 # ---------------------------------------------------------------------------
 # Rules
@@ -241,6 +249,10 @@ $(BUILD)/tools/%: $(BUILD)/tools/%.o $(TEST_SUPPORT_OBJS) $(EMU_LIB)
 	$(quiet) LINK $@
 	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $< $(TEST_SUPPORT_OBJS) $(EMU_LIB) $(CHECK_LIBS) $(DEPS_LIBS)
 
+$(LINKEM): $(LINKEM_OBJS)
+	$(quiet) LINK $@
+	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $(LINKEM_OBJS) -lm
+
 $(BUILD)/bench/%: $(BUILD)/bench/%.o $(BENCH_SUPPORT_OBJS) $(EMU_LIB)
 	$(quiet) LINK $@
 	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $< $(BENCH_SUPPORT_OBJS) $(EMU_LIB) $(DEPS_LIBS) $(ZSTD_LIBS) $(LZ4_LIBS)
@@ -255,6 +267,10 @@ demo: all
 # Migrations of the built-in guests, and the issue's targets (minutes).
 bench-migration: all
 	@$(BUILD)/tools/bench-migration $(BENCH_ARGS)
+
+# TCP through emulated links (tools/linkem): needs root, about a minute.
+bench-linkem: $(BUILD)/tools/bench-linkem $(LINKEM)
+	@$(BUILD)/tools/bench-linkem $(BENCH_ARGS)
 
 check: check-unit check-soft check-san
 

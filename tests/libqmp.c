@@ -11,6 +11,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pty.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -566,9 +567,9 @@ static GPtrArray *build_argv(QTestState *s, const QTestOptions *o,
 }
 
 /* Between fork and exec: async-signal-safe calls only (other tests' reader
- * threads may hold locks). */
+ * threads may hold locks). netns_fd: a network namespace to enter, or -1. */
 static void child_exec(char **argv, int in, int out, int err, pid_t parent,
-                       const sigset_t *mask)
+                       const sigset_t *mask, int netns_fd)
 {
     /* Signals were blocked across fork: the test framework's handlers
      * (Check's SIGTERM kills the process group) must not run here. */
@@ -583,6 +584,12 @@ static void child_exec(char **argv, int in, int out, int err, pid_t parent,
     dup2(in, STDIN_FILENO);
     dup2(out, STDOUT_FILENO);
     dup2(err, STDERR_FILENO);
+    if (netns_fd >= 0 && setns(netns_fd, CLONE_NEWNET) < 0) {
+        static const char msg[] = "libqmp: cannot enter the network namespace\n";
+        ssize_t rc = write(STDERR_FILENO, msg, sizeof(msg) - 1);
+        (void)rc;
+        _exit(125);
+    }
     execv(argv[0], argv);
     static const char msg[] = "libqmp: cannot execute the emulator\n";
     ssize_t rc = write(STDERR_FILENO, msg, sizeof(msg) - 1);
@@ -597,9 +604,24 @@ static void make_pipe(int p[2])
     }
 }
 
-static void spawn(QTestState *s, char **argv, bool use_pty)
+/* The namespace's file as ip netns names it (-1 for none). */
+static int open_netns(const char *name)
+{
+    if (!name) {
+        return -1;
+    }
+    g_autofree char *path = g_strdup_printf("/run/netns/%s", name);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        qtest_fail(NULL, "network namespace %s: %s", name, g_strerror(errno));
+    }
+    return fd;
+}
+
+static void spawn(QTestState *s, char **argv, bool use_pty, const char *netns)
 {
     int in[2], out[2], err[2];
+    int netns_fd = open_netns(netns);
 
     make_pipe(err);
     make_pipe(s->stop_pipe);
@@ -622,9 +644,12 @@ static void spawn(QTestState *s, char **argv, bool use_pty)
     sigprocmask(SIG_BLOCK, &all, &old);
     s->pid = fork();
     if (s->pid == 0) {
-        child_exec(argv, in[0], out[1], err[1], parent, &old);
+        child_exec(argv, in[0], out[1], err[1], parent, &old, netns_fd);
     }
     sigprocmask(SIG_SETMASK, &old, NULL);
+    if (netns_fd >= 0) {
+        close(netns_fd);
+    }
     if (s->pid < 0) {
         qtest_fail(NULL, "fork: %s", g_strerror(errno));
     }
@@ -662,7 +687,7 @@ static QTestState *qtest_vstart(const QTestOptions *opts, const char *fmt,
     s->out = g_string_new(NULL);
     s->err = g_string_new(NULL);
     g_autoptr(GPtrArray) argv = build_argv(s, o, extra);
-    spawn(s, (char **)argv->pdata, o->pty);
+    spawn(s, (char **)argv->pdata, o->pty, o->netns);
     if (!o->no_qmp) {
         s->qmp = qmp_client_connect(s, "qmp.sock", !o->no_negotiate);
     }

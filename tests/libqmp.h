@@ -53,6 +53,10 @@ typedef struct QTestOptions {
     bool no_qmp;        /* no -qmp at all (start-up errors, pty tests) */
     bool no_defaults;   /* only the test's arguments (and -qmp) */
     bool pty;           /* stdin and stdout on a pseudo-terminal */
+    const char *netns;  /* run the emulator in this network namespace (a
+                           name of ip netns, e.g. linkem_netns_a()); its
+                           QMP and HMP sockets are paths in DIR and work
+                           from the test's own namespace as usual */
 } QTestOptions;
 
 /* ------------------------------------------------------------------------ */
