@@ -247,11 +247,53 @@ static bool rp_wait(bool *flag, uint64_t deadline_ns, const char *what, GError *
 
 /* --- the estimate ------------------------------------------------------------------- */
 
-/* Bytes per second the last pass achieved, never above the limit. */
-static double pass_bandwidth(uint64_t bytes, uint64_t ns, uint64_t limit)
-{
-    double bw = ns ? (double)bytes * 1e9 / (double)ns : 0;
+/*
+ * How fast the destination takes the stream: the bytes that left this
+ * host (written, less what the kernel still holds), over windows of this
+ * length. Bytes merely written can run far ahead of the link into socket
+ * buffers; these cannot. Migration thread only.
+ */
+#define DELIVERY_WINDOW_NS 250000000ull
 
+static struct {
+    uint64_t start_ns;
+    uint64_t start_delivered;
+    double bps;             /* of the last whole window; 0 before one */
+} delivery;
+
+static void delivery_reset(void)
+{
+    memset(&delivery, 0, sizeof(delivery));
+}
+
+static void delivery_track(QEMUFile *f)
+{
+    uint64_t now = now_ns();
+    uint64_t delivered = qemu_file_total_bytes(f) - qemu_file_unsent_bytes(f);
+
+    if (!delivery.start_ns) {
+        delivery.start_ns = now;
+        delivery.start_delivered = delivered;
+        return;
+    }
+    if (now - delivery.start_ns < DELIVERY_WINDOW_NS) {
+        return;
+    }
+    delivery.bps = (double)(delivered - delivery.start_delivered) * 1e9 /
+                   (double)(now - delivery.start_ns);
+    delivery.start_ns = now;
+    delivery.start_delivered = delivered;
+}
+
+/* Bytes per second the final stage can count on: the delivery rate (the
+ * last pass's rate until a window ended), never above the limit. */
+static double estimate_bandwidth(uint64_t pass_bytes, uint64_t pass_ns, uint64_t limit)
+{
+    double bw = delivery.bps;
+
+    if (bw <= 0) {
+        bw = pass_ns ? (double)pass_bytes * 1e9 / (double)pass_ns : 0;
+    }
     if (limit && (bw == 0 || bw > (double)limit)) {
         bw = (double)limit;
     }
@@ -289,7 +331,7 @@ static bool pass_converged(QEMUFile *f, uint64_t pass_bytes, uint64_t pass_ns)
     stat_set(&current.rtt_us, (uint64_t)migration_socket_rtt_us(qemu_file_fd(f)));
     migration_notify_pass(stat_get(&ram_save_stats()->iterations));
 
-    double bw = pass_bandwidth(pass_bytes, pass_ns, p.max_bandwidth);
+    double bw = estimate_bandwidth(pass_bytes, pass_ns, p.max_bandwidth);
     stat_set(&current.mbps_x1000, (uint64_t)(bw * 8 / 1e6 * 1000));
     if (bw <= 0) {
         return false;
@@ -317,9 +359,11 @@ static bool migration_iterate(QEMUFile *f, GError **errp)
     uint64_t pass_start_ns = now_ns();
     uint64_t pass_start_bytes = qemu_file_total_bytes(f);
 
+    delivery_reset();
     while (!cancel_requested()) {
         apply_live_params(f);
         int r = qemu_savevm_state_iterate(f, errp);
+        delivery_track(f);
         if (r < 0) {
             return false;
         }
@@ -397,6 +441,7 @@ static bool migration_complete(QEMUFile *f, bool *was_running, bool *committed,
     if (qemu_savevm_state_complete(f, errp) < 0) {
         return false;
     }
+
     if (!current.handshake) {
         /* QEMU's semantics: the end of the stream is the end. */
         stat_set(&current.downtime_ms, (now_ns() - stop_ns) / 1000000);

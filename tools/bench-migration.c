@@ -5,10 +5,12 @@
  * same run, what a plain socket pair carries, beside the raw-page
  * throughput of a migration.
  *
- *   bench-migration [all|targets] [GUEST...]
+ *   bench-migration [all|targets|downtime [RUNS]] [GUEST...]
  *
- * "targets" runs only the checks of the issue's targets; "all" (the
- * default) the whole table, for the named guests or all four.
+ * "targets" runs only the checks of the issue's targets; "downtime" runs
+ * each downtime target RUNS times (default 10) and counts the runs within
+ * the limit; "all" (the default) the whole table, for the named guests or
+ * all four.
  */
 #include <check.h>
 #include <pthread.h>
@@ -20,6 +22,7 @@
 #include <unistd.h>
 
 #include "tests/libqmp.h"
+#include "tests/linkem.h"
 
 #define GIB ((uint64_t)1 << 30)
 #define MIB ((uint64_t)1 << 20)
@@ -37,6 +40,8 @@ typedef struct RunConfig {
     bool stop_first;       /* migrate a stopped guest (raw throughput) */
     double warmup;         /* seconds the guest runs before migrating */
     double cap;            /* seconds before a cancel (0: RUN_CAP_SECONDS) */
+    Linkem *link;          /* through an emulated link: source in a, destination in b */
+    uint64_t downtime_ms;  /* the limit (0: the default, 30 ms) */
 } RunConfig;
 
 typedef struct RunResult {
@@ -147,14 +152,26 @@ static const char *status_of(JsonObject *info)
            json_object_get_string_member(info, "status") : "none";
 }
 
+/* The destination's address: a Unix socket, or TCP across the link. */
+static char *destination_uri(const RunConfig *c, QTestState *src)
+{
+    if (c->link) {
+        return g_strdup_printf("tcp:%s:4444", linkem_addr_b(c->link));
+    }
+    g_autofree char *sock = qtest_path(src, "mig.sock");
+    return g_strdup_printf("unix:%s", sock);
+}
+
 static void run_one(const RunConfig *c, RunResult *r)
 {
     g_autofree char *ram = g_strdup_printf("%" G_GUINT64_FORMAT "M", c->ram / MIB);
-    QTestState *src = qtest_start("-m %s -kernel guests/%s.elf -append \"%s\"",
-                                  ram, c->guest, c->append ? c->append : "");
-    g_autofree char *sock = qtest_path(src, "mig.sock");
-    QTestState *dst = qtest_start("-m %s -kernel guests/%s.elf -S -incoming unix:%s",
-                                  ram, c->guest, sock);
+    QTestOptions src_opts = { .netns = c->link ? linkem_netns_a(c->link) : NULL };
+    QTestOptions dst_opts = { .netns = c->link ? linkem_netns_b(c->link) : NULL };
+    QTestState *src = qtest_start_opts(&src_opts, "-m %s -kernel guests/%s.elf -append \"%s\"",
+                                       ram, c->guest, c->append ? c->append : "");
+    g_autofree char *uri = destination_uri(c, src);
+    QTestState *dst = qtest_start_opts(&dst_opts, "-m %s -kernel guests/%s.elf -S -incoming %s",
+                                       ram, c->guest, uri);
 
     memset(r, 0, sizeof(*r));
     qtest_expect_stdout(src, "\n", 0);
@@ -166,11 +183,14 @@ static void run_one(const RunConfig *c, RunResult *r)
                          G_GUINT64_FORMAT "}}", c->speed);
     qtest_qmp_ok_discard(src, "{'execute': 'migrate_set_cachesize', 'arguments': {'value': %"
                          G_GUINT64_FORMAT "}}", c->cache);
+    qtest_qmp_ok_discard(src, "{'execute': 'migrate-set-parameters', 'arguments': "
+                         "{'downtime-limit': %" G_GUINT64_FORMAT "}}",
+                         c->downtime_ms ? c->downtime_ms : 30);
     double cpu0 = process_cpu(qtest_pid(src));
     double vcpu0 = thread_cpu(qtest_pid(src), "vcpu0");
     double t0 = now_s();
-    qtest_qmp_ok_discard(src, "{'execute': 'migrate', 'arguments': {'uri': 'unix:%s', "
-                         "'xbzrle': %s}}", sock, c->xbzrle ? "true" : "false");
+    qtest_qmp_ok_discard(src, "{'execute': 'migrate', 'arguments': {'uri': '%s', "
+                         "'xbzrle': %s}}", uri, c->xbzrle ? "true" : "false");
     for (;;) {
         g_autoptr(JsonObject) info = qtest_query_migrate(src);
         const char *status = status_of(info);
@@ -266,9 +286,9 @@ static double median_pair_throughput(uint64_t span)
 
 static void print_header(void)
 {
-    printf("| guest | speed | XBZRLE (cache) | result | total s | downtime ms | MB on wire "
-           "| dup / normal / xbzrle pages | overflow | hit rate | enc. rate | iterations "
-           "| src CPU s (vCPU) |\n");
+    printf("| guest | speed | XBZRLE (cache) | result | total s | downtime ms "
+           "| MB on wire | dup / normal / xbzrle pages | overflow | hit rate | enc. rate "
+           "| iterations | src CPU s (vCPU) |\n");
     printf("|---|---|---|---|---:|---:|---:|---|---:|---:|---:|---:|---|\n");
 }
 
@@ -424,12 +444,80 @@ static void run_targets(void)
            dense_x_r.cpu_total <= 1.1 * dense_r.cpu_total ? "met" : "NOT met");
 }
 
+/* --- downtime: how often the limit holds --------------------------------------- */
+
+/* Runs c `runs` times and prints each downtime; returns the runs that
+ * completed within the limit. */
+static int count_within_limit(const char *title, const RunConfig *c, int runs)
+{
+    uint64_t limit = c->downtime_ms ? c->downtime_ms : 30;
+    int within = 0;
+
+    printf("\n%s, limit %" G_GUINT64_FORMAT " ms\n\n", title, limit);
+    print_header();
+    for (int i = 0; i < runs; i++) {
+        RunResult r;
+        run_one(c, &r);
+        print_row(c, &r);
+        within += r.completed && (uint64_t)r.downtime_ms <= limit;
+    }
+    printf("\n%s: %d of %d runs completed within %" G_GUINT64_FORMAT " ms\n", title, within,
+           runs, limit);
+    return within;
+}
+
+/*
+ * The a-b guest rewrites every one of its pages all the time: each final
+ * stage sends all 32 K pages of a 128 MiB guest, at least ~14 bytes each
+ * as XBZRLE deltas (cache as large as RAM), ~450 KB: 36 ms at 100 Mbit/s
+ * before any round trip. 30 ms can never hold there (the migration must
+ * not stop the guest: it keeps iterating); 100 ms can. Deltas start with
+ * the third pass (the first sends every page, the second fills the cache),
+ * ~20 s at that rate.
+ */
+static void run_downtime_over_link(int runs)
+{
+    g_autofree char *why = NULL;
+    RunConfig a_b = { .guest = "a-b", .ram = 128 * MIB, .speed = 0,
+                      .speed_name = "unlimited (100 Mbit/s link)", .xbzrle = true,
+                      .cache = 128 * MIB, .warmup = 1.0, .downtime_ms = 100,
+                      .cap = 60 };
+
+    if (!linkem_available(&why)) {
+        printf("\na-b over 100 Mbit/s: skipped (%s)\n", why);
+        return;
+    }
+    LinkemParams link = { .rate = "100mbit" };
+    a_b.link = linkem_start(&link);
+    count_within_limit("a-b 128 MiB, XBZRLE, over a 100 Mbit/s link", &a_b, runs);
+    a_b.downtime_ms = 30;
+    a_b.cap = 10;
+    count_within_limit("a-b 128 MiB, XBZRLE, over a 100 Mbit/s link (cannot hold)", &a_b, 1);
+    linkem_stop(a_b.link);
+}
+
+static void run_downtime(int runs)
+{
+    RunConfig seed = { .guest = "seed", .ram = GIB, .speed = 0, .speed_name = "unlimited",
+                       .xbzrle = true, .cache = 64 * MIB, .warmup = 1.0 };
+    RunConfig idle = { .guest = "idle", .ram = 8 * GIB, .speed = 0,
+                       .speed_name = "unlimited", .cache = 64 * MIB, .warmup = 0.5 };
+
+    count_within_limit("seed, XBZRLE, no bandwidth limit", &seed, runs);
+    count_within_limit("idle 8 GiB, no bandwidth limit", &idle, runs);
+    run_downtime_over_link(runs);
+}
+
 static int bench_argc;
 static char **bench_argv;
 
 START_TEST(bench_migration)
 {
     printf("accelerator: %s\n", qtest_accel());
+    if (bench_argc >= 2 && !strcmp(bench_argv[1], "downtime")) {
+        run_downtime(bench_argc >= 3 ? atoi(bench_argv[2]) : 10);
+        return;
+    }
     if (bench_argc < 2 || strcmp(bench_argv[1], "targets")) {
         run_table(bench_argc, bench_argv);
     }
