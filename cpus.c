@@ -8,9 +8,22 @@
 #include "accel.h"
 #include "cpus.h"
 #include "main-loop.h"
-#include "monitor.h"
 #include "qemu-error.h"
 #include "sysemu.h"
+
+static void (*machine_listener)(MachineEvent event);
+
+void machine_events_set_listener(void (*listener)(MachineEvent event))
+{
+    machine_listener = listener;
+}
+
+static void machine_event(MachineEvent event)
+{
+    if (machine_listener) {
+        machine_listener(event);
+    }
+}
 
 static const char *const runstate_names[RUN_STATE__MAX] = {
     [RUN_STATE_PRELAUNCH] = "prelaunch",
@@ -115,11 +128,11 @@ static void record_self_stop(RunState state)
 {
     runstate_set(state);
     if (state == RUN_STATE_SHUTDOWN) {
-        monitor_protocol_event("SHUTDOWN", NULL);
+        machine_event(MACHINE_EVENT_SHUTDOWN);
     } else if (state == RUN_STATE_GUEST_PANICKED) {
-        monitor_protocol_event("GUEST_PANICKED", NULL);
+        machine_event(MACHINE_EVENT_GUEST_PANICKED);
     }
-    monitor_protocol_event("STOP", NULL);
+    machine_event(MACHINE_EVENT_STOP);
 }
 
 int vm_start(GError **errp)
@@ -156,7 +169,7 @@ int vm_start(GError **errp)
     resume_vcpu();
     runstate_set(RUN_STATE_RUNNING);
     g_mutex_unlock(&vm_lock);
-    monitor_protocol_event("RESUME", NULL);
+    machine_event(MACHINE_EVENT_RESUME);
     return 0;
 }
 
@@ -196,7 +209,7 @@ bool vm_stop(RunState state)
     runstate_set(state);
     g_mutex_unlock(&vm_lock);
     if (was_running) {
-        monitor_protocol_event("STOP", NULL);
+        machine_event(MACHINE_EVENT_STOP);
     }
     return was_running;
 }
@@ -428,14 +441,14 @@ int qemu_system_reset(GError **errp)
 out:
     g_mutex_unlock(&vm_lock);
     if (ret == 0) {
-        monitor_protocol_event("RESET", NULL);
+        machine_event(MACHINE_EVENT_RESET);
     }
     return ret;
 }
 
 void qemu_system_shutdown_request(void)
 {
-    monitor_protocol_event("SHUTDOWN", NULL);
+    machine_event(MACHINE_EVENT_SHUTDOWN);
     main_loop_quit(0);
 }
 

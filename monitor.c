@@ -13,6 +13,7 @@
 #include "monitor.h"
 #include "qemu-error.h"
 #include "readline.h"
+#include "sysemu.h"
 
 #include "hmp-handlers.h"
 #include "qmp-handlers.h"
@@ -1176,6 +1177,20 @@ static void hmp_readline_line(void *opaque, const char *line)
     hmp_handle_line(opaque, line);
 }
 
+/* The machine's news, as QMP events of the same names. */
+static void monitor_machine_event(MachineEvent event)
+{
+    static const char *const names[] = {
+        [MACHINE_EVENT_STOP] = "STOP",
+        [MACHINE_EVENT_RESUME] = "RESUME",
+        [MACHINE_EVENT_RESET] = "RESET",
+        [MACHINE_EVENT_SHUTDOWN] = "SHUTDOWN",
+        [MACHINE_EVENT_GUEST_PANICKED] = "GUEST_PANICKED",
+    };
+
+    monitor_protocol_event(names[event], NULL);
+}
+
 Monitor *monitor_init(CharDriverState *chr, MonitorMode mode, GError **errp)
 {
     if (!chr) {
@@ -1192,6 +1207,7 @@ Monitor *monitor_init(CharDriverState *chr, MonitorMode mode, GError **errp)
     }
     if (!monitors) {
         monitors = g_ptr_array_new();
+        machine_events_set_listener(monitor_machine_event);
     }
     g_ptr_array_add(monitors, mon);
     qemu_chr_add_handlers_background(chr, monitor_can_read, monitor_read,

@@ -24,6 +24,21 @@ typedef enum RunState {
     RUN_STATE__MAX
 } RunState;
 
+/*
+ * What the machine reports to the layer above (the monitor turns them into
+ * QMP events): STOP and RESUME of the vCPU, RESET, SHUTDOWN requests and
+ * guest-initiated ends. Called from any thread; one listener.
+ */
+typedef enum MachineEvent {
+    MACHINE_EVENT_STOP,
+    MACHINE_EVENT_RESUME,
+    MACHINE_EVENT_RESET,
+    MACHINE_EVENT_SHUTDOWN,
+    MACHINE_EVENT_GUEST_PANICKED,
+} MachineEvent;
+
+void machine_events_set_listener(void (*listener)(MachineEvent event));
+
 /* The QMP name of a state ("running", "paused", "inmigrate", ...). */
 const char *runstate_name(RunState state);
 
