@@ -1,7 +1,8 @@
 /*
- * The fd: migration transport. The source takes a descriptor a client
- * passed with the monitor's getfd command (by its name); the destination
- * takes a descriptor number it inherited (-incoming fd:N).
+ * The fd: migration transport's destination: a descriptor number it
+ * inherited (-incoming fd:N). The source's descriptor is one a client
+ * passed with the monitor's getfd: the monitor layer looks it up by name
+ * and hands it to migrate_start.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -9,19 +10,7 @@
 
 #include "cutils.h"
 #include "migration.h"
-#include "monitor.h"
 #include "qemu-error.h"
-
-int fd_start_outgoing_migration(const char *fdname, GError **errp)
-{
-    Monitor *mon = monitor_current();
-
-    if (!mon) {
-        error_setg(errp, "fd: migration needs a monitor that received the descriptor");
-        return -1;
-    }
-    return monitor_get_fd(mon, fdname, errp);
-}
 
 int fd_start_incoming_migration(const char *fd_number, IncomingReady *ready,
                                 void *opaque, GError **errp)

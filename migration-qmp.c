@@ -12,6 +12,7 @@
 #include "migration-params.h"
 #include "migration-qmp.h"
 #include "monitor.h"
+#include "qemu-error.h"
 #include "qmp-handlers.h"
 #include "sysemu.h"
 
@@ -54,11 +55,30 @@ static bool optional_bool(JsonObject *args, const char *name)
            json_object_get_boolean_member(args, name);
 }
 
+/* "fd:NAME" names a descriptor this monitor received with getfd. */
+static int passed_fd(const char *uri, Monitor *mon, GError **errp)
+{
+    if (!g_str_has_prefix(uri, "fd:")) {
+        return -1;
+    }
+    if (!mon) {
+        error_setg(errp, "fd: migration needs a monitor that received the descriptor");
+        return -1;
+    }
+    return monitor_get_fd(mon, uri + 3, errp);
+}
+
 JsonNode *qmp_migrate(JsonObject *args, Monitor *mon, GError **errp)
 {
     const char *uri = json_object_get_string_member(args, "uri");
+    GError *err = NULL;
+    int fd = passed_fd(uri, mon, &err);
 
-    if (migrate_start(uri, optional_bool(args, "xbzrle"), errp) < 0) {
+    if (err) {
+        g_propagate_error(errp, err);
+        return NULL;
+    }
+    if (migrate_start(uri, fd, optional_bool(args, "xbzrle"), errp) < 0) {
         return NULL;
     }
     return monitor_result_empty();

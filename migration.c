@@ -628,7 +628,7 @@ static gpointer migration_thread(gpointer opaque)
  * Opens the sending end, except for tcp: whose connection may take as long
  * as the network does: that one the migration thread makes (-1, no error).
  */
-static int open_outgoing(const char *uri, GPid *child, GError **errp)
+static int open_outgoing(const char *uri, int passed_fd, GPid *child, GError **errp)
 {
     const char *p;
 
@@ -645,8 +645,9 @@ static int open_outgoing(const char *uri, GPid *child, GError **errp)
     if ((p = g_str_has_prefix(uri, "exec:") ? uri + 5 : NULL)) {
         return exec_start_outgoing_migration(p, child, errp);
     }
-    if ((p = g_str_has_prefix(uri, "fd:") ? uri + 3 : NULL)) {
-        return fd_start_outgoing_migration(p, errp);
+    if (g_str_has_prefix(uri, "fd:")) {
+        g_assert(passed_fd >= 0);
+        return passed_fd;
     }
     error_setg(errp, "unknown migration protocol: '%s' (tcp:, unix:, exec: or fd:)", uri);
     return -1;
@@ -676,16 +677,19 @@ static int check_can_migrate(GError **errp)
     return 0;
 }
 
-int migrate_start(const char *uri, bool xbzrle, GError **errp)
+int migrate_start(const char *uri, int passed_fd, bool xbzrle, GError **errp)
 {
     GError *err = NULL;
     GPid child = 0;
     MigrationParams p;
 
     if (check_can_migrate(errp) < 0) {
+        if (passed_fd >= 0) {
+            close(passed_fd);
+        }
         return -1;
     }
-    int fd = open_outgoing(uri, &child, &err);
+    int fd = open_outgoing(uri, passed_fd, &child, &err);
     if (err) {
         g_propagate_error(errp, err);
         return -1;

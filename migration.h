@@ -60,8 +60,10 @@ void migration_set_listener(const MigrationListener *listener);
 void migration_init(void);
 
 /* Starts a migration to uri (tcp:, unix:, exec:, fd:) with the current
- * parameters; xbzrle forces the capability on for this one. */
-int migrate_start(const char *uri, bool xbzrle, GError **errp);
+ * parameters; xbzrle forces the capability on for this one. For "fd:NAME"
+ * the caller looked the descriptor up and passes it in fd (taking it over);
+ * -1 otherwise. */
+int migrate_start(const char *uri, int fd, bool xbzrle, GError **errp);
 void migrate_cancel(void);
 void migration_get_info(MigrationInfo *info);
 /* Cancels an outgoing migration and waits for its thread (program exit). */
@@ -85,13 +87,12 @@ void migration_notify_pass(uint64_t pass);
 
 /* --- transports (migration-tcp.c, -unix.c, -exec.c, -fd.c) ----------------- */
 
-/* Opens the sending end: a connected socket, a pipe to a command, or a
- * passed descriptor. Returns the fd, or -1 with *errp. exec: also gives the
- * command's process (see exec_finish_child). */
+/* Opens the sending end: a connected socket or a pipe to a command.
+ * Returns the fd, or -1 with *errp. exec: also gives the command's process
+ * (see exec_finish_child). */
 int tcp_start_outgoing_migration(const char *host_port, GError **errp);
 int unix_start_outgoing_migration(const char *path, GError **errp);
 int exec_start_outgoing_migration(const char *command, GPid *child, GError **errp);
-int fd_start_outgoing_migration(const char *fdname, GError **errp);
 
 /*
  * The receiving end. Listening transports (tcp:, unix:) call
