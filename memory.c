@@ -49,22 +49,56 @@ static bool dirty_log_active;
 
 /* --- RAM blocks ----------------------------------------------------------- */
 
-static uint8_t *alloc_guest_ram(uint64_t size, GError **errp)
+#define HUGE_PAGE_SIZE (2ull << 20)
+
+/* Touches every page now (-mem-prealloc): the kernel's populate, or a write
+ * per page where it has none. */
+static void prealloc_guest_ram(uint8_t *host, uint64_t size)
 {
-    void *host = mmap(NULL, size, PROT_READ | PROT_WRITE,
-                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_POPULATE,
-                      -1, 0);
-    if (host == MAP_FAILED) {
+#ifdef MADV_POPULATE_WRITE
+    if (madvise(host, size, MADV_POPULATE_WRITE) == 0) {
+        return;
+    }
+#endif
+    for (uint64_t off = 0; off < size; off += TARGET_PAGE_SIZE) {
+        __atomic_store_n(&host[off], 0, __ATOMIC_RELAXED);
+    }
+}
+
+/*
+ * Anonymous memory, touched lazily unless preallocated. The host address is
+ * aligned to 2 MiB, so that the kernel can back it with transparent huge
+ * pages (asked for with MADV_HUGEPAGE; the guest-physical layout keeps RAM
+ * 2 MiB-aligned too): a guest's first touch then costs one fault per 2 MiB.
+ */
+static uint8_t *alloc_guest_ram(uint64_t size, bool prealloc, GError **errp)
+{
+    uint64_t span = size + HUGE_PAGE_SIZE;
+    uint8_t *map = mmap(NULL, span, PROT_READ | PROT_WRITE,
+                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+    if (map == MAP_FAILED) {
         error_setg_errno(errp, errno, "cannot allocate %" G_GUINT64_FORMAT
                          " bytes of guest RAM", size);
         return NULL;
     }
+    uint8_t *host = (uint8_t *)(((uintptr_t)map + HUGE_PAGE_SIZE - 1) &
+                                ~(uintptr_t)(HUGE_PAGE_SIZE - 1));
+    if (host > map) {
+        munmap(map, (size_t)(host - map));
+    }
+    munmap(host + size, (size_t)(map + span - (host + size)));
+    madvise(host, size, MADV_HUGEPAGE);
     /* A child (exec: migration) needs none of it: don't copy its tables. */
     madvise(host, size, MADV_DONTFORK);
+    if (prealloc) {
+        prealloc_guest_ram(host, size);
+    }
     return host;
 }
 
-RAMBlock *qemu_ram_alloc(const char *idstr, uint64_t size, GError **errp)
+RAMBlock *qemu_ram_alloc(const char *idstr, uint64_t size, bool prealloc,
+                         GError **errp)
 {
     if (size == 0 || size % TARGET_PAGE_SIZE) {
         error_setg(errp, "RAM block '%s': size %" G_GUINT64_FORMAT
@@ -75,7 +109,7 @@ RAMBlock *qemu_ram_alloc(const char *idstr, uint64_t size, GError **errp)
         error_setg(errp, "RAM block name '%s' is empty, too long or taken", idstr);
         return NULL;
     }
-    uint8_t *host = alloc_guest_ram(size, errp);
+    uint8_t *host = alloc_guest_ram(size, prealloc, errp);
     if (!host) {
         return NULL;
     }

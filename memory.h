@@ -19,9 +19,12 @@ typedef struct RAMBlock RAMBlock;
 
 /*
  * Allocates a RAM block of `size` bytes (a multiple of the page size):
- * page-aligned, zeroed, pre-faulted. `idstr` names it in migration streams.
+ * 2 MiB-aligned, zeroed, backed by transparent huge pages where the host
+ * offers them, and touched lazily — or all at once with prealloc
+ * (-mem-prealloc). `idstr` names it in migration streams.
  */
-RAMBlock *qemu_ram_alloc(const char *idstr, uint64_t size, GError **errp);
+RAMBlock *qemu_ram_alloc(const char *idstr, uint64_t size, bool prealloc,
+                         GError **errp);
 
 /* Maps [offset, offset + size) of a block at guest-physical address gpa and
  * tells the accelerator. */

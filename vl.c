@@ -40,6 +40,7 @@ typedef struct MonitorSpec {
 
 typedef struct VLConfig {
     uint64_t ram_size;
+    bool mem_prealloc;           /* touch all guest RAM at start */
     const char *name;
     bool start_stopped;          /* -S */
     const char *pidfile;
@@ -94,6 +95,7 @@ static void usage(void)
            "\n"
            "Machine:\n"
            "  -m SIZE              guest RAM (default 128M; K/M/G suffixes, MiB without)\n"
+           "  -mem-prealloc        allocate all guest RAM at start (default: as touched)\n"
            "  -smp 1               number of vCPUs (only 1 for now)\n"
            "  -machine accel=kvm|soft  accelerator (default: kvm when /dev/kvm works)\n"
            "  -enable-kvm          same as -machine accel=kvm\n"
@@ -185,6 +187,7 @@ typedef struct Option {
 } Option;
 
 static void opt_m(const char *a) { parse_ram_size(a); }
+static void opt_mem_prealloc(const char *a) { config.mem_prealloc = true; }
 static void opt_smp(const char *a) { parse_smp(a); }
 static void opt_name(const char *a) { config.name = a; }
 static void opt_S(const char *a) { config.start_stopped = true; }
@@ -222,6 +225,7 @@ static void opt_version(const char *a)
 
 static const Option options[] = {
     { "m", ARG_ONE, opt_m },
+    { "mem-prealloc", ARG_NONE, opt_mem_prealloc },
     { "smp", ARG_ONE, opt_smp },
     { "name", ARG_ONE, opt_name },
     { "S", ARG_NONE, opt_S },
@@ -511,6 +515,7 @@ int main(int argc, char **argv)
     serial = open_serial(&serial_mux);
     MachineConfig machine = {
         .ram_size = config.ram_size,
+        .mem_prealloc = config.mem_prealloc,
         .kernel = config.kernel,
         .append = config.append,
         .name = config.name,

@@ -31,41 +31,52 @@ static struct {
     BootEntry entry;
 } pc;
 
-/* Bytes of memory the host can give without swapping (MemAvailable), or
- * 0 when it cannot be told. */
-static uint64_t host_available_memory(void)
+/* A /proc/meminfo figure in bytes ("MemAvailable"), or 0 when it cannot
+ * be told. */
+static uint64_t meminfo_bytes(const char *field)
 {
     g_autofree char *text = NULL;
+    g_autofree char *key = g_strdup_printf("\n%s:", field);
     unsigned long long kib;
 
     if (!g_file_get_contents("/proc/meminfo", &text, NULL, NULL)) {
         return 0;
     }
-    const char *line = strstr(text, "MemAvailable:");
-    if (!line || sscanf(line, "MemAvailable: %llu kB", &kib) != 1) {
+    const char *line = strstr(text, key);
+    if (!line || sscanf(line + strlen(key), " %llu kB", &kib) != 1) {
         return 0;
     }
     return (uint64_t)kib << 10;
 }
 
-/* Guest RAM is pre-faulted: asking for more than the host has would end in
- * the OOM killer, not an error, so refuse it first. */
-static int check_host_memory(uint64_t ram_size, GError **errp)
+/*
+ * Guest RAM the host can never back (more than its memory and swap) is
+ * refused at start rather than left to the OOM killer later; preallocated
+ * RAM is all taken now, so it must fit in what is available now.
+ */
+static int check_host_memory(uint64_t ram_size, bool prealloc, GError **errp)
 {
-    uint64_t avail = host_available_memory();
+    uint64_t avail = meminfo_bytes("MemAvailable");
+    uint64_t total = meminfo_bytes("MemTotal") + meminfo_bytes("SwapTotal");
 
-    if (avail && ram_size > avail) {
-        error_setg(errp, "-m: %" G_GUINT64_FORMAT " MiB of guest RAM is more than "
-                   "the %" G_GUINT64_FORMAT " MiB this host has available",
+    if (prealloc && avail && ram_size > avail) {
+        error_setg(errp, "-m: %" G_GUINT64_FORMAT " MiB of guest RAM to preallocate "
+                   "is more than the %" G_GUINT64_FORMAT " MiB this host has available",
                    ram_size >> 20, avail >> 20);
+        return -1;
+    }
+    if (total && ram_size > total) {
+        error_setg(errp, "-m: %" G_GUINT64_FORMAT " MiB of guest RAM is more than "
+                   "the %" G_GUINT64_FORMAT " MiB of memory and swap this host has",
+                   ram_size >> 20, total >> 20);
         return -1;
     }
     return 0;
 }
 
-static int pc_map_ram(uint64_t ram_size, GError **errp)
+static int pc_map_ram(uint64_t ram_size, bool prealloc, GError **errp)
 {
-    RAMBlock *ram = qemu_ram_alloc("pc.ram", ram_size, errp);
+    RAMBlock *ram = qemu_ram_alloc("pc.ram", ram_size, prealloc, errp);
     uint64_t low = MIN(ram_size, LOW_RAM_MAX);
 
     if (!ram || ram_block_map(ram, 0, low, 0, errp) < 0) {
@@ -133,8 +144,8 @@ int pc_init(const MachineConfig *cfg, BootEntry *entry, GError **errp)
                    "the boot page tables map)", loader_max_ram_size() >> 20);
         return -1;
     }
-    if (check_host_memory(cfg->ram_size, errp) < 0 ||
-        pc_map_ram(cfg->ram_size, errp) < 0) {
+    if (check_host_memory(cfg->ram_size, cfg->mem_prealloc, errp) < 0 ||
+        pc_map_ram(cfg->ram_size, cfg->mem_prealloc, errp) < 0) {
         return -1;
     }
     pc.serial = serial_init(UART_IO_PORT, UART_MMIO_GPA, cfg->serial, errp);

@@ -15,6 +15,7 @@
 
 typedef struct MachineConfig {
     uint64_t ram_size;
+    bool mem_prealloc;         /* touch all of it now (else lazily) */
     const char *kernel;        /* path of a 64-bit ELF, or NULL */
     const char *append;        /* -append string, or NULL */
     const char *name;          /* -name, or NULL */

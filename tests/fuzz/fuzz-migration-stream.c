@@ -34,7 +34,7 @@ static void setup_machine(void)
         return;
     }
     accel_select(&soft_accel_ops);
-    if (!qemu_ram_alloc("pc.ram", FUZZ_RAM_SIZE, &err) ||
+    if (!qemu_ram_alloc("pc.ram", FUZZ_RAM_SIZE, false, &err) ||
         !serial_init(UART_IO_PORT, UART_MMIO_GPA, NULL, &err)) {
         abort();
     }
