@@ -211,8 +211,9 @@ HELP    set the XBZRLE page cache size (MiB without a suffix)
 HANDLER hmp_migrate_set_cachesize
 DOC
 Sets the size of the cache of pages last sent, which XBZRLE encodes against
-(default 64M). At least one page, at most the guest's RAM. A change during
-a migration resizes the cache at once, keeping the most recently used pages.
+(default 64M): the parameter `xbzrle-cache-size`, a power of two, at least
+one page, at most the guest's RAM. A change during a migration resizes the
+cache at once, keeping the most recently used pages.
 
     (qemu) migrate_set_cachesize 256m
 ENDDOC
@@ -224,9 +225,11 @@ HELP    enable or disable a migration capability
 HANDLER hmp_migrate_set_capability
 DOC
 `xbzrle` (every migration uses XBZRLE, as if `migrate -x` were given),
+`events` (the `MIGRATION` and `MIGRATION_PASS` events on QMP) or
 `return-path` (the closing handshake over connections that carry replies;
-on by default) or `events` (the MIGRATION events on QMP). They cannot change
-during a migration.
+on by default). They cannot change during a migration (`There's a
+migration process in progress`); an unknown name gets QEMU's `invalid
+parameter value: NAME`.
 
     (qemu) migrate_set_capability xbzrle on
 ENDDOC
@@ -240,7 +243,9 @@ DOC
 The parameters of `migrate-set-parameters` (docs/qmp.md): `max-bandwidth`
 (MiB/s without a suffix, as QEMU reads it), `xbzrle-cache-size` (bytes
 without a suffix), `downtime-limit`, `x-stall-timeout`, `x-commit-timeout`
-(ms).
+(ms). A value out of range gets the message of `migrate-set-parameters`
+and changes nothing; an unknown name gets QEMU's `invalid parameter value:
+NAME`, a size that does not read as one `Invalid size VALUE`.
 
     (qemu) migrate_set_parameter max-bandwidth 100M
     (qemu) migrate_set_parameter downtime-limit 50
@@ -319,13 +324,21 @@ COMMAND migrate_capabilities
 HELP    show the migration capabilities
 HANDLER hmp_info_migrate_capabilities
 DOC
-One line per capability, e.g. `xbzrle: on`.
+One line per capability, in QEMU's order:
+
+    (qemu) info migrate_capabilities
+    xbzrle: off
+    events: off
+    return-path: on
 ENDDOC
 
 COMMAND migrate_parameters
 HELP    show the migration parameters
 HANDLER hmp_info_migrate_parameters
 DOC
+One line per parameter with its unit, as QEMU prints them
+(`x-commit-timeout`: the bound in force):
+
     (qemu) info migrate_parameters
     max-bandwidth: 33554432 bytes/second
     downtime-limit: 30 ms

@@ -281,7 +281,8 @@ ARGS    value:i
 HELP    set the maximum migration speed in bytes per second
 HANDLER qmp_migrate_set_speed
 DOC
-0 removes the limit; the default is 33554432 (32 MiB/s).
+Sets the parameter `max-bandwidth` (see `migrate-set-parameters`, which
+checks it). 0 removes the limit; the default is 33554432 (32 MiB/s).
 
     -> { "execute": "migrate_set_speed", "arguments": { "value": 1073741824 } }
     <- { "return": {} }
@@ -292,6 +293,10 @@ ARGS    value:T
 HELP    set the maximum tolerated downtime in seconds
 HANDLER qmp_migrate_set_downtime
 DOC
+Sets the parameter `downtime-limit` to `value` seconds (rounded to ms).
+Out of 0 to 2000 it fails with QEMU's message, `Parameter
+'downtime_limit' expects an integer in the range of 0 to 2000 seconds`.
+
     -> { "execute": "migrate_set_downtime", "arguments": { "value": 0.1 } }
     <- { "return": {} }
 ENDDOC
@@ -301,8 +306,9 @@ ARGS    value:i
 HELP    set the XBZRLE cache size in bytes
 HANDLER qmp_migrate_set_cachesize
 DOC
-At least one page, at most the guest's RAM; resizes a running migration's
-cache at once.
+Sets the parameter `xbzrle-cache-size`, with its checks and messages (see
+`migrate-set-parameters`): a power of two, at least a page, at most the
+guest's RAM. Resizes a running migration's cache at once.
 
     -> { "execute": "migrate_set_cachesize", "arguments": { "value": 268435456 } }
     <- { "return": {} }
@@ -322,10 +328,17 @@ HELP    enable or disable migration capabilities
 HANDLER qmp_migrate_set_capabilities
 DOC
 `capabilities` is a list of `{"capability": NAME, "state": BOOL}`. All or
-nothing: an unknown name (`Parameter 'capability' does not accept value
-'NAME'`) changes none. Refused during a migration. The capabilities:
+nothing: every entry is checked before any capability changes, with QEMU's
+messages: `Parameter 'capability' does not accept value 'NAME'` for an
+unknown name, `Invalid parameter type for 'capabilities[0].state',
+expected: boolean`, `Parameter 'capabilities[0].state' is missing`,
+`Parameter 'capabilities[0].foo' is unexpected`. During an outgoing
+migration: `There's a migration process in progress`. The capabilities:
 
 - `xbzrle` (off): every migration uses XBZRLE, as if `migrate -x` were given.
+- `events` (off): the `MIGRATION` event (`{"status": ...}` at each change
+  of either side's status) and the `MIGRATION_PASS` event (`{"pass": N}`,
+  the source's dirty-sync count) are sent; off, neither is.
 - `return-path` (on; QEMU's default is off): over a connection that can
   carry replies (`tcp:`, `unix:`, `fd:` of a socket) the source announces
   the closing handshake: the destination runs the guest only once the source
@@ -344,10 +357,12 @@ COMMAND query-migrate-capabilities
 HELP    list the migration capabilities and their state
 HANDLER qmp_query_migrate_capabilities
 DOC
+Every capability once, in QEMU's order.
+
     -> { "execute": "query-migrate-capabilities" }
     <- { "return": [ { "capability": "xbzrle", "state": false },
-                     { "capability": "return-path", "state": true },
-                     { "capability": "events", "state": false } ] }
+                     { "capability": "events", "state": false },
+                     { "capability": "return-path", "state": true } ] }
 ENDDOC
 
 COMMAND migrate-set-parameters
@@ -355,20 +370,31 @@ ARGS    max-bandwidth:i?,downtime-limit:i?,xbzrle-cache-size:i?,x-stall-timeout:
 HELP    set migration parameters
 HANDLER qmp_migrate_set_parameters
 DOC
-Sets any of the parameters, all or nothing: a value out of range gets
-QEMU's message (`Parameter 'downtime_limit' expects an integer in the range
-of 0 to 2000000 ms`) and changes none. They act on a running migration too.
+Sets any of the parameters, all or nothing: every value is checked first,
+and one out of range fails with QEMU's message and changes none. They act
+on a running migration too. The parameters and their messages:
 
 - `max-bandwidth`: bytes per second (default 33554432; 0: no limit).
-- `downtime-limit`: ms the guest may stay stopped at the end (default 30).
-- `xbzrle-cache-size`: bytes, at least a page and at most guest RAM,
-  rounded down to whole pages (default 67108864).
-- `x-stall-timeout`: ms a migration may make no progress (nothing written,
-  nothing read) before it fails, on either side (default 30000; 100 to
-  86400000). Also the connection's TCP keepalive and TCP_USER_TIMEOUT.
-- `x-commit-timeout`: ms from stopping the guest until the destination
-  confirms the end; past it the source resumes its guest (0: twenty times
-  `downtime-limit`, at least 2000).
+  Negative: `Parameter 'max_bandwidth' expects an integer in the range of 0
+  to 9223372036854775807 bytes/second`.
+- `downtime-limit`: ms the guest may stay stopped at the end (default 30;
+  0 to 2000000): `Parameter 'downtime_limit' expects an integer in the
+  range of 0 to (2000 * 1000) ms` (QEMU's text, macro and all).
+- `xbzrle-cache-size`: bytes, a power of two, at least a page (default
+  67108864): `Parameter 'xbzrle_cache_size' expects a power of two no less
+  than the target page size`; at most guest RAM, as QEMU had it: `Parameter
+  'cache size' expects exceeds guest ram size`.
+- `x-stall-timeout` (this emulator's): ms a migration may make no progress
+  (nothing written, nothing read) before it fails, on either side (default
+  30000; 100 to 86400000: `Parameter 'x-stall-timeout' expects an integer
+  in the range of 100 to 86400000 ms`). Also the connection's TCP
+  keepalive and TCP_USER_TIMEOUT.
+- `x-commit-timeout` (this emulator's): ms from stopping the guest until
+  the destination confirms the end; past it the source resumes its guest
+  (0: twenty times `downtime-limit`, at least 2000; at most 86400000).
+
+The 1.x commands (`migrate_set_speed`, `migrate_set_downtime`,
+`migrate_set_cachesize`) set the same values through the same checks.
 
     -> { "execute": "migrate-set-parameters",
          "arguments": { "max-bandwidth": 1073741824, "downtime-limit": 50 } }
