@@ -172,6 +172,22 @@ in a cache (`migrate_set_cachesize`), as does the `xbzrle` capability
     (qemu) info migrate
 ENDDOC
 
+COMMAND migrate_incoming
+ARGS    uri:s
+PARAMS  uri
+HELP    start an incoming migration (started with -incoming defer)
+HANDLER hmp_migrate_incoming
+DOC
+On a machine started with `-incoming defer` (waiting, not listening),
+starts waiting for the migration on `uri`, as `-incoming uri` would have;
+set capabilities and parameters before. Fails, with QEMU's messages, when
+an incoming migration has already been started or without `-incoming`.
+
+    (qemu) migrate_set_capability events on
+    (qemu) migrate_set_parameter x-stall-timeout 10000
+    (qemu) migrate_incoming tcp:0.0.0.0:4444
+ENDDOC
+
 COMMAND migrate_cancel
 HELP    cancel the current migration
 HANDLER hmp_migrate_cancel

@@ -83,6 +83,11 @@ void hmp_migrate(Monitor *mon, JsonObject *args)
     g_timeout_add(PROGRESS_INTERVAL_MS, migrate_poll, w);
 }
 
+void hmp_migrate_incoming(Monitor *mon, JsonObject *args)
+{
+    hmp_run_qmp(mon, qmp_migrate_incoming, args);
+}
+
 void hmp_migrate_cancel(Monitor *mon, JsonObject *args)
 {
     hmp_run_qmp(mon, qmp_migrate_cancel, args);

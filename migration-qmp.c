@@ -1,9 +1,10 @@
 /*
- * The migration's QMP commands (migrate, migrate_cancel, query-migrate) and
- * events (MIGRATION, MIGRATION_PASS, sent while the "events" capability is
- * on): the JSON face of migration.c and migration-incoming.c, shaped like
- * QEMU's MigrationInfo (qapi/migration.json), with the proposal's extra
- * statistics as extra members.
+ * The migration's QMP commands (migrate, migrate-incoming, migrate_cancel,
+ * query-migrate) and events (MIGRATION, MIGRATION_PASS, sent while the
+ * "events" capability is on): the JSON face of migration.c and
+ * migration-incoming.c, shaped like QEMU's MigrationInfo
+ * (qapi/migration.json), with the proposal's extra statistics as extra
+ * members.
  */
 #include <string.h>
 
@@ -13,7 +14,6 @@
 #include "migration-qmp.h"
 #include "monitor.h"
 #include "qmp-handlers.h"
-#include "sysemu.h"
 
 /* --- events ------------------------------------------------------------------- */
 
@@ -59,6 +59,16 @@ JsonNode *qmp_migrate(JsonObject *args, Monitor *mon, GError **errp)
     const char *uri = json_object_get_string_member(args, "uri");
 
     if (migrate_start(uri, optional_bool(args, "xbzrle"), errp) < 0) {
+        return NULL;
+    }
+    return monitor_result_empty();
+}
+
+JsonNode *qmp_migrate_incoming(JsonObject *args, Monitor *mon, GError **errp)
+{
+    const char *uri = json_object_get_string_member(args, "uri");
+
+    if (migration_incoming_start_deferred(uri, errp) < 0) {
         return NULL;
     }
     return monitor_result_empty();
@@ -157,7 +167,11 @@ static JsonObject *source_info(const MigrationInfo *info)
     return o;
 }
 
-/* The destination: its own status, and its times from the start of the load. */
+/*
+ * The destination: its own status, as QEMU's (setup while it listens).
+ * Beyond QEMU, which shows nothing else here: total-time, ms from the
+ * start of the load to its end (or now), and error-desc when it failed.
+ */
 static JsonObject *destination_info(const MigrationInfo *info)
 {
     JsonObject *o = json_object_new();
@@ -166,7 +180,7 @@ static JsonObject *destination_info(const MigrationInfo *info)
         return o;
     }
     add_common(o, info);
-    if (info->status == MIG_STATE_ACTIVE || info->status == MIG_STATE_COMPLETED) {
+    if (info->status != MIG_STATE_SETUP) {
         add_int(o, "total-time", info->total_time_ms);
     }
     return o;
@@ -177,10 +191,9 @@ JsonNode *qmp_query_migrate(JsonObject *args, Monitor *mon, GError **errp)
     MigrationInfo info;
     JsonObject *o;
 
-    /* A destination reports its incoming migration until it migrates out. */
+    /* As QEMU: the incoming side's status until this machine migrates out. */
     migration_get_info(&info);
-    if (info.status == MIG_STATE_NONE &&
-        (migration_incoming_started() || runstate_get() == RUN_STATE_INMIGRATE)) {
+    if (info.status == MIG_STATE_NONE) {
         g_free(info.error_desc);
         migration_incoming_get_info(&info);
         o = destination_info(&info);

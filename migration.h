@@ -69,12 +69,19 @@ void migration_shutdown(void);
 
 /* --- incoming (migration-incoming.c) ----------------------------------------------- */
 
-/* Starts waiting for a stream on uri (tcp:, unix:, exec:, fd:); loads it
- * in a thread, then runs the guest unless start_stopped. */
+/* Starts waiting for a stream on uri (tcp:, unix:, exec:, fd:): the status
+ * becomes setup; loads it in a thread, then runs the guest unless
+ * start_stopped. */
 int qemu_start_incoming_migration(const char *uri, bool start_stopped,
                                   GError **errp);
-/* Whether this instance has been a migration's destination. */
-bool migration_incoming_started(void);
+/*
+ * -incoming defer: the machine waits (in inmigrate) without listening, so
+ * that parameters can be set first; migration_incoming_start_deferred
+ * (QMP migrate-incoming) then starts with the URI. Fails once an incoming
+ * migration has started, or without -incoming.
+ */
+void migration_incoming_defer(bool start_stopped);
+int migration_incoming_start_deferred(const char *uri, GError **errp);
 void migration_incoming_get_info(MigrationInfo *info);
 /* Stops loading and waits for the loading thread (program exit). */
 void migration_incoming_shutdown(void);

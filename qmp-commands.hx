@@ -266,6 +266,30 @@ destination run the guest (the source never resumes it after committing).
     <- { "return": {} }
 ENDDOC
 
+COMMAND migrate-incoming
+ARGS    uri:s
+HELP    start an incoming migration (started with -incoming defer)
+HANDLER qmp_migrate_incoming
+DOC
+Starts waiting for the migration on `uri` (the forms of `-incoming`:
+`tcp:HOST:PORT`, `unix:PATH`, `exec:COMMAND`, `fd:NAME`) on a machine
+started with `-incoming defer`, which waits in the `inmigrate` state
+without listening, so that capabilities and parameters can be set first.
+`query-migrate` then says `setup` until a source connects. The errors are
+QEMU's: `The incoming migration has already been started` (a second time,
+or with `-incoming URI`), `'-incoming' was not specified on the command
+line`; a URI that cannot be opened fails and may be tried again.
+
+    -> { "execute": "migrate-incoming",
+         "arguments": { "uri": "tcp:127.0.0.1:4444" } }
+    <- { "return": {} }
+
+    -> { "execute": "migrate-incoming",
+         "arguments": { "uri": "tcp:127.0.0.1:4444" } }
+    <- { "error": { "class": "GenericError",
+                    "desc": "The incoming migration has already been started" } }
+ENDDOC
+
 COMMAND migrate_cancel
 HELP    cancel the current migration
 HANDLER qmp_migrate_cancel
@@ -372,7 +396,8 @@ HANDLER qmp_migrate_set_parameters
 DOC
 Sets any of the parameters, all or nothing: every value is checked first,
 and one out of range fails with QEMU's message and changes none. They act
-on a running migration too. The parameters and their messages:
+on a running migration too, and may be set on a destination before
+`migrate-incoming`. The parameters and their messages:
 
 - `max-bandwidth`: bytes per second (default 33554432; 0: no limit).
   Negative: `Parameter 'max_bandwidth' expects an integer in the range of 0
