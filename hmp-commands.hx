@@ -330,10 +330,17 @@ count what went on the wire, headers included:
     xbzrle encoding rate: 157.54
     dirty pages rate: 409600 pages
     iterations: 3
+    setup: 12 milliseconds
+    throughput: 124.60 mbps
 
 `downtime` replaces `expected downtime` once completed; a failed migration
 adds `error:`. The miss rate and encoding rate (page bytes per encoded byte)
-are those of the last pass. Nothing is printed before the first migration.
+are those of the last pass; `iterations` counts dirty-log syncs (one as the
+first pass starts); the throughput is that of the last 100 ms (once
+completed, the average after the setup), as QEMU prints them. A migration
+in `setup`, `failed` or `cancelled` shows its status (and error) only; a
+destination its status and `total time`, from the start of the load.
+Nothing is printed before the first migration.
 ENDDOC
 
 COMMAND migrate_capabilities

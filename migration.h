@@ -33,7 +33,9 @@ typedef struct MigrationInfo {
     uint64_t setup_time_ms;        /* from its start to the first pass */
     uint64_t downtime_ms;          /* completed: guest stopped here → runnable there */
     uint64_t expected_downtime_ms; /* active: what stopping now would cost */
-    uint64_t mbps_x1000;           /* throughput of the last pass */
+    uint64_t mbps_x1000;           /* Mbit/s: the last ~100 ms while active,
+                                      the transfer's average once completed */
+    uint64_t pages_per_second;     /* RAM pages sent, the last ~100 ms */
     uint64_t rtt_us;               /* return path round trip, 0 if none */
     bool use_xbzrle;
     char *error_desc;              /* failed: why (g_free) */

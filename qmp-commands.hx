@@ -362,14 +362,14 @@ migration: `There's a migration process in progress`. The capabilities:
 - `xbzrle` (off): every migration uses XBZRLE, as if `migrate -x` were given.
 - `events` (off): the `MIGRATION` event (`{"status": ...}` at each change
   of either side's status) and the `MIGRATION_PASS` event (`{"pass": N}`,
-  the source's dirty-sync count) are sent; off, neither is.
+  the source's dirty-sync count, 1 as the first pass starts) are sent; off,
+  neither is.
 - `return-path` (on; QEMU's default is off): over a connection that can
   carry replies (`tcp:`, `unix:`, `fd:` of a socket) the source announces
   the closing handshake: the destination runs the guest only once the source
   has committed the end. Off: QEMU's semantics, the destination runs at the
   end of the stream (needed when the destination reads through a one-way
   relay, `exec:`). See docs/migration.md.
-- `events` (off): the `MIGRATION` and `MIGRATION_PASS` events are sent.
 
     -> { "execute": "migrate-set-capabilities",
          "arguments": { "capabilities": [ { "capability": "xbzrle",
@@ -443,30 +443,72 @@ COMMAND query-migrate
 HELP    return the migration status and statistics
 HANDLER qmp_query_migrate
 DOC
-An empty object before the first migration. Otherwise `status`,
-`total-time` (ms), `expected-downtime` (ms; `downtime` once completed),
-`error-desc` when failed, `ram` {`transferred`, `remaining`, `total`
-(bytes), `duplicate`, `normal` (pages), `duplicate-bytes`, `normal-bytes`,
-`dirty-pages-rate` (pages/s), `mbps`, `dirty-sync-count`} and, when XBZRLE
-is used, `xbzrle-cache` {`cache-size`, `bytes`, `pages`, `cache-hit`,
-`cache-lookup`, `cache-miss`, `cache-miss-rate`, `encoding-rate`,
-`overflow`}. Bytes are on the wire, headers included.
+QEMU's `MigrationInfo`, with the members QEMU shows in each state. Of an
+outgoing migration:
+
+- never started: `{}`;
+- `setup` (connecting, preparing), `cancelled`: `status` only;
+- `failed`: `status` and `error-desc` (why);
+- `active`: `status`, `total-time` and `setup-time` (ms since `migrate`;
+  ms it took before the first pass), `expected-downtime` (ms), `ram`, and
+  `xbzrle-cache` when the migration uses XBZRLE;
+- `completed`: the same with `downtime` (ms the guest was stopped) instead
+  of `expected-downtime`, and `total-time` the whole migration's.
+
+`ram` is QEMU's `MigrationStats`, every member an integer but `mbps`:
+`transferred` (bytes of RAM records on the wire), `remaining` (bytes of
+dirty pages not yet sent; 0 once completed), `total` (bytes of guest RAM),
+`duplicate` and `normal` (pages sent as one repeated byte, and whole),
+`normal-bytes` (`normal` times `page-size`, as QEMU counts them),
+`dirty-pages-rate` (pages dirtied per second in the last pass; 0 once
+completed), `mbps` (a number: Mbit/s the stream carried over the last
+100 ms, from the start of the first pass; once completed the average over
+the migration after its setup), `dirty-sync-count` (dirty-log syncs: one
+as the first pass starts, one after each pass), `page-size` (4096),
+`pages-per-second` (RAM pages sent over the last 100 ms), `precopy-bytes`
+and `downtime-bytes` (of `transferred`, those sent while the guest ran, and
+while it was stopped), `postcopy-requests`, `multifd-bytes`,
+`postcopy-bytes`, `dirty-sync-missed-zero-copy` (always 0: there is no
+postcopy, multifd or zero-copy here). One extra member, the proposal's:
+`duplicate-bytes` (bytes on the wire of the duplicate pages).
+
+`xbzrle-cache` is QEMU's `XBZRLECacheStats`: `cache-size` (bytes, the
+configured `xbzrle-cache-size`), `bytes` and `pages` (of XBZRLE deltas on
+the wire), `cache-miss` (pages not found in the cache), `cache-miss-rate`
+and `encoding-rate` (numbers: misses per lookup, and page bytes per encoded
+byte, in the last pass), `overflow` (deltas too large to send: sent whole).
+Extra members, the proposal's: `cache-hit` and `cache-lookup` (pages).
+
+On a destination that has not migrated out, the incoming migration's own
+status: nothing before it starts (also with `-incoming defer` until
+`migrate-incoming`), `setup` while waiting for the source, then `active`,
+`completed` or `failed`. Beyond QEMU, which shows only the status there:
+`total-time`, ms from the start of the load to its end (or now), and
+`error-desc` when it failed.
 
     -> { "execute": "query-migrate" }
     <- { "return": { "status": "completed", "total-time": 1150,
-                     "downtime": 4,
+                     "setup-time": 12, "downtime": 4,
                      "ram": { "transferred": 17563000, "remaining": 0,
                               "total": 134217728, "duplicate": 28672,
-                              "duplicate-bytes": 317000, "normal": 4096,
-                              "normal-bytes": 16814000,
-                              "dirty-pages-rate": 409600, "mbps": 268.4,
-                              "dirty-sync-count": 3 },
+                              "normal": 4096, "normal-bytes": 16777216,
+                              "dirty-pages-rate": 0, "mbps": 124.6,
+                              "dirty-sync-count": 4,
+                              "postcopy-requests": 0, "page-size": 4096,
+                              "multifd-bytes": 0, "pages-per-second": 40960,
+                              "precopy-bytes": 17455000,
+                              "downtime-bytes": 108000,
+                              "postcopy-bytes": 0,
+                              "dirty-sync-missed-zero-copy": 0,
+                              "duplicate-bytes": 317000 },
                      "xbzrle-cache": { "cache-size": 67108864,
                                        "bytes": 108544, "pages": 4096,
-                                       "cache-hit": 4096,
-                                       "cache-lookup": 8192,
                                        "cache-miss": 4096,
                                        "cache-miss-rate": 0.0,
                                        "encoding-rate": 154.5,
-                                       "overflow": 0 } } }
+                                       "overflow": 0, "cache-hit": 4096,
+                                       "cache-lookup": 8192 } } }
+
+    -> { "execute": "query-migrate" }
+    <- { "return": { "status": "setup" } }
 ENDDOC
