@@ -308,7 +308,8 @@ HELP    show the migration status and statistics
 HANDLER hmp_info_migrate
 DOC
 The status of the current (or last) migration and what it has done. Bytes
-count what went on the wire, headers included:
+count what went on the wire, headers included, except those of
+`ram-normal`, which are pages times the page size (QEMU's `normal-bytes`):
 
     Migration status: active
     transferred ram: 17046 kbytes
@@ -318,7 +319,7 @@ count what went on the wire, headers included:
     expected downtime: 3 milliseconds
     transferred ram-duplicate: 310 kbytes
     transferred ram-duplicate: 28672 pages
-    transferred ram-normal: 16420 kbytes
+    transferred ram-normal: 16384 kbytes
     transferred ram-normal: 4096 pages
     transferred ram-xbrle: 106 kbytes
     transferred ram-xbrle: 4096 pages
