@@ -684,16 +684,21 @@ static void reset_figures(void)
     stat_set(&current.rtt_us, 0);
 }
 
+/* QEMU's messages where QEMU refuses too. */
 static int check_can_migrate(GError **errp)
 {
     RunState rs = runstate_get();
 
     if (migration_is_active()) {
-        error_setg(errp, "a migration is already in progress");
+        error_setg(errp, "There's a migration process in progress");
         return -1;
     }
-    if (rs == RUN_STATE_INMIGRATE || rs == RUN_STATE_INTERNAL_ERROR ||
-        rs == RUN_STATE_GUEST_PANICKED || rs == RUN_STATE_SHUTDOWN) {
+    if (rs == RUN_STATE_INMIGRATE) {
+        error_setg(errp, "Guest is waiting for an incoming migration");
+        return -1;
+    }
+    if (rs == RUN_STATE_INTERNAL_ERROR || rs == RUN_STATE_GUEST_PANICKED ||
+        rs == RUN_STATE_SHUTDOWN) {
         error_setg(errp, "cannot migrate a machine in state '%s'", runstate_name(rs));
         return -1;
     }

@@ -252,10 +252,13 @@ Starts migrating to `uri` (`tcp:HOST:PORT`, `unix:PATH`, `exec:COMMAND` or
 `fd:NAME`) and returns at once; `detach` is accepted and ignored. `xbzrle`
 true uses XBZRLE for this migration. Progress: `query-migrate` and the
 `MIGRATION` event (`{"status": ...}` at each change: `setup`, `active`,
-`completed`, `failed`, `cancelled`). Fails at once when a migration is in
-progress or the URI cannot be opened; a `tcp:` connection is made in the
-background (a network can take long), so a refused one fails the migration
-instead: `query-migrate` then says why in `error-desc`.
+`completed`, `failed`, `cancelled`; with the `events` capability on). Fails
+at once, with QEMU's messages, during a migration (`There's a migration
+process in progress`) or on a destination (`Guest is waiting for an
+incoming migration`), and when the URI cannot be opened; a `tcp:`
+connection is made in the background (a network can take long), so a
+refused one fails the migration instead: `query-migrate` then says why in
+`error-desc`.
 
 Over a socket the migration ends with a handshake: the destination says it
 has loaded everything, the source commits, and only then does the

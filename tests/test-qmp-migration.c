@@ -520,6 +520,33 @@ START_TEST(test_query_migrate_after_failure_shows_the_status_and_why)
 }
 END_TEST
 
+START_TEST(test_migrate_during_a_migration_is_refused_with_qemus_message)
+{
+    QTestState *dst;
+    QTestState *src = start_slow_migration(&dst, false);
+    g_autofree char *uri = mig_uri(src);
+    g_autoptr(JsonObject) err = qtest_qmp_error(src, "{'execute': 'migrate', "
+                                                "'arguments': {'uri': '%s'}}", uri);
+
+    ck_assert_str_eq(qtest_error_desc(err), "There's a migration process in progress");
+    g_autoptr(JsonObject) info = qtest_query_migrate(src);
+    ck_assert_str_eq(status_of(info), "active");
+    cancel_and_quit(src, dst);
+}
+END_TEST
+
+START_TEST(test_migrate_from_a_waiting_destination_is_refused_with_qemus_message)
+{
+    QTestState *dst = qtest_start("-kernel guests/idle.elf -S -incoming defer");
+    g_autoptr(JsonObject) err = qtest_qmp_error(dst, "{'execute': 'migrate', "
+                                                "'arguments': {'uri': 'unix:%s/x.sock'}}",
+                                                qtest_dir(dst));
+
+    ck_assert_str_eq(qtest_error_desc(err), "Guest is waiting for an incoming migration");
+    qtest_quit(dst);
+}
+END_TEST
+
 /* ---------------------------------------------------------------------- */
 /* query-migrate on the destination */
 
@@ -1257,6 +1284,8 @@ static Suite *qmp_migration_suite(void)
         test_query_migrate_after_completion_with_xbzrle_shows_the_configured_cache_size);
     tcase_add_test(source, test_query_migrate_after_cancel_shows_only_the_status);
     tcase_add_test(source, test_query_migrate_after_failure_shows_the_status_and_why);
+    tcase_add_test(source, test_migrate_during_a_migration_is_refused_with_qemus_message);
+    tcase_add_test(source, test_migrate_from_a_waiting_destination_is_refused_with_qemus_message);
 
     tcase_add_test(destination, test_destination_waiting_for_the_source_is_in_setup);
     tcase_add_test(destination, test_destination_loading_is_active_and_times_its_own_load);
