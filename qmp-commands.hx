@@ -52,6 +52,52 @@ Output a client does not read waits for it, and nothing else waits: other
 monitors, the guest and a migration carry on. A client that has let more
 than 1 MiB of output wait since it last read any is disconnected, with a
 line on stderr naming the chardev, and the socket takes the next client.
+
+The migration commands follow QEMU's documentation (qapi/migration.json),
+with QEMU's names, types, units, members per state and error messages.
+Where they still differ, and why:
+
+- Features this emulator does not have are absent: of QEMU's parameters
+  only `max-bandwidth`, `downtime-limit` and `xbzrle-cache-size` exist (any
+  other member is an `Invalid parameter`, and `query-migrate-parameters`
+  lists only these and the project's own `x-stall-timeout` and
+  `x-commit-timeout`); of its capabilities only `xbzrle`, `events` and
+  `return-path` (another name `does not accept value`); `migrate` and
+  `migrate-incoming` take `uri` but not `channels`, `resume` or
+  `exit-on-error`; `query-migrate` never shows `blocked-reasons`,
+  `cpu-throttle-percentage`, `vfio`, `socket-address` or the postcopy
+  members, and the `ram` figures of postcopy, multifd and zero-copy are 0.
+  No `cancelling` status: a cancelled migration stays `setup` or `active`
+  until its thread has stopped, then becomes `cancelled`.
+- `return-path` is on by default (QEMU: off): the closing handshake is what
+  keeps exactly one guest running.
+- On the destination `query-migrate` also shows `total-time` (ms since the
+  load started) and, once failed, `error-desc`: QEMU shows only the
+  status, which leaves a tool nothing to report. A failed load on a
+  listening transport (`tcp:`, `unix:`) waits for the next source, status
+  `failed`, where QEMU exits by default.
+- `xbzrle-cache` appears when the migration uses XBZRLE (the capability or
+  `migrate`'s `xbzrle`), not when the capability is on now: turning it off
+  after a migration does not hide that migration's figures.
+- Numbers: a parameter value of another JSON type gets this monitor's
+  `Invalid parameter type for 'max-bandwidth', expected: integer` (QEMU:
+  `Parameter 'max-bandwidth' expects uint64`); a negative `max-bandwidth`
+  is refused, where QEMU reads it as 2^64 minus that and accepts it (a
+  JSON integer here is at most 2^63-1).
+- `xbzrle-cache-size` is also bounded by guest RAM, as earlier QEMU
+  versions bounded it (with the message kept here): a larger cache would
+  only waste memory.
+- `migrate-incoming` after `-incoming URI` is refused as "already started"
+  (QEMU would open a second listener); `migrate` from `postmigrate` is
+  allowed (recent QEMU refuses it): the guest is intact, and migrating it
+  again is how a stopped copy is made.
+- `MIGRATION_PASS` for the final stage's dirty-log sync comes once that
+  stage's RAM has been sent (the thread is busy until then), not at the
+  sync.
+- HMP prints an error as the message alone (QEMU: `Error: ` first), keeps
+  the proposal's `info migrate` lines (then QEMU's `setup:` and
+  `throughput:`), and reads `downtime-limit` as a plain number of ms
+  (QEMU's HMP also takes size suffixes there).
 ENDTEXT
 
 COMMAND qmp_capabilities
