@@ -620,11 +620,11 @@ static gpointer migration_thread(gpointer opaque)
     apply_live_params(f);
     bool sent = false;
     if (qemu_savevm_state_begin(f, &err) == 0) {
-        /* As in QEMU: the setup ends, the first pass starts with the
-         * first dirty-log sync. */
+        /* As in QEMU: the setup's dirty-log sync is pass 1, then the
+         * setup ends and the first pass starts. */
+        migration_notify_pass(stat_get(&ram_save_stats()->iterations));
         current.setup_end_ns = now_ns();
         set_status(MIG_STATE_ACTIVE);
-        migration_notify_pass(stat_get(&ram_save_stats()->iterations));
         sent = migration_iterate(f, &err) &&
                migration_complete(f, &was_running, &committed, &err);
     }

@@ -990,6 +990,64 @@ START_TEST(test_migration_pass_counts_dirty_syncs_from_one)
 }
 END_TEST
 
+/* The events of a raw connection, in the order they came, as
+ * "MIGRATION setup", "MIGRATION_PASS 1", ... */
+static GPtrArray *raw_migration_events(const char *bytes)
+{
+    g_auto(GStrv) lines = g_strsplit(bytes, "\r\n", -1);
+    GPtrArray *events = g_ptr_array_new_with_free_func(g_free);
+
+    for (size_t i = 0; lines[i]; i++) {
+        g_autoptr(JsonParser) parser = json_parser_new();
+        if (!strstr(lines[i], "MIGRATION") || !json_parser_load_from_data(parser, lines[i],
+                                                                        -1, NULL)) {
+            continue;
+        }
+        JsonObject *o = json_node_get_object(json_parser_get_root(parser));
+        JsonObject *data = json_object_get_object_member(o, "data");
+        const char *name = json_object_get_string_member(o, "event");
+        g_ptr_array_add(events, !strcmp(name, "MIGRATION") ?
+            g_strdup_printf("MIGRATION %s", json_object_get_string_member(data, "status")) :
+            g_strdup_printf("MIGRATION_PASS %" G_GINT64_FORMAT,
+                            json_object_get_int_member(data, "pass")));
+    }
+    return events;
+}
+
+/* As in QEMU: setup, pass 1 (the setup's sync), active, the other passes,
+ * completed. The raw connection keeps the order across event names. */
+START_TEST(test_migration_events_come_in_qemus_order)
+{
+    QTestState *src = qtest_start("-kernel guests/idle.elf -m 64M "
+                                  "-qmp unix:{tmp}/raw.sock,server,nowait");
+    g_autofree char *uri = mig_uri(src);
+    QTestState *dst = migtest_start_destination("idle", uri);
+    RawQmp raw;
+
+    migtest_enable_events(src);
+    raw_connect(&raw, src, "raw.sock");
+    qtest_expect_stdout(src, "halting", 0);
+    migrate(src, uri, false);
+    raw_read_until(&raw, 0, "\"completed\"");
+    g_autoptr(GPtrArray) events = raw_migration_events(raw.got->str);
+    g_autoptr(JsonObject) info = qtest_query_migrate(src);
+    int64_t passes = member(info, "ram", "dirty-sync-count");
+
+    ck_assert_uint_eq(events->len, passes + 3);
+    ck_assert_str_eq(g_ptr_array_index(events, 0), "MIGRATION setup");
+    ck_assert_str_eq(g_ptr_array_index(events, 1), "MIGRATION_PASS 1");
+    ck_assert_str_eq(g_ptr_array_index(events, 2), "MIGRATION active");
+    for (int64_t pass = 2; pass <= passes; pass++) {
+        g_autofree char *expected = g_strdup_printf("MIGRATION_PASS %" G_GINT64_FORMAT, pass);
+        ck_assert_str_eq(g_ptr_array_index(events, pass + 1), expected);
+    }
+    ck_assert_str_eq(g_ptr_array_index(events, passes + 2), "MIGRATION completed");
+    raw_close(&raw);
+    qtest_quit(src);
+    qtest_quit(dst);
+}
+END_TEST
+
 /* ---------------------------------------------------------------------- */
 /* -incoming defer and migrate-incoming */
 
@@ -1313,6 +1371,7 @@ static Suite *qmp_migration_suite(void)
     tcase_add_test(caps, test_no_migration_event_is_sent_while_events_is_off);
     tcase_add_test(caps, test_events_on_sends_each_status_change_of_the_source);
     tcase_add_test(caps, test_migration_pass_counts_dirty_syncs_from_one);
+    tcase_add_test(caps, test_migration_events_come_in_qemus_order);
 
     tcase_add_test(defer, test_incoming_defer_waits_in_inmigrate_without_listening);
     tcase_add_test(defer, test_migrate_incoming_a_second_time_is_refused);
