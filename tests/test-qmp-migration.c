@@ -6,13 +6,15 @@
  * MIGRATION and MIGRATION_PASS events, migrate-incoming): names, JSON types,
  * units, presence per state; every error message word for word. Members
  * beyond QEMU's are the extras docs/qmp.md documents, and nothing else.
+ * Where libqmp would hide something (events of different names in their
+ * order, bytes that must not be sent at all), a raw QMP socket reads what
+ * the server sent.
  *
  * The a-b guest (tests/migration-helpers.h) has written every page it owns,
  * so none is a duplicate: at 4 MiB/s its first pass takes about 15 s, long
  * enough to look at an active migration, which the test then cancels.
  */
 #include <check.h>
-#include <errno.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
