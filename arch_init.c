@@ -25,6 +25,7 @@
 #include "page_cache.h"
 #include "qemu-error.h"
 #include "savevm.h"
+#include "sysemu.h"
 #include "xbzrle.h"
 
 #define RAM_SAVE_FLAG_FULL      0x01    /* obsolete: refused */
@@ -283,6 +284,7 @@ static void count_page(int kind, uint64_t bytes)
     rs.pass_pages++;
     rs.pass_bytes += bytes;
     stat_add(&st->transferred, bytes);
+    stat_add(runstate_is_running() ? &st->precopy_bytes : &st->downtime_bytes, bytes);
     switch (kind) {
     case RAM_SAVE_FLAG_COMPRESS:
         rs.pass_dup_pages++;
@@ -404,16 +406,17 @@ static int ram_save_setup(QEMUFile *f)
         rs.scratch = g_malloc(TARGET_PAGE_SIZE);
         rs.encoded = g_malloc(TARGET_PAGE_SIZE);
         rs.backoff = g_new0(uint16_t, ram_total_size() / TARGET_PAGE_SIZE);
-        stat_set(&st->cache_size, cache_size_bytes(rs.cache));
     }
     if (memory_global_dirty_log_start(&err) < 0) {
         qemu_file_set_error(f, err);
         ram_save_cleanup();
         return -1;
     }
-    /* Consume whatever the log holds, then send everything once. */
+    /* Consume whatever the log holds, then send everything once. Like
+     * QEMU, count this as the first sync (MIGRATION_PASS 1). */
     memory_global_dirty_log_sync();
     ram_mark_all_dirty();
+    stat_add(&st->iterations, 1);
     stat_set(&st->total_ram, ram_total_size());
     stat_set(&st->remaining_pages, ram_dirty_pages());
     rs.last_sync_ns = now_ns();
@@ -438,7 +441,6 @@ static void apply_cache_resize(QEMUFile *f)
         g_error_free(err);
         return;
     }
-    stat_set(&stats.cache_size, cache_size_bytes(rs.cache));
     memset(rs.backoff, 0, ram_total_size() / TARGET_PAGE_SIZE * sizeof(uint16_t));
 }
 

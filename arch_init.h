@@ -21,6 +21,8 @@
  */
 typedef struct RamStats {
     uint64_t transferred;        /* all RAM records */
+    uint64_t precopy_bytes;      /* those sent while the guest ran, */
+    uint64_t downtime_bytes;     /* and while it was stopped */
     uint64_t dup_pages;          /* pages of one repeated byte (COMPRESS) */
     uint64_t dup_bytes;
     uint64_t normal_pages;       /* raw pages (PAGE) */
@@ -34,11 +36,11 @@ typedef struct RamStats {
     uint64_t xbzrle_unchanged;   /* dirty but identical to the cached copy: nothing sent */
     uint64_t remaining_pages;    /* dirty pages not yet sent */
     uint64_t total_ram;          /* bytes of guest RAM */
-    uint64_t iterations;         /* dirty-log syncs (passes over RAM) */
+    uint64_t iterations;         /* dirty-log syncs: one before the first pass
+                                    over RAM, one after each pass */
     uint64_t dirty_pages_rate;   /* pages dirtied per second, last pass */
     uint64_t xbzrle_miss_rate_x1e6;     /* cache misses / lookups, last pass */
     uint64_t xbzrle_encoding_rate_x1e6; /* page bytes / encoded bytes, last pass */
-    uint64_t cache_size;         /* bytes the XBZRLE cache holds now */
     uint64_t sync_ns;            /* how long the last dirty-log sync took */
 } RamStats;
 

@@ -172,6 +172,22 @@ in a cache (`migrate_set_cachesize`), as does the `xbzrle` capability
     (qemu) info migrate
 ENDDOC
 
+COMMAND migrate_incoming
+ARGS    uri:s
+PARAMS  uri
+HELP    start an incoming migration (started with -incoming defer)
+HANDLER hmp_migrate_incoming
+DOC
+On a machine started with `-incoming defer` (waiting, not listening),
+starts waiting for the migration on `uri`, as `-incoming uri` would have;
+set capabilities and parameters before. Fails, with QEMU's messages, when
+an incoming migration has already been started or without `-incoming`.
+
+    (qemu) migrate_set_capability events on
+    (qemu) migrate_set_parameter x-stall-timeout 10000
+    (qemu) migrate_incoming tcp:0.0.0.0:4444
+ENDDOC
+
 COMMAND migrate_cancel
 HELP    cancel the current migration
 HANDLER hmp_migrate_cancel
@@ -211,8 +227,9 @@ HELP    set the XBZRLE page cache size (MiB without a suffix)
 HANDLER hmp_migrate_set_cachesize
 DOC
 Sets the size of the cache of pages last sent, which XBZRLE encodes against
-(default 64M). At least one page, at most the guest's RAM. A change during
-a migration resizes the cache at once, keeping the most recently used pages.
+(default 64M): the parameter `xbzrle-cache-size`, a power of two, at least
+one page, at most the guest's RAM. A change during a migration resizes the
+cache at once, keeping the most recently used pages.
 
     (qemu) migrate_set_cachesize 256m
 ENDDOC
@@ -224,9 +241,11 @@ HELP    enable or disable a migration capability
 HANDLER hmp_migrate_set_capability
 DOC
 `xbzrle` (every migration uses XBZRLE, as if `migrate -x` were given),
+`events` (the `MIGRATION` and `MIGRATION_PASS` events on QMP) or
 `return-path` (the closing handshake over connections that carry replies;
-on by default) or `events` (the MIGRATION events on QMP). They cannot change
-during a migration.
+on by default). They cannot change during a migration (`There's a
+migration process in progress`); an unknown name gets QEMU's `invalid
+parameter value: NAME`.
 
     (qemu) migrate_set_capability xbzrle on
 ENDDOC
@@ -240,7 +259,9 @@ DOC
 The parameters of `migrate-set-parameters` (docs/qmp.md): `max-bandwidth`
 (MiB/s without a suffix, as QEMU reads it), `xbzrle-cache-size` (bytes
 without a suffix), `downtime-limit`, `x-stall-timeout`, `x-commit-timeout`
-(ms).
+(ms). A value out of range gets the message of `migrate-set-parameters`
+and changes nothing; an unknown name gets QEMU's `invalid parameter value:
+NAME`, a size that does not read as one `Invalid size VALUE`.
 
     (qemu) migrate_set_parameter max-bandwidth 100M
     (qemu) migrate_set_parameter downtime-limit 50
@@ -287,7 +308,8 @@ HELP    show the migration status and statistics
 HANDLER hmp_info_migrate
 DOC
 The status of the current (or last) migration and what it has done. Bytes
-count what went on the wire, headers included:
+count what went on the wire, headers included, except those of
+`ram-normal`, which are pages times the page size (QEMU's `normal-bytes`):
 
     Migration status: active
     transferred ram: 17046 kbytes
@@ -297,7 +319,7 @@ count what went on the wire, headers included:
     expected downtime: 3 milliseconds
     transferred ram-duplicate: 310 kbytes
     transferred ram-duplicate: 28672 pages
-    transferred ram-normal: 16420 kbytes
+    transferred ram-normal: 16384 kbytes
     transferred ram-normal: 4096 pages
     transferred ram-xbrle: 106 kbytes
     transferred ram-xbrle: 4096 pages
@@ -309,23 +331,38 @@ count what went on the wire, headers included:
     xbzrle encoding rate: 157.54
     dirty pages rate: 409600 pages
     iterations: 3
+    setup: 12 milliseconds
+    throughput: 124.60 mbps
 
 `downtime` replaces `expected downtime` once completed; a failed migration
 adds `error:`. The miss rate and encoding rate (page bytes per encoded byte)
-are those of the last pass. Nothing is printed before the first migration.
+are those of the last pass; `iterations` counts dirty-log syncs (one as the
+first pass starts); the throughput is that of the last 100 ms (once
+completed, the average after the setup), as QEMU prints them. A migration
+in `setup`, `failed` or `cancelled` shows its status (and error) only; a
+destination its status and `total time`, from the start of the load.
+Nothing is printed before the first migration.
 ENDDOC
 
 COMMAND migrate_capabilities
 HELP    show the migration capabilities
 HANDLER hmp_info_migrate_capabilities
 DOC
-One line per capability, e.g. `xbzrle: on`.
+One line per capability, in QEMU's order:
+
+    (qemu) info migrate_capabilities
+    xbzrle: off
+    events: off
+    return-path: on
 ENDDOC
 
 COMMAND migrate_parameters
 HELP    show the migration parameters
 HANDLER hmp_info_migrate_parameters
 DOC
+One line per parameter with its unit, as QEMU prints them
+(`x-commit-timeout`: the bound in force):
+
     (qemu) info migrate_parameters
     max-bandwidth: 33554432 bytes/second
     downtime-limit: 30 ms

@@ -83,6 +83,11 @@ void hmp_migrate(Monitor *mon, JsonObject *args)
     g_timeout_add(PROGRESS_INTERVAL_MS, migrate_poll, w);
 }
 
+void hmp_migrate_incoming(Monitor *mon, JsonObject *args)
+{
+    hmp_run_qmp(mon, qmp_migrate_incoming, args);
+}
+
 void hmp_migrate_cancel(Monitor *mon, JsonObject *args)
 {
     hmp_run_qmp(mon, qmp_migrate_cancel, args);
@@ -103,21 +108,41 @@ void hmp_migrate_set_cachesize(Monitor *mon, JsonObject *args)
     hmp_run_qmp(mon, qmp_migrate_set_cachesize, args);
 }
 
-/* "migrate_set_capability xbzrle on" as QMP's list of one capability. */
+/* Whether query-migrate-capabilities lists `name`. */
+static bool capability_exists(Monitor *mon, const char *name)
+{
+    g_autoptr(JsonNode) caps = qmp_query_migrate_capabilities(NULL, mon, NULL);
+    JsonArray *a = json_node_get_array(caps);
+
+    for (guint i = 0; i < json_array_get_length(a); i++) {
+        JsonObject *c = json_array_get_object_element(a, i);
+        if (!strcmp(json_object_get_string_member(c, "capability"), name)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* "migrate_set_capability xbzrle on" as QMP's list of one capability; an
+ * unknown name gets the message of QEMU's HMP. */
 void hmp_migrate_set_capability(Monitor *mon, JsonObject *args)
 {
+    const char *name = json_object_get_string_member(args, "capability");
+
+    if (!capability_exists(mon, name)) {
+        monitor_printf(mon, "invalid parameter value: %s\n", name);
+        return;
+    }
     JsonObject *cap = json_object_new();
     JsonArray *list = json_array_new();
-    JsonObject *qargs = json_object_new();
+    g_autoptr(JsonObject) qargs = json_object_new();
 
-    json_object_set_string_member(cap, "capability",
-                                  json_object_get_string_member(args, "capability"));
+    json_object_set_string_member(cap, "capability", name);
     json_object_set_boolean_member(cap, "state",
                                    json_object_get_boolean_member(args, "state"));
     json_array_add_object_element(list, cap);
     json_object_set_array_member(qargs, "capabilities", list);
     hmp_run_qmp(mon, qmp_migrate_set_capabilities, qargs);
-    json_object_unref(qargs);
 }
 
 /*
@@ -132,7 +157,7 @@ static bool parse_param_value(const char *name, const char *text, int64_t *value
     uint64_t size;
 
     if (!unit) {
-        error_setg(errp, "Parameter 'parameter' does not accept value '%s'", name);
+        error_setg(errp, "invalid parameter value: %s", name);
         return false;
     }
     if (!strcmp(unit, "ms")) {
@@ -240,6 +265,10 @@ static void print_transfer_lines(Monitor *mon, JsonObject *o, JsonObject *ram,
                    member_int(ram, "dirty-pages-rate"));
     monitor_printf(mon, "iterations: %" G_GUINT64_FORMAT "\n",
                    member_int(ram, "dirty-sync-count"));
+    /* After the proposal's lines, two of QEMU's. */
+    monitor_printf(mon, "setup: %" G_GUINT64_FORMAT " milliseconds\n",
+                   member_int(o, "setup-time"));
+    monitor_printf(mon, "throughput: %0.2f mbps\n", member_double(ram, "mbps"));
 }
 
 static JsonObject *member_object(JsonObject *o, const char *name)

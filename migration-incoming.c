@@ -1,8 +1,10 @@
 /*
- * The incoming migration: waiting for a stream, telling real sources from
- * strangers on a listening port, loading the stream in a thread, the
- * destination's half of the closing handshake (see migration.c), and,
- * on a listening transport, going back to waiting after any failure.
+ * The incoming migration: waiting for a stream (from start-up with
+ * -incoming URI, or from migrate-incoming with -incoming defer), telling
+ * real sources from strangers on a listening port, loading the stream in a
+ * thread, the destination's half of the closing handshake (see
+ * migration.c), and, on a listening transport, going back to waiting after
+ * any failure.
  */
 #include <errno.h>
 #include <netdb.h>
@@ -43,7 +45,7 @@ static struct {
     MigrationListenSocket *listener;    /* tcp:, unix: */
     GList *candidates;
     GPid child;                 /* exec: */
-    bool started;               /* has been a destination */
+    bool started;               /* -incoming URI or migrate-incoming worked */
     gint status;                /* MigrationStatus */
     uint64_t start_ns;
     uint64_t end_ns;
@@ -69,11 +71,6 @@ static void set_status(MigrationStatus status)
 {
     g_atomic_int_set(&incoming.status, status);
     migration_notify_status(status, true);
-}
-
-bool migration_incoming_started(void)
-{
-    return incoming.started;
 }
 
 /* --- the stream's commands ------------------------------------------------------ */
@@ -183,7 +180,6 @@ static void start_load(int fd, bool header_checked)
     qemu_file_set_stall_timeout(incoming.file, (unsigned)p.stall_timeout);
     incoming.handshake = false;
     g_mutex_lock(&incoming.lock);
-    incoming.started = true;
     incoming.start_ns = now_ns();
     incoming.end_ns = 0;
     g_clear_pointer(&incoming.error_desc, g_free);
@@ -408,14 +404,11 @@ static void incoming_stream(int fd, void *opaque)
 
 /* --- starting, stopping, query ------------------------------------------------------------ */
 
-int qemu_start_incoming_migration(const char *uri, bool start_stopped,
-                                  GError **errp)
+/* Opens the receiving end of uri. */
+static int start_transport(const char *uri, GError **errp)
 {
     const char *p;
 
-    incoming.start_stopped = start_stopped;
-    g_free(incoming.uri);
-    incoming.uri = g_strdup(uri);
     if ((p = g_str_has_prefix(uri, "tcp:") ? uri + 4 : NULL)) {
         incoming.listener = tcp_start_incoming_migration(p, incoming_connection, NULL, errp);
         return incoming.listener ? 0 : -1;
@@ -432,6 +425,43 @@ int qemu_start_incoming_migration(const char *uri, bool start_stopped,
     }
     error_setg(errp, "unknown migration protocol: '%s' (tcp:, unix:, exec: or fd:)", uri);
     return -1;
+}
+
+int qemu_start_incoming_migration(const char *uri, bool start_stopped,
+                                  GError **errp)
+{
+    incoming.start_stopped = start_stopped;
+    g_free(incoming.uri);
+    incoming.uri = g_strdup(uri);
+    /* Set first: exec: and fd: start loading at once. */
+    set_status(MIG_STATE_SETUP);
+    if (start_transport(uri, errp) < 0) {
+        /* Back to "never started", which has no event. */
+        g_atomic_int_set(&incoming.status, MIG_STATE_NONE);
+        return -1;
+    }
+    incoming.started = true;
+    return 0;
+}
+
+void migration_incoming_defer(bool start_stopped)
+{
+    incoming.start_stopped = start_stopped;
+}
+
+/* QEMU's checks and messages, in QEMU's order; a failed start can be
+ * tried again. */
+int migration_incoming_start_deferred(const char *uri, GError **errp)
+{
+    if (incoming.started) {
+        error_setg(errp, "The incoming migration has already been started");
+        return -1;
+    }
+    if (runstate_get() != RUN_STATE_INMIGRATE) {
+        error_setg(errp, "'-incoming' was not specified on the command line");
+        return -1;
+    }
+    return qemu_start_incoming_migration(uri, incoming.start_stopped, errp);
 }
 
 /* Program exit during an incoming migration: stop loading, and wait for

@@ -25,26 +25,32 @@ typedef struct ParamDef {
 #define MAX_DOWNTIME_MS 2000000ull   /* 2000 s, QEMU's limit */
 #define MAX_TIMEOUT_MS 86400000ull   /* a day */
 
+/*
+ * The messages are QEMU's, word for word, odd spots included: QEMU builds
+ * the downtime limit's range from the text of its macro, so a client sees
+ * "(2000 * 1000)". The x- parameters are this project's own (the failure
+ * bounds); their messages follow QEMU's pattern, with the member's name as
+ * QEMU spells its own x- parameters.
+ */
 static const ParamDef param_defs[] = {
     { "max-bandwidth", "max_bandwidth", offsetof(MigrationParams, max_bandwidth),
       0, INT64_MAX, "an integer in the range of 0 to 9223372036854775807 bytes/second",
       "bytes/second" },
     { "downtime-limit", "downtime_limit", offsetof(MigrationParams, downtime_limit),
-      0, MAX_DOWNTIME_MS, "an integer in the range of 0 to 2000000 ms", "ms" },
+      0, MAX_DOWNTIME_MS, "an integer in the range of 0 to (2000 * 1000) ms", "ms" },
     { "xbzrle-cache-size", "xbzrle_cache_size",
       offsetof(MigrationParams, xbzrle_cache_size), TARGET_PAGE_SIZE, INT64_MAX,
-      "a size no less than the target page size and no more than guest RAM",
-      "bytes" },
-    { "x-stall-timeout", "x_stall_timeout", offsetof(MigrationParams, stall_timeout),
+      "a power of two no less than the target page size", "bytes" },
+    { "x-stall-timeout", "x-stall-timeout", offsetof(MigrationParams, stall_timeout),
       100, MAX_TIMEOUT_MS, "an integer in the range of 100 to 86400000 ms", "ms" },
-    { "x-commit-timeout", "x_commit_timeout", offsetof(MigrationParams, commit_timeout),
-      0, MAX_TIMEOUT_MS, "an integer in the range of 0 (derived) to 86400000 ms", "ms" },
+    { "x-commit-timeout", "x-commit-timeout", offsetof(MigrationParams, commit_timeout),
+      0, MAX_TIMEOUT_MS, "an integer in the range of 0 to 86400000 ms", "ms" },
 };
 
 static const char *const cap_names[MIGRATION_CAP__MAX] = {
     [MIGRATION_CAP_XBZRLE] = "xbzrle",
-    [MIGRATION_CAP_RETURN_PATH] = "return-path",
     [MIGRATION_CAP_EVENTS] = "events",
+    [MIGRATION_CAP_RETURN_PATH] = "return-path",
 };
 
 static struct {
@@ -121,26 +127,35 @@ static const ParamDef *find_param(const char *name)
     return NULL;
 }
 
-static bool param_in_range(const ParamDef *def, int64_t value, GError **errp)
+static bool is_cache_size(const ParamDef *def)
 {
-    bool ok = value >= 0 && (uint64_t)value >= def->min && (uint64_t)value <= def->max;
-
-    if (ok && def->offset == offsetof(MigrationParams, xbzrle_cache_size)) {
-        ok = (uint64_t)value <= ram_total_size();
-    }
-    if (!ok) {
-        error_setg(errp, "Parameter '%s' expects %s", def->qemu_name, def->expects);
-    }
-    return ok;
+    return def->offset == offsetof(MigrationParams, xbzrle_cache_size);
 }
 
-/* What the cache holds is whole pages: the size it reports is what it has. */
-static uint64_t param_normalize(const ParamDef *def, uint64_t value)
+static bool is_power_of_two(uint64_t value)
 {
-    if (def->offset == offsetof(MigrationParams, xbzrle_cache_size)) {
-        return value & TARGET_PAGE_MASK;
+    return value && !(value & (value - 1));
+}
+
+/*
+ * QEMU's checks and messages. The cache is also bounded by guest RAM, as
+ * QEMU bounded it until it stopped checking (a bigger cache only costs
+ * memory), with the message QEMU gave then.
+ */
+static bool param_valid(const ParamDef *def, int64_t value, GError **errp)
+{
+    bool in_range = value >= 0 && (uint64_t)value >= def->min &&
+                    (uint64_t)value <= def->max;
+
+    if (!in_range || (is_cache_size(def) && !is_power_of_two((uint64_t)value))) {
+        error_setg(errp, "Parameter '%s' expects %s", def->qemu_name, def->expects);
+        return false;
     }
-    return value;
+    if (is_cache_size(def) && (uint64_t)value > ram_total_size()) {
+        error_setg(errp, "Parameter 'cache size' expects exceeds guest ram size");
+        return false;
+    }
+    return true;
 }
 
 static void params_changed(void)
@@ -165,10 +180,10 @@ static int params_apply(JsonObject *args, GError **errp)
             continue;
         }
         int64_t value = json_object_get_int_member(args, def->name);
-        if (!param_in_range(def, value, errp)) {
+        if (!param_valid(def, value, errp)) {
             return -1;
         }
-        *param_field(&next, def) = param_normalize(def, (uint64_t)value);
+        *param_field(&next, def) = (uint64_t)value;
     }
     g_mutex_lock(&settings.lock);
     settings.params = next;
@@ -177,13 +192,13 @@ static int params_apply(JsonObject *args, GError **errp)
     return 0;
 }
 
-/* One parameter, from the 1.x commands. */
-static int param_set_one(const char *name, int64_t value, GError **errp)
+/* One parameter, for the 1.x commands: the same checks and messages. */
+static JsonNode *param_set_one(const char *name, int64_t value, GError **errp)
 {
     g_autoptr(JsonObject) args = json_object_new();
 
     json_object_set_int_member(args, name, value);
-    return params_apply(args, errp);
+    return params_apply(args, errp) < 0 ? NULL : monitor_result_empty();
 }
 
 /* --- QMP: parameters ----------------------------------------------------------- */
@@ -210,16 +225,10 @@ JsonNode *qmp_query_migrate_parameters(JsonObject *args, Monitor *mon, GError **
     return monitor_result_object(o);
 }
 
-/* The 1.x commands, on the same values. */
+/* The 1.x commands, on the same values (as QEMU 2.x+ implements them). */
 JsonNode *qmp_migrate_set_speed(JsonObject *args, Monitor *mon, GError **errp)
 {
-    int64_t value = json_object_get_int_member(args, "value");
-
-    if (value < 0) {
-        error_setg(errp, "migration speed must not be negative");
-        return NULL;
-    }
-    return param_set_one("max-bandwidth", value, errp) < 0 ? NULL : monitor_result_empty();
+    return param_set_one("max-bandwidth", json_object_get_int_member(args, "value"), errp);
 }
 
 JsonNode *qmp_migrate_set_downtime(JsonObject *args, Monitor *mon, GError **errp)
@@ -227,30 +236,17 @@ JsonNode *qmp_migrate_set_downtime(JsonObject *args, Monitor *mon, GError **errp
     double seconds = json_object_get_double_member(args, "value");
 
     if (!(seconds >= 0) || seconds > MAX_DOWNTIME_MS / 1000) {
-        error_setg(errp, "downtime must be between 0 and 2000 seconds");
+        error_setg(errp, "Parameter 'downtime_limit' expects an integer in the range "
+                   "of 0 to 2000 seconds");
         return NULL;
     }
-    int64_t ms = (int64_t)(seconds * 1000 + 0.5);
-    return param_set_one("downtime-limit", ms, errp) < 0 ? NULL : monitor_result_empty();
+    return param_set_one("downtime-limit", (int64_t)(seconds * 1000 + 0.5), errp);
 }
 
-/* The cache size: at least a page, at most guest RAM; applied live. */
 JsonNode *qmp_migrate_set_cachesize(JsonObject *args, Monitor *mon, GError **errp)
 {
-    int64_t value = json_object_get_int_member(args, "value");
-
-    if (value < (int64_t)TARGET_PAGE_SIZE) {
-        error_setg(errp, "cache size %" G_GINT64_FORMAT " is smaller than one page "
-                   "(%u bytes)", value, TARGET_PAGE_SIZE);
-        return NULL;
-    }
-    if ((uint64_t)value > ram_total_size()) {
-        error_setg(errp, "cache size %" G_GINT64_FORMAT " exceeds guest RAM "
-                   "(%" G_GUINT64_FORMAT " bytes)", value, ram_total_size());
-        return NULL;
-    }
-    return param_set_one("xbzrle-cache-size", value, errp) < 0 ? NULL
-                                                              : monitor_result_empty();
+    return param_set_one("xbzrle-cache-size", json_object_get_int_member(args, "value"),
+                         errp);
 }
 
 JsonNode *qmp_query_migrate_cache_size(JsonObject *args, Monitor *mon, GError **errp)
@@ -290,17 +286,53 @@ static int find_cap(const char *name)
     return -1;
 }
 
-/* Checks one {"capability": NAME, "state": BOOL} entry. */
-static bool parse_capability(JsonNode *item, int *cap, bool *state, GError **errp)
+/* A member of capabilities[index] of the given JSON type, or NULL with
+ * QEMU's message for a missing or mistyped one. */
+static JsonNode *cap_member(JsonObject *o, guint index, const char *name, GType type,
+                            const char *type_name, GError **errp)
 {
-    JsonObject *o = JSON_NODE_HOLDS_OBJECT(item) ? json_node_get_object(item) : NULL;
-    JsonNode *name = o ? json_object_get_member(o, "capability") : NULL;
-    JsonNode *value = o ? json_object_get_member(o, "state") : NULL;
+    JsonNode *m = json_object_get_member(o, name);
 
-    if (!name || !value || json_node_get_value_type(name) != G_TYPE_STRING ||
-        json_node_get_value_type(value) != G_TYPE_BOOLEAN) {
-        error_setg(errp, "Invalid parameter type for 'capabilities', expected: "
-                   "a list of {\"capability\": string, \"state\": bool}");
+    if (!m) {
+        error_setg(errp, "Parameter 'capabilities[%u].%s' is missing", index, name);
+        return NULL;
+    }
+    if (!JSON_NODE_HOLDS_VALUE(m) || json_node_get_value_type(m) != type) {
+        error_setg(errp, "Invalid parameter type for 'capabilities[%u].%s', "
+                   "expected: %s", index, name, type_name);
+        return NULL;
+    }
+    return m;
+}
+
+/* Nothing but "capability" and "state" in an entry. */
+static bool cap_no_other_member(JsonObject *o, guint index, GError **errp)
+{
+    g_autoptr(GList) names = json_object_get_members(o);
+
+    for (GList *l = names; l; l = l->next) {
+        if (strcmp(l->data, "capability") && strcmp(l->data, "state")) {
+            error_setg(errp, "Parameter 'capabilities[%u].%s' is unexpected", index,
+                       (const char *)l->data);
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Checks capabilities[index], {"capability": NAME, "state": BOOL}, in the
+ * order QEMU's input visitor does, with its messages. */
+static bool parse_capability(JsonNode *item, guint index, int *cap, bool *state,
+                             GError **errp)
+{
+    if (!JSON_NODE_HOLDS_OBJECT(item)) {
+        error_setg(errp, "Invalid parameter type for 'capabilities[%u]', expected: "
+                   "object", index);
+        return false;
+    }
+    JsonObject *o = json_node_get_object(item);
+    JsonNode *name = cap_member(o, index, "capability", G_TYPE_STRING, "string", errp);
+    if (!name) {
         return false;
     }
     *cap = find_cap(json_node_get_string(name));
@@ -309,39 +341,41 @@ static bool parse_capability(JsonNode *item, int *cap, bool *state, GError **err
                    json_node_get_string(name));
         return false;
     }
+    JsonNode *value = cap_member(o, index, "state", G_TYPE_BOOLEAN, "boolean", errp);
+    if (!value || !cap_no_other_member(o, index, errp)) {
+        return false;
+    }
     *state = json_node_get_boolean(value);
     return true;
 }
 
+/* All or nothing: every entry is checked before any capability changes. */
 JsonNode *qmp_migrate_set_capabilities(JsonObject *args, Monitor *mon, GError **errp)
 {
-    JsonNode *list = json_object_get_member(args, "capabilities");
+    JsonArray *a = json_object_get_array_member(args, "capabilities");
     bool next[MIGRATION_CAP__MAX];
 
-    if (!JSON_NODE_HOLDS_ARRAY(list)) {
-        error_setg(errp, "Invalid parameter type for 'capabilities', expected: array");
-        return NULL;
-    }
     g_mutex_lock(&settings.lock);
     memcpy(next, settings.caps, sizeof(next));
-    bool busy = settings.busy;
     g_mutex_unlock(&settings.lock);
-    if (busy) {
-        error_setg(errp, "There's a migration process in progress");
-        return NULL;
-    }
-    JsonArray *a = json_node_get_array(list);
     for (guint i = 0; i < json_array_get_length(a); i++) {
         int cap;
         bool state;
-        if (!parse_capability(json_array_get_element(a, i), &cap, &state, errp)) {
+        if (!parse_capability(json_array_get_element(a, i), i, &cap, &state, errp)) {
             return NULL;
         }
         next[cap] = state;
     }
     g_mutex_lock(&settings.lock);
-    memcpy(settings.caps, next, sizeof(next));
+    bool busy = settings.busy;
+    if (!busy) {
+        memcpy(settings.caps, next, sizeof(next));
+    }
     g_mutex_unlock(&settings.lock);
+    if (busy) {
+        error_setg(errp, "There's a migration process in progress");
+        return NULL;
+    }
     return monitor_result_empty();
 }
 

@@ -23,15 +23,16 @@
 typedef struct MigrationParams {
     uint64_t max_bandwidth;      /* bytes per second; 0: no limit */
     uint64_t downtime_limit;     /* ms the guest may stay stopped */
-    uint64_t xbzrle_cache_size;  /* bytes, a multiple of the page size */
+    uint64_t xbzrle_cache_size;  /* bytes, a power of two, at least a page */
     uint64_t stall_timeout;      /* ms without progress before giving up */
     uint64_t commit_timeout;     /* ms for the final stage; 0: derived */
 } MigrationParams;
 
+/* In QEMU's order, which query-migrate-capabilities follows. */
 typedef enum MigrationCapability {
     MIGRATION_CAP_XBZRLE,
-    MIGRATION_CAP_RETURN_PATH,   /* confirm the end over the connection */
     MIGRATION_CAP_EVENTS,        /* MIGRATION and MIGRATION_PASS events */
+    MIGRATION_CAP_RETURN_PATH,   /* confirm the end over the connection */
     MIGRATION_CAP__MAX
 } MigrationCapability;
 

@@ -1,9 +1,10 @@
 /*
- * The migration's QMP commands (migrate, migrate_cancel, query-migrate) and
- * events (MIGRATION, MIGRATION_PASS, sent while the "events" capability is
- * on): the JSON face of migration.c and migration-incoming.c, shaped like
- * QEMU's MigrationInfo (qapi/migration.json), with the proposal's extra
- * statistics as extra members.
+ * The migration's QMP commands (migrate, migrate-incoming, migrate_cancel,
+ * query-migrate) and events (MIGRATION, MIGRATION_PASS, sent while the
+ * "events" capability is on): the JSON face of migration.c and
+ * migration-incoming.c, shaped like QEMU's MigrationInfo
+ * (qapi/migration.json), with the proposal's extra statistics as extra
+ * members.
  */
 #include <string.h>
 
@@ -14,7 +15,6 @@
 #include "monitor.h"
 #include "qemu-error.h"
 #include "qmp-handlers.h"
-#include "sysemu.h"
 
 /* --- events ------------------------------------------------------------------- */
 
@@ -84,6 +84,16 @@ JsonNode *qmp_migrate(JsonObject *args, Monitor *mon, GError **errp)
     return monitor_result_empty();
 }
 
+JsonNode *qmp_migrate_incoming(JsonObject *args, Monitor *mon, GError **errp)
+{
+    const char *uri = json_object_get_string_member(args, "uri");
+
+    if (migration_incoming_start_deferred(uri, errp) < 0) {
+        return NULL;
+    }
+    return monitor_result_empty();
+}
+
 JsonNode *qmp_migrate_cancel(JsonObject *args, Monitor *mon, GError **errp)
 {
     migrate_cancel();
@@ -97,28 +107,45 @@ static void add_int(JsonObject *o, const char *name, uint64_t value)
     json_object_set_int_member(o, name, (gint64)value);
 }
 
-/* QEMU's MigrationStats, and the proposal's duplicate-bytes. */
+static bool has_ended(const MigrationInfo *info)
+{
+    return info->status == MIG_STATE_COMPLETED;
+}
+
+/*
+ * QEMU's MigrationStats, every member of it (a strict client wants them
+ * all): remaining and dirty-pages-rate read 0 once completed, as in QEMU;
+ * the postcopy, multifd and zero-copy figures are 0 because this emulator
+ * has none of these. Then the proposal's extra, duplicate-bytes.
+ */
 static JsonObject *ram_stats(const MigrationInfo *info)
 {
     const RamStats *st = &info->ram;
     JsonObject *o = json_object_new();
 
     add_int(o, "transferred", st->transferred);
-    add_int(o, "remaining", info->status == MIG_STATE_ACTIVE
-                            ? st->remaining_pages * TARGET_PAGE_SIZE : 0);
+    add_int(o, "remaining", has_ended(info) ? 0 : st->remaining_pages * TARGET_PAGE_SIZE);
     add_int(o, "total", st->total_ram);
     add_int(o, "duplicate", st->dup_pages);
     add_int(o, "normal", st->normal_pages);
     add_int(o, "normal-bytes", st->normal_pages * TARGET_PAGE_SIZE);
-    add_int(o, "dirty-pages-rate", st->dirty_pages_rate);
+    add_int(o, "dirty-pages-rate", has_ended(info) ? 0 : st->dirty_pages_rate);
     json_object_set_double_member(o, "mbps", info->mbps_x1000 / 1000.0);
     add_int(o, "dirty-sync-count", st->iterations);
+    add_int(o, "postcopy-requests", 0);
     add_int(o, "page-size", TARGET_PAGE_SIZE);
+    add_int(o, "multifd-bytes", 0);
+    add_int(o, "pages-per-second", info->pages_per_second);
+    add_int(o, "precopy-bytes", st->precopy_bytes);
+    add_int(o, "downtime-bytes", st->downtime_bytes);
+    add_int(o, "postcopy-bytes", 0);
+    add_int(o, "dirty-sync-missed-zero-copy", 0);
     add_int(o, "duplicate-bytes", st->dup_bytes);
     return o;
 }
 
-/* QEMU's XBZRLECacheStats, and the proposal's cache-hit and cache-lookup. */
+/* QEMU's XBZRLECacheStats (cache-size: the configured size, as QEMU's),
+ * then the proposal's extras, cache-hit and cache-lookup. */
 static JsonObject *xbzrle_stats(const MigrationInfo *info)
 {
     const RamStats *st = &info->ram;
@@ -126,7 +153,7 @@ static JsonObject *xbzrle_stats(const MigrationInfo *info)
     MigrationParams p;
 
     migrate_params_get(&p);
-    add_int(o, "cache-size", st->cache_size ? st->cache_size : p.xbzrle_cache_size);
+    add_int(o, "cache-size", p.xbzrle_cache_size);
     add_int(o, "bytes", st->xbzrle_bytes);
     add_int(o, "pages", st->xbzrle_pages);
     add_int(o, "cache-miss", st->xbzrle_cache_lookups - st->xbzrle_cache_hits);
@@ -139,16 +166,16 @@ static JsonObject *xbzrle_stats(const MigrationInfo *info)
     return o;
 }
 
-/* The times and figures of a source migration that has sent something. */
+/* What QEMU shows of an active or completed migration. */
 static void add_source_progress(JsonObject *o, const MigrationInfo *info)
 {
     add_int(o, "total-time", info->total_time_ms);
-    if (info->status == MIG_STATE_COMPLETED) {
+    add_int(o, "setup-time", info->setup_time_ms);
+    if (has_ended(info)) {
         add_int(o, "downtime", info->downtime_ms);
     } else {
         add_int(o, "expected-downtime", info->expected_downtime_ms);
     }
-    add_int(o, "setup-time", info->setup_time_ms);
     json_object_set_object_member(o, "ram", ram_stats(info));
     if (info->use_xbzrle) {
         json_object_set_object_member(o, "xbzrle-cache", xbzrle_stats(info));
@@ -163,6 +190,8 @@ static void add_common(JsonObject *o, const MigrationInfo *info)
     }
 }
 
+/* QEMU's members per state: none nothing; setup, failed and cancelled the
+ * status (and error-desc); active and completed the figures too. */
 static JsonObject *source_info(const MigrationInfo *info)
 {
     JsonObject *o = json_object_new();
@@ -177,7 +206,11 @@ static JsonObject *source_info(const MigrationInfo *info)
     return o;
 }
 
-/* The destination: its own status, and its times from the start of the load. */
+/*
+ * The destination: its own status, as QEMU's (setup while it listens).
+ * Beyond QEMU, which shows nothing else here: total-time, ms from the
+ * start of the load to its end (or now), and error-desc when it failed.
+ */
 static JsonObject *destination_info(const MigrationInfo *info)
 {
     JsonObject *o = json_object_new();
@@ -186,7 +219,7 @@ static JsonObject *destination_info(const MigrationInfo *info)
         return o;
     }
     add_common(o, info);
-    if (info->status == MIG_STATE_ACTIVE || info->status == MIG_STATE_COMPLETED) {
+    if (info->status != MIG_STATE_SETUP) {
         add_int(o, "total-time", info->total_time_ms);
     }
     return o;
@@ -197,10 +230,9 @@ JsonNode *qmp_query_migrate(JsonObject *args, Monitor *mon, GError **errp)
     MigrationInfo info;
     JsonObject *o;
 
-    /* A destination reports its incoming migration until it migrates out. */
+    /* As QEMU: the incoming side's status until this machine migrates out. */
     migration_get_info(&info);
-    if (info.status == MIG_STATE_NONE &&
-        (migration_incoming_started() || runstate_get() == RUN_STATE_INMIGRATE)) {
+    if (info.status == MIG_STATE_NONE) {
         g_free(info.error_desc);
         migration_incoming_get_info(&info);
         o = destination_info(&info);

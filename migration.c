@@ -63,7 +63,8 @@ typedef struct MigrationState {
     /* figures of the current migration */
     uint64_t expected_downtime_ms;
     uint64_t downtime_ms;
-    uint64_t mbps_x1000;
+    uint64_t throughput_mbps_x1000;     /* query-migrate's: see ThroughputWindow */
+    uint64_t pages_per_second;
     uint64_t rtt_us;
 } MigrationState;
 
@@ -332,7 +333,6 @@ static bool pass_converged(QEMUFile *f, uint64_t pass_bytes, uint64_t pass_ns)
     migration_notify_pass(stat_get(&ram_save_stats()->iterations));
 
     double bw = estimate_bandwidth(pass_bytes, pass_ns, p.max_bandwidth);
-    stat_set(&current.mbps_x1000, (uint64_t)(bw * 8 / 1e6 * 1000));
     if (bw <= 0) {
         return false;
     }
@@ -353,19 +353,97 @@ static void apply_live_params(QEMUFile *f)
     ram_save_set_cache_size(p.xbzrle_cache_size);
 }
 
+/*
+ * query-migrate's mbps and pages-per-second: what the stream carried over
+ * the last window of about THROUGHPUT_WINDOW_NS, as QEMU measures them, so
+ * that they mean something from the start of the first pass (a pass over a
+ * large guest on a slow link takes minutes).
+ */
+#define THROUGHPUT_WINDOW_NS 100000000ull
+
+typedef struct ThroughputWindow {
+    uint64_t start_ns;
+    uint64_t start_bytes;       /* everything the stream carried */
+    uint64_t start_pages;       /* RAM pages sent, of any kind */
+} ThroughputWindow;
+
+static uint64_t pages_sent(void)
+{
+    RamStats *st = ram_save_stats();
+    return stat_get(&st->dup_pages) + stat_get(&st->normal_pages) +
+           stat_get(&st->xbzrle_pages);
+}
+
+static void throughput_window_start(ThroughputWindow *w, QEMUFile *f, uint64_t now)
+{
+    w->start_ns = now;
+    w->start_bytes = qemu_file_total_bytes(f);
+    w->start_pages = pages_sent();
+}
+
+static void throughput_window_update(ThroughputWindow *w, QEMUFile *f)
+{
+    uint64_t now = now_ns();
+    double seconds = (double)(now - w->start_ns) / 1e9;
+
+    if (now - w->start_ns < THROUGHPUT_WINDOW_NS) {
+        return;
+    }
+    double bits = (double)(qemu_file_total_bytes(f) - w->start_bytes) * 8;
+    stat_set(&current.throughput_mbps_x1000, (uint64_t)(bits / 1e6 / seconds * 1000));
+    stat_set(&current.pages_per_second,
+             (uint64_t)((double)(pages_sent() - w->start_pages) / seconds));
+    throughput_window_start(w, f, now);
+}
+
+/* Once completed, mbps is QEMU's average over the whole transfer (the
+ * setup excluded). */
+static void throughput_record_average(QEMUFile *f)
+{
+    uint64_t ns = now_ns() - current.setup_end_ns;
+
+    if (ns) {
+        double bits = (double)qemu_file_total_bytes(f) * 8;
+        stat_set(&current.throughput_mbps_x1000,
+                 (uint64_t)(bits / 1e6 / ((double)ns / 1e9) * 1000));
+    }
+}
+
+/*
+ * A pass over what is dirty can end at once (a guest that writes little,
+ * a link whose round trip alone exceeds the downtime limit): the next sync
+ * waits until this long after the last one, so that passes (and their
+ * MIGRATION_PASS events, and dirty-log syncs) do not spin. False when
+ * cancelled meanwhile.
+ */
+#define MIN_PASS_NS 50000000ull
+
+static bool wait_pass_interval(QEMUFile *f, uint64_t pass_start_ns)
+{
+    uint64_t elapsed = now_ns() - pass_start_ns;
+
+    return elapsed >= MIN_PASS_NS || qemu_file_pause(f, MIN_PASS_NS - elapsed);
+}
+
 /* Stage 2 until the dirty set is small enough; false on error or cancel. */
 static bool migration_iterate(QEMUFile *f, GError **errp)
 {
     uint64_t pass_start_ns = now_ns();
     uint64_t pass_start_bytes = qemu_file_total_bytes(f);
+    ThroughputWindow window;
 
     delivery_reset();
+    throughput_window_start(&window, f, pass_start_ns);
     while (!cancel_requested()) {
         apply_live_params(f);
         int r = qemu_savevm_state_iterate(f, errp);
         delivery_track(f);
         if (r < 0) {
             return false;
+        }
+        throughput_window_update(&window, f);
+        if (r == 1 && !wait_pass_interval(f, pass_start_ns)) {
+            break;
         }
         if (r == 1) {
             uint64_t now = now_ns();
@@ -441,7 +519,8 @@ static bool migration_complete(QEMUFile *f, bool *was_running, bool *committed,
     if (qemu_savevm_state_complete(f, errp) < 0) {
         return false;
     }
-
+    /* The final stage began with a dirty-log sync: a pass, as QEMU counts. */
+    migration_notify_pass(stat_get(&ram_save_stats()->iterations));
     if (!current.handshake) {
         /* QEMU's semantics: the end of the stream is the end. */
         stat_set(&current.downtime_ms, (now_ns() - stop_ns) / 1000000);
@@ -598,12 +677,15 @@ static gpointer migration_thread(gpointer opaque)
         migration_finish(result, false, false, result == MIG_STATE_FAILED ? err : NULL);
         return NULL;
     }
-    set_status(MIG_STATE_ACTIVE);
     migration_send_preamble(f);
     apply_live_params(f);
     bool sent = false;
     if (qemu_savevm_state_begin(f, &err) == 0) {
+        /* As in QEMU: the setup's dirty-log sync is pass 1, then the
+         * setup ends and the first pass starts. */
+        migration_notify_pass(stat_get(&ram_save_stats()->iterations));
         current.setup_end_ns = now_ns();
+        set_status(MIG_STATE_ACTIVE);
         sent = migration_iterate(f, &err) &&
                migration_complete(f, &was_running, &committed, &err);
     }
@@ -611,6 +693,7 @@ static gpointer migration_thread(gpointer opaque)
         /* With COMMIT sent the destination may run the guest, whatever
          * happens now. */
         g_clear_error(&err);
+        throughput_record_average(f);
         result = MIG_STATE_COMPLETED;
     } else if (cancel_requested()) {
         result = MIG_STATE_CANCELLED;
@@ -657,20 +740,26 @@ static void reset_figures(void)
 {
     stat_set(&current.expected_downtime_ms, 0);
     stat_set(&current.downtime_ms, 0);
-    stat_set(&current.mbps_x1000, 0);
+    stat_set(&current.throughput_mbps_x1000, 0);
+    stat_set(&current.pages_per_second, 0);
     stat_set(&current.rtt_us, 0);
 }
 
+/* QEMU's messages where QEMU refuses too. */
 static int check_can_migrate(GError **errp)
 {
     RunState rs = runstate_get();
 
     if (migration_is_active()) {
-        error_setg(errp, "a migration is already in progress");
+        error_setg(errp, "There's a migration process in progress");
         return -1;
     }
-    if (rs == RUN_STATE_INMIGRATE || rs == RUN_STATE_INTERNAL_ERROR ||
-        rs == RUN_STATE_GUEST_PANICKED || rs == RUN_STATE_SHUTDOWN) {
+    if (rs == RUN_STATE_INMIGRATE) {
+        error_setg(errp, "Guest is waiting for an incoming migration");
+        return -1;
+    }
+    if (rs == RUN_STATE_INTERNAL_ERROR || rs == RUN_STATE_GUEST_PANICKED ||
+        rs == RUN_STATE_SHUTDOWN) {
         error_setg(errp, "cannot migrate a machine in state '%s'", runstate_name(rs));
         return -1;
     }
@@ -783,7 +872,8 @@ void migration_get_info(MigrationInfo *info)
     g_mutex_unlock(&current.lock);
     info->downtime_ms = stat_get(&current.downtime_ms);
     info->expected_downtime_ms = stat_get(&current.expected_downtime_ms);
-    info->mbps_x1000 = stat_get(&current.mbps_x1000);
+    info->mbps_x1000 = stat_get(&current.throughput_mbps_x1000);
+    info->pages_per_second = stat_get(&current.pages_per_second);
     info->rtt_us = stat_get(&current.rtt_us);
     RamStats *rs = ram_save_stats();
     for (size_t i = 0; i < sizeof(RamStats) / sizeof(uint64_t); i++) {

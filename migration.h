@@ -33,7 +33,9 @@ typedef struct MigrationInfo {
     uint64_t setup_time_ms;        /* from its start to the first pass */
     uint64_t downtime_ms;          /* completed: guest stopped here → runnable there */
     uint64_t expected_downtime_ms; /* active: what stopping now would cost */
-    uint64_t mbps_x1000;           /* throughput of the last pass */
+    uint64_t mbps_x1000;           /* Mbit/s: the last ~100 ms while active,
+                                      the transfer's average once completed */
+    uint64_t pages_per_second;     /* RAM pages sent, the last ~100 ms */
     uint64_t rtt_us;               /* return path round trip, 0 if none */
     bool use_xbzrle;
     char *error_desc;              /* failed: why (g_free) */
@@ -71,12 +73,19 @@ void migration_shutdown(void);
 
 /* --- incoming (migration-incoming.c) ----------------------------------------------- */
 
-/* Starts waiting for a stream on uri (tcp:, unix:, exec:, fd:); loads it
- * in a thread, then runs the guest unless start_stopped. */
+/* Starts waiting for a stream on uri (tcp:, unix:, exec:, fd:): the status
+ * becomes setup; loads it in a thread, then runs the guest unless
+ * start_stopped. */
 int qemu_start_incoming_migration(const char *uri, bool start_stopped,
                                   GError **errp);
-/* Whether this instance has been a migration's destination. */
-bool migration_incoming_started(void);
+/*
+ * -incoming defer: the machine waits (in inmigrate) without listening, so
+ * that parameters can be set first; migration_incoming_start_deferred
+ * (QMP migrate-incoming) then starts with the URI. Fails once an incoming
+ * migration has started, or without -incoming.
+ */
+void migration_incoming_defer(bool start_stopped);
+int migration_incoming_start_deferred(const char *uri, GError **errp);
 void migration_incoming_get_info(MigrationInfo *info);
 /* Stops loading and waits for the loading thread (program exit). */
 void migration_incoming_shutdown(void);

@@ -522,6 +522,19 @@ bool qemu_file_rate_limit_wait(QEMUFile *f)
     return true;
 }
 
+bool qemu_file_pause(QEMUFile *f, uint64_t ns)
+{
+    struct timespec ts = { .tv_sec = (time_t)(ns / 1000000000ull),
+                           .tv_nsec = (long)(ns % 1000000000ull) };
+    struct pollfd p = { .fd = f->cancel_fd, .events = POLLIN };
+
+    qemu_fflush(f);
+    if (ppoll(&p, 1, &ts, NULL) == 1) {
+        qemu_file_fail(f, "migration cancelled");
+    }
+    return !f->error;
+}
+
 uint64_t qemu_file_unsent_bytes(QEMUFile *f)
 {
     uint64_t queued = 0;

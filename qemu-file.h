@@ -59,6 +59,9 @@ void qemu_file_fail(QEMUFile *f, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 /* Bytes put into (or taken from) the stream so far. */
 uint64_t qemu_file_total_bytes(QEMUFile *f);
 
+/* Flushes, then sleeps ns unless cancelled (then false, error recorded). */
+bool qemu_file_pause(QEMUFile *f, uint64_t ns);
+
 /* Bytes a writer has taken that the peer has not received yet: its own
  * buffer, and for a socket what the kernel still holds (sent but not
  * acknowledged, or not sent). */

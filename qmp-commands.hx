@@ -52,6 +52,52 @@ Output a client does not read waits for it, and nothing else waits: other
 monitors, the guest and a migration carry on. A client that has let more
 than 1 MiB of output wait since it last read any is disconnected, with a
 line on stderr naming the chardev, and the socket takes the next client.
+
+The migration commands follow QEMU's documentation (qapi/migration.json),
+with QEMU's names, types, units, members per state and error messages.
+Where they still differ, and why:
+
+- Features this emulator does not have are absent: of QEMU's parameters
+  only `max-bandwidth`, `downtime-limit` and `xbzrle-cache-size` exist (any
+  other member is an `Invalid parameter`, and `query-migrate-parameters`
+  lists only these and the project's own `x-stall-timeout` and
+  `x-commit-timeout`); of its capabilities only `xbzrle`, `events` and
+  `return-path` (another name `does not accept value`); `migrate` and
+  `migrate-incoming` take `uri` but not `channels`, `resume` or
+  `exit-on-error`; `query-migrate` never shows `blocked-reasons`,
+  `cpu-throttle-percentage`, `vfio`, `socket-address` or the postcopy
+  members, and the `ram` figures of postcopy, multifd and zero-copy are 0.
+  No `cancelling` status: a cancelled migration stays `setup` or `active`
+  until its thread has stopped, then becomes `cancelled`.
+- `return-path` is on by default (QEMU: off): the closing handshake is what
+  keeps exactly one guest running.
+- On the destination `query-migrate` also shows `total-time` (ms since the
+  load started) and, once failed, `error-desc`: QEMU shows only the
+  status, which leaves a tool nothing to report. A failed load on a
+  listening transport (`tcp:`, `unix:`) waits for the next source, status
+  `failed`, where QEMU exits by default.
+- `xbzrle-cache` appears when the migration uses XBZRLE (the capability or
+  `migrate`'s `xbzrle`), not when the capability is on now: turning it off
+  after a migration does not hide that migration's figures.
+- Numbers: a parameter value of another JSON type gets this monitor's
+  `Invalid parameter type for 'max-bandwidth', expected: integer` (QEMU:
+  `Parameter 'max-bandwidth' expects uint64`); a negative `max-bandwidth`
+  is refused, where QEMU reads it as 2^64 minus that and accepts it (a
+  JSON integer here is at most 2^63-1).
+- `xbzrle-cache-size` is also bounded by guest RAM, as earlier QEMU
+  versions bounded it (with the message kept here): a larger cache would
+  only waste memory.
+- `migrate-incoming` after `-incoming URI` is refused as "already started"
+  (QEMU would open a second listener); `migrate` from `postmigrate` is
+  allowed (recent QEMU refuses it): the guest is intact, and migrating it
+  again is how a stopped copy is made.
+- `MIGRATION_PASS` for the final stage's dirty-log sync comes once that
+  stage's RAM has been sent (the thread is busy until then), not at the
+  sync.
+- HMP prints an error as the message alone (QEMU: `Error: ` first), keeps
+  the proposal's `info migrate` lines (then QEMU's `setup:` and
+  `throughput:`), and reads `downtime-limit` as a plain number of ms
+  (QEMU's HMP also takes size suffixes there).
 ENDTEXT
 
 COMMAND qmp_capabilities
@@ -252,10 +298,13 @@ Starts migrating to `uri` (`tcp:HOST:PORT`, `unix:PATH`, `exec:COMMAND` or
 `fd:NAME`) and returns at once; `detach` is accepted and ignored. `xbzrle`
 true uses XBZRLE for this migration. Progress: `query-migrate` and the
 `MIGRATION` event (`{"status": ...}` at each change: `setup`, `active`,
-`completed`, `failed`, `cancelled`). Fails at once when a migration is in
-progress or the URI cannot be opened; a `tcp:` connection is made in the
-background (a network can take long), so a refused one fails the migration
-instead: `query-migrate` then says why in `error-desc`.
+`completed`, `failed`, `cancelled`; with the `events` capability on). Fails
+at once, with QEMU's messages, during a migration (`There's a migration
+process in progress`) or on a destination (`Guest is waiting for an
+incoming migration`), and when the URI cannot be opened; a `tcp:`
+connection is made in the background (a network can take long), so a
+refused one fails the migration instead: `query-migrate` then says why in
+`error-desc`.
 
 Over a socket the migration ends with a handshake: the destination says it
 has loaded everything, the source commits, and only then does the
@@ -264,6 +313,30 @@ destination run the guest (the source never resumes it after committing).
     -> { "execute": "migrate",
          "arguments": { "uri": "tcp:127.0.0.1:4444", "xbzrle": true } }
     <- { "return": {} }
+ENDDOC
+
+COMMAND migrate-incoming
+ARGS    uri:s
+HELP    start an incoming migration (started with -incoming defer)
+HANDLER qmp_migrate_incoming
+DOC
+Starts waiting for the migration on `uri` (the forms of `-incoming`:
+`tcp:HOST:PORT`, `unix:PATH`, `exec:COMMAND`, `fd:NAME`) on a machine
+started with `-incoming defer`, which waits in the `inmigrate` state
+without listening, so that capabilities and parameters can be set first.
+`query-migrate` then says `setup` until a source connects. The errors are
+QEMU's: `The incoming migration has already been started` (a second time,
+or with `-incoming URI`), `'-incoming' was not specified on the command
+line`; a URI that cannot be opened fails and may be tried again.
+
+    -> { "execute": "migrate-incoming",
+         "arguments": { "uri": "tcp:127.0.0.1:4444" } }
+    <- { "return": {} }
+
+    -> { "execute": "migrate-incoming",
+         "arguments": { "uri": "tcp:127.0.0.1:4444" } }
+    <- { "error": { "class": "GenericError",
+                    "desc": "The incoming migration has already been started" } }
 ENDDOC
 
 COMMAND migrate_cancel
@@ -281,7 +354,8 @@ ARGS    value:i
 HELP    set the maximum migration speed in bytes per second
 HANDLER qmp_migrate_set_speed
 DOC
-0 removes the limit; the default is 33554432 (32 MiB/s).
+Sets the parameter `max-bandwidth` (see `migrate-set-parameters`, which
+checks it). 0 removes the limit; the default is 33554432 (32 MiB/s).
 
     -> { "execute": "migrate_set_speed", "arguments": { "value": 1073741824 } }
     <- { "return": {} }
@@ -292,6 +366,10 @@ ARGS    value:T
 HELP    set the maximum tolerated downtime in seconds
 HANDLER qmp_migrate_set_downtime
 DOC
+Sets the parameter `downtime-limit` to `value` seconds (rounded to ms).
+Out of 0 to 2000 it fails with QEMU's message, `Parameter
+'downtime_limit' expects an integer in the range of 0 to 2000 seconds`.
+
     -> { "execute": "migrate_set_downtime", "arguments": { "value": 0.1 } }
     <- { "return": {} }
 ENDDOC
@@ -301,8 +379,9 @@ ARGS    value:i
 HELP    set the XBZRLE cache size in bytes
 HANDLER qmp_migrate_set_cachesize
 DOC
-At least one page, at most the guest's RAM; resizes a running migration's
-cache at once.
+Sets the parameter `xbzrle-cache-size`, with its checks and messages (see
+`migrate-set-parameters`): a power of two, at least a page, at most the
+guest's RAM. Resizes a running migration's cache at once.
 
     -> { "execute": "migrate_set_cachesize", "arguments": { "value": 268435456 } }
     <- { "return": {} }
@@ -322,17 +401,24 @@ HELP    enable or disable migration capabilities
 HANDLER qmp_migrate_set_capabilities
 DOC
 `capabilities` is a list of `{"capability": NAME, "state": BOOL}`. All or
-nothing: an unknown name (`Parameter 'capability' does not accept value
-'NAME'`) changes none. Refused during a migration. The capabilities:
+nothing: every entry is checked before any capability changes, with QEMU's
+messages: `Parameter 'capability' does not accept value 'NAME'` for an
+unknown name, `Invalid parameter type for 'capabilities[0].state',
+expected: boolean`, `Parameter 'capabilities[0].state' is missing`,
+`Parameter 'capabilities[0].foo' is unexpected`. During an outgoing
+migration: `There's a migration process in progress`. The capabilities:
 
 - `xbzrle` (off): every migration uses XBZRLE, as if `migrate -x` were given.
+- `events` (off): the `MIGRATION` event (`{"status": ...}` at each change
+  of either side's status) and the `MIGRATION_PASS` event (`{"pass": N}`,
+  the source's dirty-sync count, 1 as the first pass starts) are sent; off,
+  neither is.
 - `return-path` (on; QEMU's default is off): over a connection that can
   carry replies (`tcp:`, `unix:`, `fd:` of a socket) the source announces
   the closing handshake: the destination runs the guest only once the source
   has committed the end. Off: QEMU's semantics, the destination runs at the
   end of the stream (needed when the destination reads through a one-way
   relay, `exec:`). See docs/migration.md.
-- `events` (off): the `MIGRATION` and `MIGRATION_PASS` events are sent.
 
     -> { "execute": "migrate-set-capabilities",
          "arguments": { "capabilities": [ { "capability": "xbzrle",
@@ -344,10 +430,12 @@ COMMAND query-migrate-capabilities
 HELP    list the migration capabilities and their state
 HANDLER qmp_query_migrate_capabilities
 DOC
+Every capability once, in QEMU's order.
+
     -> { "execute": "query-migrate-capabilities" }
     <- { "return": [ { "capability": "xbzrle", "state": false },
-                     { "capability": "return-path", "state": true },
-                     { "capability": "events", "state": false } ] }
+                     { "capability": "events", "state": false },
+                     { "capability": "return-path", "state": true } ] }
 ENDDOC
 
 COMMAND migrate-set-parameters
@@ -355,20 +443,32 @@ ARGS    max-bandwidth:i?,downtime-limit:i?,xbzrle-cache-size:i?,x-stall-timeout:
 HELP    set migration parameters
 HANDLER qmp_migrate_set_parameters
 DOC
-Sets any of the parameters, all or nothing: a value out of range gets
-QEMU's message (`Parameter 'downtime_limit' expects an integer in the range
-of 0 to 2000000 ms`) and changes none. They act on a running migration too.
+Sets any of the parameters, all or nothing: every value is checked first,
+and one out of range fails with QEMU's message and changes none. They act
+on a running migration too, and may be set on a destination before
+`migrate-incoming`. The parameters and their messages:
 
 - `max-bandwidth`: bytes per second (default 33554432; 0: no limit).
-- `downtime-limit`: ms the guest may stay stopped at the end (default 30).
-- `xbzrle-cache-size`: bytes, at least a page and at most guest RAM,
-  rounded down to whole pages (default 67108864).
-- `x-stall-timeout`: ms a migration may make no progress (nothing written,
-  nothing read) before it fails, on either side (default 30000; 100 to
-  86400000). Also the connection's TCP keepalive and TCP_USER_TIMEOUT.
-- `x-commit-timeout`: ms from stopping the guest until the destination
-  confirms the end; past it the source resumes its guest (0: twenty times
-  `downtime-limit`, at least 2000).
+  Negative: `Parameter 'max_bandwidth' expects an integer in the range of 0
+  to 9223372036854775807 bytes/second`.
+- `downtime-limit`: ms the guest may stay stopped at the end (default 30;
+  0 to 2000000): `Parameter 'downtime_limit' expects an integer in the
+  range of 0 to (2000 * 1000) ms` (QEMU's text, macro and all).
+- `xbzrle-cache-size`: bytes, a power of two, at least a page (default
+  67108864): `Parameter 'xbzrle_cache_size' expects a power of two no less
+  than the target page size`; at most guest RAM, as QEMU had it: `Parameter
+  'cache size' expects exceeds guest ram size`.
+- `x-stall-timeout` (this emulator's): ms a migration may make no progress
+  (nothing written, nothing read) before it fails, on either side (default
+  30000; 100 to 86400000: `Parameter 'x-stall-timeout' expects an integer
+  in the range of 100 to 86400000 ms`). Also the connection's TCP
+  keepalive and TCP_USER_TIMEOUT.
+- `x-commit-timeout` (this emulator's): ms from stopping the guest until
+  the destination confirms the end; past it the source resumes its guest
+  (0: twenty times `downtime-limit`, at least 2000; at most 86400000).
+
+The 1.x commands (`migrate_set_speed`, `migrate_set_downtime`,
+`migrate_set_cachesize`) set the same values through the same checks.
 
     -> { "execute": "migrate-set-parameters",
          "arguments": { "max-bandwidth": 1073741824, "downtime-limit": 50 } }
@@ -392,30 +492,72 @@ COMMAND query-migrate
 HELP    return the migration status and statistics
 HANDLER qmp_query_migrate
 DOC
-An empty object before the first migration. Otherwise `status`,
-`total-time` (ms), `expected-downtime` (ms; `downtime` once completed),
-`error-desc` when failed, `ram` {`transferred`, `remaining`, `total`
-(bytes), `duplicate`, `normal` (pages), `duplicate-bytes`, `normal-bytes`,
-`dirty-pages-rate` (pages/s), `mbps`, `dirty-sync-count`} and, when XBZRLE
-is used, `xbzrle-cache` {`cache-size`, `bytes`, `pages`, `cache-hit`,
-`cache-lookup`, `cache-miss`, `cache-miss-rate`, `encoding-rate`,
-`overflow`}. Bytes are on the wire, headers included.
+QEMU's `MigrationInfo`, with the members QEMU shows in each state. Of an
+outgoing migration:
+
+- never started: `{}`;
+- `setup` (connecting, preparing), `cancelled`: `status` only;
+- `failed`: `status` and `error-desc` (why);
+- `active`: `status`, `total-time` and `setup-time` (ms since `migrate`;
+  ms it took before the first pass), `expected-downtime` (ms), `ram`, and
+  `xbzrle-cache` when the migration uses XBZRLE;
+- `completed`: the same with `downtime` (ms the guest was stopped) instead
+  of `expected-downtime`, and `total-time` the whole migration's.
+
+`ram` is QEMU's `MigrationStats`, every member an integer but `mbps`:
+`transferred` (bytes of RAM records on the wire), `remaining` (bytes of
+dirty pages not yet sent; 0 once completed), `total` (bytes of guest RAM),
+`duplicate` and `normal` (pages sent as one repeated byte, and whole),
+`normal-bytes` (`normal` times `page-size`, as QEMU counts them),
+`dirty-pages-rate` (pages dirtied per second in the last pass; 0 once
+completed), `mbps` (a number: Mbit/s the stream carried over the last
+100 ms, from the start of the first pass; once completed the average over
+the migration after its setup), `dirty-sync-count` (dirty-log syncs: one
+as the first pass starts, one after each pass), `page-size` (4096),
+`pages-per-second` (RAM pages sent over the last 100 ms), `precopy-bytes`
+and `downtime-bytes` (of `transferred`, those sent while the guest ran, and
+while it was stopped), `postcopy-requests`, `multifd-bytes`,
+`postcopy-bytes`, `dirty-sync-missed-zero-copy` (always 0: there is no
+postcopy, multifd or zero-copy here). One extra member, the proposal's:
+`duplicate-bytes` (bytes on the wire of the duplicate pages).
+
+`xbzrle-cache` is QEMU's `XBZRLECacheStats`: `cache-size` (bytes, the
+configured `xbzrle-cache-size`), `bytes` and `pages` (of XBZRLE deltas on
+the wire), `cache-miss` (pages not found in the cache), `cache-miss-rate`
+and `encoding-rate` (numbers: misses per lookup, and page bytes per encoded
+byte, in the last pass), `overflow` (deltas too large to send: sent whole).
+Extra members, the proposal's: `cache-hit` and `cache-lookup` (pages).
+
+On a destination that has not migrated out, the incoming migration's own
+status: nothing before it starts (also with `-incoming defer` until
+`migrate-incoming`), `setup` while waiting for the source, then `active`,
+`completed` or `failed`. Beyond QEMU, which shows only the status there:
+`total-time`, ms from the start of the load to its end (or now), and
+`error-desc` when it failed.
 
     -> { "execute": "query-migrate" }
     <- { "return": { "status": "completed", "total-time": 1150,
-                     "downtime": 4,
+                     "setup-time": 12, "downtime": 4,
                      "ram": { "transferred": 17563000, "remaining": 0,
                               "total": 134217728, "duplicate": 28672,
-                              "duplicate-bytes": 317000, "normal": 4096,
-                              "normal-bytes": 16814000,
-                              "dirty-pages-rate": 409600, "mbps": 268.4,
-                              "dirty-sync-count": 3 },
+                              "normal": 4096, "normal-bytes": 16777216,
+                              "dirty-pages-rate": 0, "mbps": 124.6,
+                              "dirty-sync-count": 4,
+                              "postcopy-requests": 0, "page-size": 4096,
+                              "multifd-bytes": 0, "pages-per-second": 40960,
+                              "precopy-bytes": 17455000,
+                              "downtime-bytes": 108000,
+                              "postcopy-bytes": 0,
+                              "dirty-sync-missed-zero-copy": 0,
+                              "duplicate-bytes": 317000 },
                      "xbzrle-cache": { "cache-size": 67108864,
                                        "bytes": 108544, "pages": 4096,
-                                       "cache-hit": 4096,
-                                       "cache-lookup": 8192,
                                        "cache-miss": 4096,
                                        "cache-miss-rate": 0.0,
                                        "encoding-rate": 154.5,
-                                       "overflow": 0 } } }
+                                       "overflow": 0, "cache-hit": 4096,
+                                       "cache-lookup": 8192 } } }
+
+    -> { "execute": "query-migrate" }
+    <- { "return": { "status": "setup" } }
 ENDDOC

@@ -107,6 +107,8 @@ static void usage(void)
            "  -S                   do not start the vCPU (use 'cont')\n"
            "  -incoming URI        wait for a migration: tcp:HOST:PORT, unix:PATH,\n"
            "                       exec:COMMAND or fd:NAME\n"
+           "  -incoming defer      wait for one, listening once migrate-incoming gives\n"
+           "                       the URI\n"
            "  -pidfile FILE        write the process id to FILE\n"
            "  -daemonize           run in the background once started\n"
            "\n"
@@ -491,6 +493,23 @@ static void install_signal_handlers(void)
     g_unix_signal_add(SIGHUP, on_terminating_signal, NULL);
 }
 
+/* -incoming URI listens now; -incoming defer waits for migrate-incoming,
+ * so that parameters can be set before. */
+static void start_incoming(void)
+{
+    GError *err = NULL;
+
+    runstate_set(RUN_STATE_INMIGRATE);
+    if (!strcmp(config.incoming, "defer")) {
+        migration_incoming_defer(config.start_stopped);
+        return;
+    }
+    if (qemu_start_incoming_migration(config.incoming, config.start_stopped, &err) < 0) {
+        error_prepend(&err, "-incoming %s", config.incoming);
+        startup_failed(err);
+    }
+}
+
 int main(int argc, char **argv)
 {
     GError *err = NULL;
@@ -536,12 +555,7 @@ int main(int argc, char **argv)
 #endif
 
     if (config.incoming) {
-        runstate_set(RUN_STATE_INMIGRATE);
-        if (qemu_start_incoming_migration(config.incoming, config.start_stopped,
-                                          &err) < 0) {
-            error_prepend(&err, "-incoming %s", config.incoming);
-            startup_failed(err);
-        }
+        start_incoming();
     } else if (!config.start_stopped && vm_start(&err) < 0) {
         startup_failed(err);
     }

@@ -547,6 +547,11 @@ START_TEST(test_migration_crosses_the_link)
     QTestState *dst = qtest_start_opts(&in_b, "-kernel guests/idle.elf -S -incoming %s", uri);
     QTestState *src = qtest_start_opts(&in_a, "-kernel guests/idle.elf");
 
+    /* The MIGRATION events waited for below are sent only with this on;
+     * the closing handshake's round trips (10 ms each way) must fit in the
+     * downtime limit. */
+    g_free(qtest_hmp(src, "migrate_set_capability events on"));
+    g_free(qtest_hmp(src, "migrate_set_parameter downtime-limit 300"));
     qtest_expect_stdout(src, "halting", 0);
     qtest_qmp_ok_discard(src, "{'execute': 'migrate', 'arguments': {'uri': '%s'}}", uri);
     for (;;) {
