@@ -36,17 +36,20 @@ static struct {
 static uint64_t meminfo_bytes(const char *field)
 {
     g_autofree char *text = NULL;
-    g_autofree char *key = g_strdup_printf("\n%s:", field);
+    g_autofree char *key = g_strdup_printf("%s:", field);
     unsigned long long kib;
 
     if (!g_file_get_contents("/proc/meminfo", &text, NULL, NULL)) {
         return 0;
     }
-    const char *line = strstr(text, key);
-    if (!line || sscanf(line + strlen(key), " %llu kB", &kib) != 1) {
-        return 0;
+    g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+    for (int i = 0; lines[i]; i++) {
+        if (g_str_has_prefix(lines[i], key) &&
+            sscanf(lines[i] + strlen(key), " %llu kB", &kib) == 1) {
+            return (uint64_t)kib << 10;
+        }
     }
-    return (uint64_t)kib << 10;
+    return 0;
 }
 
 /*

@@ -1044,18 +1044,31 @@ START_TEST(test_m_beyond_what_the_boot_page_tables_map_is_refused)
 }
 END_TEST
 
-/* Guest RAM is pre-faulted: more than the host has is refused, not left to
- * the OOM killer. Only meaningful on a host with less than 28 GiB free. */
-START_TEST(test_m_beyond_the_hosts_memory_is_refused)
+/* A /proc/meminfo figure in KiB. */
+static unsigned long long meminfo_kib(const char *field)
 {
     g_autofree char *meminfo = NULL;
-    unsigned long long avail_kib = 0;
+    g_autofree char *key = g_strdup_printf("%s:", field);
+    unsigned long long kib = 0;
 
     ck_assert(g_file_get_contents("/proc/meminfo", &meminfo, NULL, NULL));
-    const char *line = strstr(meminfo, "MemAvailable:");
-    ck_assert(line && sscanf(line, "MemAvailable: %llu kB", &avail_kib) == 1);
-    if (avail_kib >= (28ull << 20)) {
-        printf("SKIP: this host has 28 GiB or more available\n");
+    g_auto(GStrv) lines = g_strsplit(meminfo, "\n", -1);
+    for (int i = 0; lines[i]; i++) {
+        if (g_str_has_prefix(lines[i], key)) {
+            ck_assert(sscanf(lines[i] + strlen(key), " %llu kB", &kib) == 1);
+            return kib;
+        }
+    }
+    ck_abort_msg("no %s in /proc/meminfo", field);
+    return 0;
+}
+
+/* More guest RAM than the host's memory and swap is refused at start, not
+ * left to the OOM killer. Only meaningful on a host with less than 28 GiB. */
+START_TEST(test_m_beyond_the_hosts_memory_is_refused)
+{
+    if (meminfo_kib("MemTotal") + meminfo_kib("SwapTotal") >= (28ull << 20)) {
+        printf("SKIP: this host has 28 GiB or more of memory and swap\n");
         return;
     }
     QTestOptions o = { .no_qmp = true };
@@ -1064,6 +1077,23 @@ START_TEST(test_m_beyond_the_hosts_memory_is_refused)
     g_autofree char *err = qtest_stderr(s);
     ck_assert_msg(g_str_has_prefix(err, "qemu-system-x86_64: -m: 28672 MiB of guest RAM "
                                    "is more than the "), "stderr: %s", err);
+    qtest_quit(s);
+}
+END_TEST
+
+/* Preallocated RAM is all taken at start: it must fit in what is free. */
+START_TEST(test_mem_prealloc_beyond_the_hosts_available_memory_is_refused)
+{
+    if (meminfo_kib("MemAvailable") >= (28ull << 20)) {
+        printf("SKIP: this host has 28 GiB or more available\n");
+        return;
+    }
+    QTestOptions o = { .no_qmp = true };
+    QTestState *s = qtest_start_opts(&o, "-m 28G -mem-prealloc");
+    ck_assert_int_eq(qtest_wait_exit(s, -1), 1);
+    g_autofree char *err = qtest_stderr(s);
+    ck_assert_msg(g_str_has_prefix(err, "qemu-system-x86_64: -m: 28672 MiB of guest RAM "
+                                   "to preallocate is more than the "), "stderr: %s", err);
     qtest_quit(s);
 }
 END_TEST
@@ -1301,6 +1331,7 @@ static Suite *machine_suite(void)
     tcase_add_test(option_errors, test_m_of_one_kilobyte_is_refused);
     tcase_add_test(option_errors, test_m_beyond_what_the_boot_page_tables_map_is_refused);
     tcase_add_test(option_errors, test_m_beyond_the_hosts_memory_is_refused);
+    tcase_add_test(option_errors, test_mem_prealloc_beyond_the_hosts_available_memory_is_refused);
     tcase_add_test(option_errors, test_smp_2_is_refused);
     tcase_add_test(option_errors, test_unknown_accelerator_is_refused);
     tcase_add_test(option_errors, test_unknown_display_is_refused);
