@@ -62,6 +62,7 @@ EMU_OBJS += hw/debugexit.o
 EMU_OBJS += hw/guest-ctl.o
 EMU_OBJS += hw/builtin-guest.o
 EMU_OBJS += target-i386/machine.o
+EMU_OBJS += io-channel.o
 EMU_OBJS += qemu-file.o
 EMU_OBJS += savevm.o
 EMU_OBJS += arch_init.o

@@ -89,10 +89,7 @@ static int open_return_path(QEMUFile *f, GError **errp)
     }
     MigrationParams p;
     migrate_params_get(&p);
-    incoming.rp = qemu_file_open_return_path(f, errp);
-    if (!incoming.rp) {
-        return -1;
-    }
+    incoming.rp = qemu_file_open_return_path(f);
     qemu_file_set_stall_timeout(incoming.rp, (unsigned)p.stall_timeout);
     return 0;
 }

@@ -181,13 +181,10 @@ static gpointer rp_thread(gpointer opaque)
     return NULL;
 }
 
-static int rp_start(QEMUFile *f, GError **errp)
+static void rp_start(QEMUFile *f)
 {
-    QEMUFile *rp = qemu_file_open_return_path(f, errp);
+    QEMUFile *rp = qemu_file_open_return_path(f);
 
-    if (!rp) {
-        return -1;
-    }
     g_mutex_lock(&current.lock);
     current.rp = rp;
     current.dest_loaded = current.dest_resumed = current.rp_ended = false;
@@ -195,7 +192,6 @@ static int rp_start(QEMUFile *f, GError **errp)
     g_clear_pointer(&current.dest_error, g_free);
     g_mutex_unlock(&current.lock);
     current.rp_thread = g_thread_new("migration-rp", rp_thread, rp);
-    return 0;
 }
 
 static void rp_stop(void)
@@ -653,7 +649,10 @@ static int migration_setup_channel(QEMUFile *f, GError **errp)
     current.handshake = migrate_cap_enabled(MIGRATION_CAP_RETURN_PATH) &&
                         migration_fd_is_socket(fd);
     stat_set(&current.rtt_us, (uint64_t)migration_socket_rtt_us(fd));
-    return current.handshake ? rp_start(f, errp) : 0;
+    if (current.handshake) {
+        rp_start(f);
+    }
+    return 0;
 }
 
 static void migration_send_preamble(QEMUFile *f)

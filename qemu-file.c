@@ -27,7 +27,7 @@
 #define MAX_IOV IOV_MAX   /* what one writev takes */
 
 struct QEMUFile {
-    int fd;
+    IOChannel *ioc;
     char *name;
     bool writable;
     uint8_t *buf;
@@ -56,18 +56,22 @@ static uint64_t now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-QEMUFile *qemu_fopen_fd(int fd, const char *name, bool for_write)
+QEMUFile *qemu_fopen_channel(IOChannel *ioc, const char *name, bool for_write)
 {
     QEMUFile *f = g_new0(QEMUFile, 1);
 
-    f->fd = fd;
+    f->ioc = ioc;
     f->name = g_strdup(name);
     f->writable = for_write;
     f->buf = g_malloc(IO_BUF_SIZE);
     f->cancel_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
     f->window_start_ns = now_ns();
     return f;
+}
+
+QEMUFile *qemu_fopen_fd(int fd, const char *name, bool for_write)
+{
+    return qemu_fopen_channel(io_channel_new_fd(fd), name, for_write);
 }
 
 /* --- errors ------------------------------------------------------------------- */
@@ -162,7 +166,7 @@ static void fail_timeout(QEMUFile *f, short events, bool by_deadline)
 static bool wait_fd(QEMUFile *f, short events)
 {
     struct pollfd p[2] = {
-        { .fd = f->fd, .events = events },
+        { .fd = io_channel_fd(f->ioc), .events = events },
         { .fd = f->cancel_fd, .events = POLLIN },
     };
 
@@ -191,7 +195,7 @@ static bool wait_fd(QEMUFile *f, short events)
 static void writev_all(QEMUFile *f, struct iovec *iov, int cnt)
 {
     while (cnt && !f->error) {
-        ssize_t n = writev(f->fd, iov, cnt);
+        ssize_t n = io_channel_writev(f->ioc, iov, cnt);
         if (n < 0) {
             if (errno == EAGAIN) {
                 wait_fd(f, POLLOUT);
@@ -328,11 +332,11 @@ void qemu_put_be64(QEMUFile *f, uint64_t v)
 static size_t read_some(QEMUFile *f, uint8_t *dst, size_t len)
 {
     while (!f->error) {
-        ssize_t n = read(f->fd, dst, len);
+        ssize_t n = io_channel_read(f->ioc, dst, len);
         if (n >= 0) {
             return (size_t)n;
         }
-        if (errno == EAGAIN) {
+        if (errno == EAGAIN && !io_channel_has_buffered(f->ioc)) {
             wait_fd(f, POLLIN);
         } else if (errno != EINTR) {
             fail_errno(f, "read from", errno);
@@ -435,17 +439,14 @@ uint64_t qemu_file_total_bytes(QEMUFile *f)
 
 int qemu_file_fd(QEMUFile *f)
 {
-    return f->fd;
+    return io_channel_fd(f->ioc);
 }
 
 int qemu_fclose(QEMUFile *f, GError **errp)
 {
     qemu_fflush(f);
     int ret = qemu_file_get_error(f, errp);
-    if (close(f->fd) < 0 && ret == 0) {
-        error_setg_errno(errp, errno, "close of %s", f->name);
-        ret = -1;
-    }
+    io_channel_unref(f->ioc);
     close(f->cancel_fd);
     if (f->error) {
         g_error_free(f->error);
@@ -544,7 +545,7 @@ uint64_t qemu_file_unsent_bytes(QEMUFile *f)
         queued += f->iov[i].iov_len;
     }
     queued += f->buf_len - f->seg_start;
-    if (ioctl(f->fd, SIOCOUTQ, &outq) == 0 && outq > 0) {
+    if (ioctl(io_channel_fd(f->ioc), SIOCOUTQ, &outq) == 0 && outq > 0) {
         queued += (uint64_t)outq;
     }
     return queued;
@@ -562,14 +563,8 @@ void qemu_file_set_deadline(QEMUFile *f, uint64_t deadline_ns, const char *why)
     f->deadline_why = deadline_ns ? g_strdup(why) : NULL;
 }
 
-QEMUFile *qemu_file_open_return_path(QEMUFile *f, GError **errp)
+QEMUFile *qemu_file_open_return_path(QEMUFile *f)
 {
-    int fd = fcntl(f->fd, F_DUPFD_CLOEXEC, 0);
-
-    if (fd < 0) {
-        error_setg_errno(errp, errno, "cannot open the return path of %s", f->name);
-        return NULL;
-    }
     g_autofree char *name = g_strdup_printf("%s (return path)", f->name);
-    return qemu_fopen_fd(fd, name, !f->writable);
+    return qemu_fopen_channel(io_channel_ref(f->ioc), name, !f->writable);
 }

@@ -13,13 +13,18 @@
 #include <stdint.h>
 #include <glib.h>
 
+#include "io-channel.h"
+
 typedef struct QEMUFile QEMUFile;
 
-/* Takes ownership of fd. `name` appears in error messages. */
+/* Takes ownership of fd (or of the reference to ioc). `name` appears in
+ * error messages. */
 QEMUFile *qemu_fopen_fd(int fd, const char *name, bool for_write);
+QEMUFile *qemu_fopen_channel(IOChannel *ioc, const char *name, bool for_write);
 
-/* Flushes (for a writer), closes the fd and frees f. Returns -1 with the
- * stream's first error, if any. */
+/* Flushes (for a writer), drops its reference to the channel (closed with
+ * the last one) and frees f. Returns -1 with the stream's first error, if
+ * any. */
 int qemu_fclose(QEMUFile *f, GError **errp);
 
 void qemu_fflush(QEMUFile *f);
@@ -95,11 +100,11 @@ void qemu_file_set_stall_timeout(QEMUFile *f, unsigned timeout_ms);
 void qemu_file_set_deadline(QEMUFile *f, uint64_t deadline_ns, const char *why);
 
 /*
- * The other direction of a bidirectional descriptor (a socket): a reader
- * for a writer's peer's replies, or a writer back to a reader's peer, on a
- * duplicate of the descriptor, with no timeouts of its own. Closing either
- * file leaves the other working.
+ * The other direction of a bidirectional channel (a socket, a TLS
+ * session): a reader for a writer's peer's replies, or a writer back to a
+ * reader's peer, on the same channel, with no timeouts of its own. Closing
+ * either file leaves the other working; each is used by one thread.
  */
-QEMUFile *qemu_file_open_return_path(QEMUFile *f, GError **errp);
+QEMUFile *qemu_file_open_return_path(QEMUFile *f);
 
 #endif

@@ -1,0 +1,42 @@
+/*
+ * The byte channel under a QEMUFile: a plain descriptor, or a TLS session
+ * over one. Non-blocking: a read or write that cannot go on now returns -1
+ * with errno EAGAIN, and the caller polls io_channel_fd() (first asking
+ * io_channel_has_buffered() whether bytes already wait). Reference
+ * counted: a stream and its return path share one channel, each end used
+ * by one thread (one reads, one writes).
+ */
+#ifndef IO_CHANNEL_H
+#define IO_CHANNEL_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+typedef struct IOChannel IOChannel;
+
+/* What an implementation provides (io-channel.c has the plain one). */
+typedef struct IOChannelOps {
+    ssize_t (*read)(void *opaque, void *buf, size_t len);
+    ssize_t (*writev)(void *opaque, const struct iovec *iov, int cnt);
+    bool (*has_buffered)(void *opaque);
+    /* Ends the session (not the descriptor: the channel closes that). */
+    void (*close)(void *opaque);
+} IOChannelOps;
+
+/* A channel over fd (taken over: closed with the last reference), made
+ * non-blocking. */
+IOChannel *io_channel_new_fd(int fd);
+/* The same through ops (a TLS session), which takes over opaque. */
+IOChannel *io_channel_new(int fd, const IOChannelOps *ops, void *opaque);
+
+IOChannel *io_channel_ref(IOChannel *ioc);
+void io_channel_unref(IOChannel *ioc);
+
+int io_channel_fd(IOChannel *ioc);
+ssize_t io_channel_read(IOChannel *ioc, void *buf, size_t len);
+ssize_t io_channel_writev(IOChannel *ioc, const struct iovec *iov, int cnt);
+/* Bytes that can be read without the descriptor being readable. */
+bool io_channel_has_buffered(IOChannel *ioc);
+
+#endif
