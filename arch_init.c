@@ -72,6 +72,13 @@ static struct {
     uint64_t cache_size;
 } config;
 
+/* After the switch to post-copy: pages the destination asks for go first. */
+static struct {
+    bool active;
+    RamPageRequestFn *next_request;
+    void *opaque;
+} postcopy;
+
 static RamStats stats;
 
 static struct {
@@ -284,7 +291,8 @@ static void count_page(int kind, uint64_t bytes)
     rs.pass_pages++;
     rs.pass_bytes += bytes;
     stat_add(&st->transferred, bytes);
-    stat_add(runstate_is_running() ? &st->precopy_bytes : &st->downtime_bytes, bytes);
+    stat_add(postcopy.active ? &st->postcopy_bytes
+             : runstate_is_running() ? &st->precopy_bytes : &st->downtime_bytes, bytes);
     switch (kind) {
     case RAM_SAVE_FLAG_COMPRESS:
         rs.pass_dup_pages++;
@@ -333,6 +341,18 @@ static bool find_dirty_page(RAMBlock **block, uint64_t *page)
  * first pass and with XBZRLE on, a delta (or raw, see save_xbzrle_page);
  * otherwise raw. Returns false when no page is dirty in this pass.
  */
+/* A page the destination asked for (post-copy), sent whether or not it is
+ * still marked dirty (a request may cross the page on its way). */
+static bool take_requested_page(RAMBlock **block, uint64_t *page)
+{
+    if (!postcopy.active || !postcopy.next_request(block, page, postcopy.opaque)) {
+        return false;
+    }
+    ram_block_clear_dirty(*block, *page);
+    stat_add(&stats.postcopy_requests, 1);
+    return true;
+}
+
 static bool ram_save_block(QEMUFile *f)
 {
     RAMBlock *block;
@@ -340,7 +360,7 @@ static bool ram_save_block(QEMUFile *f)
     uint8_t fill;
     int kind;
 
-    if (!find_dirty_page(&block, &page)) {
+    if (!take_requested_page(&block, &page) && !find_dirty_page(&block, &page)) {
         return false;
     }
     uint64_t offset = page * TARGET_PAGE_SIZE;
@@ -373,8 +393,32 @@ static void save_mem_size(QEMUFile *f)
     }
 }
 
+void ram_save_start_postcopy(RamPageRequestFn *next_request, void *opaque)
+{
+    postcopy.next_request = next_request;
+    postcopy.opaque = opaque;
+    postcopy.active = true;
+    /* The destination dropped its copies of what is dirty: whole pages. */
+    rs.use_xbzrle = false;
+}
+
+void ram_save_foreach_dirty_range(void (*fn)(RAMBlock *block, uint64_t first,
+                                             uint64_t count, void *opaque),
+                                  void *opaque)
+{
+    for (RAMBlock *b = ram_block_first(); b; b = ram_block_next(b)) {
+        uint64_t npages = ram_block_length(b) / TARGET_PAGE_SIZE;
+        uint64_t count;
+        for (uint64_t p = ram_block_next_dirty_range(b, 0, &count); p < npages;
+             p = ram_block_next_dirty_range(b, p + count, &count)) {
+            fn(b, p, count, opaque);
+        }
+    }
+}
+
 static void ram_save_cleanup(void)
 {
+    postcopy.active = false;
     memory_global_dirty_log_stop();
     if (rs.cache) {
         cache_fini(rs.cache);
@@ -682,15 +726,95 @@ static int load_xbzrle(QEMUFile *f, uint8_t *host, GError **errp)
     return 0;
 }
 
-static int load_page(QEMUFile *f, uint64_t offset, int flags, GError **errp)
-{
-    uint8_t *host = host_from_stream_offset(f, offset, flags, errp);
-    uint8_t fill, have;
+/*
+ * Post-copy, on the destination: which pages have arrived (one bit per page
+ * of all RAM, by RAM address; set by the loading thread, read by the fault
+ * thread), and, after the switch, how pages are placed (never written
+ * directly: a guest may be waiting on them).
+ */
+static struct {
+    uint64_t *received;
+    const RamPlacer *placer;
+    uint8_t *bounce;
+} incoming_pc;
 
-    if (!host) {
+void ram_load_track_received(bool on)
+{
+    g_clear_pointer(&incoming_pc.received, g_free);
+    if (on) {
+        uint64_t pages = ram_total_size() / TARGET_PAGE_SIZE;
+        incoming_pc.received = g_new0(uint64_t, (pages + 63) / 64);
+    }
+}
+
+static void mark_received(uint64_t ram_addr)
+{
+    uint64_t page = ram_addr / TARGET_PAGE_SIZE;
+
+    if (incoming_pc.received) {
+        __atomic_or_fetch(&incoming_pc.received[page / 64], 1ull << (page % 64),
+                          __ATOMIC_RELEASE);
+    }
+}
+
+bool ram_load_page_received(RAMBlock *block, uint64_t page)
+{
+    uint64_t p = ram_block_offset(block) / TARGET_PAGE_SIZE + page;
+
+    return incoming_pc.received &&
+           (__atomic_load_n(&incoming_pc.received[p / 64], __ATOMIC_ACQUIRE) >> (p % 64)) & 1;
+}
+
+void ram_load_forget_received(RAMBlock *block, uint64_t first, uint64_t count)
+{
+    uint64_t base = ram_block_offset(block) / TARGET_PAGE_SIZE + first;
+
+    for (uint64_t p = base; incoming_pc.received && p < base + count; p++) {
+        __atomic_and_fetch(&incoming_pc.received[p / 64], ~(1ull << (p % 64)),
+                           __ATOMIC_RELEASE);
+    }
+}
+
+void ram_load_set_placer(const RamPlacer *placer)
+{
+    incoming_pc.placer = placer;
+    if (placer && !incoming_pc.bounce) {
+        incoming_pc.bounce = g_malloc(TARGET_PAGE_SIZE);
+    }
+}
+
+/* A page after the switch: read whole, then placed in one go. */
+static int place_page(QEMUFile *f, uint8_t *host, int kind, GError **errp)
+{
+    const RamPlacer *pl = incoming_pc.placer;
+
+    if (kind == RAM_SAVE_FLAG_COMPRESS) {
+        uint8_t fill = qemu_get_byte(f);
+        if (qemu_file_get_error(f, errp) < 0) {
+            return -1;
+        }
+        if (fill == 0) {
+            return pl->place_zero(pl->opaque, host, errp);
+        }
+        memset(incoming_pc.bounce, fill, TARGET_PAGE_SIZE);
+    } else if (kind == RAM_SAVE_FLAG_PAGE) {
+        if (qemu_get_buffer(f, incoming_pc.bounce, TARGET_PAGE_SIZE) < TARGET_PAGE_SIZE) {
+            return qemu_file_get_error(f, errp);
+        }
+    } else {
+        error_setg(errp, "an XBZRLE page after the switch to post-copy (the "
+                   "destination dropped the page it would patch)");
         return -1;
     }
-    switch (flags & ~RAM_SAVE_FLAG_CONTINUE) {
+    return pl->place(pl->opaque, host, incoming_pc.bounce, errp);
+}
+
+/* A page before the switch (or without post-copy): written in place. */
+static int write_page(QEMUFile *f, uint8_t *host, int kind, GError **errp)
+{
+    uint8_t fill, have;
+
+    switch (kind) {
     case RAM_SAVE_FLAG_COMPRESS:
         fill = qemu_get_byte(f);
         /* Don't write (and so allocate) a page that already holds it. */
@@ -703,11 +827,29 @@ static int load_page(QEMUFile *f, uint64_t offset, int flags, GError **errp)
         break;
     case RAM_SAVE_FLAG_XBZRLE:
         return load_xbzrle(f, host, errp);
-    default:
+    }
+    return qemu_file_get_error(f, errp);
+}
+
+static int load_page(QEMUFile *f, uint64_t offset, int flags, GError **errp)
+{
+    uint8_t *host = host_from_stream_offset(f, offset, flags, errp);
+    int kind = flags & ~RAM_SAVE_FLAG_CONTINUE;
+
+    if (!host) {
+        return -1;
+    }
+    if (kind != RAM_SAVE_FLAG_COMPRESS && kind != RAM_SAVE_FLAG_PAGE &&
+        kind != RAM_SAVE_FLAG_XBZRLE) {
         error_setg(errp, "invalid combination of RAM flags 0x%x", flags);
         return -1;
     }
-    return qemu_file_get_error(f, errp);
+    int ret = incoming_pc.placer ? place_page(f, host, kind, errp)
+                                 : write_page(f, host, kind, errp);
+    if (ret == 0) {
+        mark_received(ram_block_offset(load_block) + offset);
+    }
+    return ret;
 }
 
 int ram_load(QEMUFile *f, void *opaque, int version_id, GError **errp)

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <glib.h>
 
+#include "memory.h"
 #include "qemu-file.h"
 
 /*
@@ -22,7 +23,8 @@
 typedef struct RamStats {
     uint64_t transferred;        /* all RAM records */
     uint64_t precopy_bytes;      /* those sent while the guest ran, */
-    uint64_t downtime_bytes;     /* and while it was stopped */
+    uint64_t downtime_bytes;     /* and while it was stopped, */
+    uint64_t postcopy_bytes;     /* and after the switch to post-copy */
     uint64_t dup_pages;          /* pages of one repeated byte (COMPRESS) */
     uint64_t dup_bytes;
     uint64_t normal_pages;       /* raw pages (PAGE) */
@@ -42,6 +44,7 @@ typedef struct RamStats {
     uint64_t xbzrle_miss_rate_x1e6;     /* cache misses / lookups, last pass */
     uint64_t xbzrle_encoding_rate_x1e6; /* page bytes / encoded bytes, last pass */
     uint64_t sync_ns;            /* how long the last dirty-log sync took */
+    uint64_t postcopy_requests;  /* pages the destination asked for */
 } RamStats;
 
 /* Registers the "ram" section with savevm.c (once, at start-up). */
@@ -61,6 +64,37 @@ RamStats *ram_save_stats(void);
 /* The section's handlers (QEMU 1.0's names and stages; see savevm.h). */
 int ram_save_live(QEMUFile *f, int stage, void *opaque);
 int ram_load(QEMUFile *f, void *opaque, int version_id, GError **errp);
+
+/*
+ * Post-copy, on the source. From the switch on, pages go whole (no XBZRLE),
+ * and before each one next_request() may name a page the destination is
+ * waiting for (false: none), which goes first.
+ */
+typedef bool RamPageRequestFn(RAMBlock **block, uint64_t *page, void *opaque);
+void ram_save_start_postcopy(RamPageRequestFn *next_request, void *opaque);
+/* Calls fn for each run of dirty pages (not clearing them): what the
+ * destination must drop at the switch. */
+void ram_save_foreach_dirty_range(void (*fn)(RAMBlock *block, uint64_t first,
+                                             uint64_t count, void *opaque),
+                                  void *opaque);
+
+/*
+ * Post-copy, on the destination. With tracking on, every page loaded is
+ * remembered (so that a fault on a page that arrived as zeros and was never
+ * written is resolved here); the pages dropped at the switch are forgotten.
+ * After the switch pages are placed through the placer, never written.
+ */
+typedef struct RamPlacer {
+    int (*place)(void *opaque, uint8_t *host, const uint8_t *data, GError **errp);
+    int (*place_zero)(void *opaque, uint8_t *host, GError **errp);
+    void *opaque;
+} RamPlacer;
+
+void ram_load_track_received(bool on);
+bool ram_load_page_received(RAMBlock *block, uint64_t page);
+void ram_load_forget_received(RAMBlock *block, uint64_t first, uint64_t count);
+/* NULL: pages are written in place again. */
+void ram_load_set_placer(const RamPlacer *placer);
 
 /* Ends a pass over RAM: fetches the dirty log and updates the per-pass
  * rates. Returns the number of dirty pages to send next. */

@@ -147,9 +147,9 @@ Closes the descriptor kept under `name` and forgets the name.
 ENDDOC
 
 COMMAND migrate
-ARGS    detach:-d,xbzrle:-x,uri:s
-PARAMS  [-d] [-x] uri
-HELP    migrate to URI (-d: do not wait for the end, -x: use XBZRLE)
+ARGS    detach:-d,xbzrle:-x,resume:-r,uri:s
+PARAMS  [-d] [-x] [-r] uri
+HELP    migrate to URI (-d: do not wait for the end, -x: use XBZRLE, -r: resume a paused post-copy)
 HANDLER hmp_migrate
 DOC
 Migrates the running guest to another instance started with
@@ -186,6 +186,24 @@ an incoming migration has already been started or without `-incoming`.
     (qemu) migrate_set_capability events on
     (qemu) migrate_set_parameter x-stall-timeout 10000
     (qemu) migrate_incoming tcp:0.0.0.0:4444
+ENDDOC
+
+COMMAND migrate_start_postcopy
+HELP    switch a running migration to post-copy
+HANDLER hmp_migrate_start_postcopy
+DOC
+See QMP's `migrate-start-postcopy` (docs/qmp.md).
+ENDDOC
+
+COMMAND migrate_recover
+ARGS    uri:s
+PARAMS  uri
+HELP    wait for a broken post-copy's source on a new URI
+HANDLER hmp_migrate_recover
+DOC
+See QMP's `migrate-recover`; the source then runs `migrate -r URI`.
+
+    (qemu) migrate_recover tcp:0:4445
 ENDDOC
 
 COMMAND migrate_cancel

@@ -359,7 +359,10 @@ uint64_t ram_block_merge_dirty_bitmap(RAMBlock *block, uint64_t first_page,
     return added;
 }
 
-uint64_t ram_block_take_dirty(RAMBlock *block, uint64_t from)
+/* The first page at or after `from` whose bit in `bits` is `set`, or the
+ * block's page count. */
+static uint64_t find_bit(const RAMBlock *block, const unsigned long *bits,
+                         uint64_t from, bool set)
 {
     uint64_t nwords = (block->npages + BITS_PER_LONG - 1) / BITS_PER_LONG;
     uint64_t w = from / BITS_PER_LONG;
@@ -367,20 +370,48 @@ uint64_t ram_block_take_dirty(RAMBlock *block, uint64_t from)
     if (from >= block->npages) {
         return block->npages;
     }
-    unsigned long word = block->dirty[w] & (~0ul << (from % BITS_PER_LONG));
+    unsigned long flip = set ? 0 : ~0ul;
+    unsigned long word = (bits[w] ^ flip) & (~0ul << (from % BITS_PER_LONG));
     while (!word) {
         if (++w == nwords) {
             return block->npages;
         }
-        word = block->dirty[w];
+        word = bits[w] ^ flip;
     }
     uint64_t page = w * BITS_PER_LONG + __builtin_ctzl(word);
-    if (page >= block->npages) {
-        return block->npages;
+    return page < block->npages ? page : block->npages;
+}
+
+uint64_t ram_block_take_dirty(RAMBlock *block, uint64_t from)
+{
+    uint64_t page = find_bit(block, block->dirty, from, true);
+
+    if (page < block->npages) {
+        block->dirty[page / BITS_PER_LONG] &= ~(1ul << (page % BITS_PER_LONG));
+        dirty_page_count--;
     }
-    block->dirty[w] &= ~(1ul << (page % BITS_PER_LONG));
-    dirty_page_count--;
     return page;
+}
+
+bool ram_block_clear_dirty(RAMBlock *block, uint64_t page)
+{
+    unsigned long mask = 1ul << (page % BITS_PER_LONG);
+
+    if (page >= block->npages || !(block->dirty[page / BITS_PER_LONG] & mask)) {
+        return false;
+    }
+    block->dirty[page / BITS_PER_LONG] &= ~mask;
+    dirty_page_count--;
+    return true;
+}
+
+uint64_t ram_block_next_dirty_range(RAMBlock *block, uint64_t from, uint64_t *count)
+{
+    uint64_t first = find_bit(block, block->dirty, from, true);
+    uint64_t end = find_bit(block, block->dirty, first, false);
+
+    *count = end - first;
+    return first;
 }
 
 uint64_t ram_dirty_pages(void)
@@ -410,9 +441,23 @@ uint8_t *gpa_to_host(uint64_t gpa, uint64_t len)
     return ram_block_host(m->block, m->offset + (gpa - m->gpa));
 }
 
+/* Why the emulator must not touch guest RAM now (NULL: it may). */
+static const char *access_guard;
+
+void memory_set_access_guard(const char *reason)
+{
+    __atomic_store_n(&access_guard, reason, __ATOMIC_RELEASE);
+}
+
 static int physical_memory_rw(uint64_t gpa, uint8_t *buf, uint64_t len,
                               bool is_write, GError **errp)
 {
+    const char *guard = __atomic_load_n(&access_guard, __ATOMIC_ACQUIRE);
+
+    if (guard) {
+        error_setg(errp, "guest memory cannot be accessed now: %s", guard);
+        return -1;
+    }
     while (len) {
         const RAMMapping *m = find_mapping(gpa);
         if (!m) {

@@ -68,6 +68,11 @@ void ram_mark_all_dirty(void);
  * there is none.
  */
 uint64_t ram_block_take_dirty(RAMBlock *block, uint64_t from);
+/* Clears one page's bit; whether it was set. */
+bool ram_block_clear_dirty(RAMBlock *block, uint64_t page);
+/* The first run of dirty pages at or after `from`, without clearing it:
+ * its first page (the block's page count when none) and *count. */
+uint64_t ram_block_next_dirty_range(RAMBlock *block, uint64_t from, uint64_t *count);
 
 /* Pages currently marked dirty in all blocks. */
 uint64_t ram_dirty_pages(void);
@@ -97,6 +102,10 @@ int cpu_physical_memory_read(uint64_t gpa, void *buf, uint64_t len,
                              GError **errp);
 int cpu_physical_memory_write(uint64_t gpa, const void *buf, uint64_t len,
                               GError **errp);
+/* While set, the accesses above fail with this reason (post-copy on the
+ * destination: a page that has not arrived would block the caller). */
+void memory_set_access_guard(const char *reason);
+
 /* Host pointer for [gpa, gpa + len) when it lies within one mapping. */
 uint8_t *gpa_to_host(uint64_t gpa, uint64_t len);
 

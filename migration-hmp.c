@@ -88,6 +88,16 @@ void hmp_migrate_incoming(Monitor *mon, JsonObject *args)
     hmp_run_qmp(mon, qmp_migrate_incoming, args);
 }
 
+void hmp_migrate_start_postcopy(Monitor *mon, JsonObject *args)
+{
+    hmp_run_qmp(mon, qmp_migrate_start_postcopy, args);
+}
+
+void hmp_migrate_recover(Monitor *mon, JsonObject *args)
+{
+    hmp_run_qmp(mon, qmp_migrate_recover, args);
+}
+
 void hmp_migrate_cancel(Monitor *mon, JsonObject *args)
 {
     hmp_run_qmp(mon, qmp_migrate_cancel, args);

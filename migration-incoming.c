@@ -17,7 +17,9 @@
 #include "main-loop.h"
 #include "migration.h"
 #include "migration-params.h"
+#include "migration-postcopy.h"
 #include "migration-rp.h"
+#include "postcopy-ram.h"
 #include "qemu-error.h"
 #include "qemu-file.h"
 #include "qemu-sockets.h"
@@ -52,12 +54,22 @@ static struct {
     char *error_desc;
     /* the stream being loaded (the thread owns these until it ends) */
     QEMUFile *file;
-    QEMUFile *rp;
+    QEMUFile *rp;               /* replaced under rp_lock: several threads send */
+    GMutex rp_lock;
     bool handshake;
     GThread *thread;
     GError *error;
+    /* post-copy */
+    bool postcopy_advised;
+    bool postcopy_running;      /* after RUN: the guest runs here */
+    PostcopyRAM *pc;
+    GCond recover_cond;         /* a paused post-copy waits for a new link */
+    int recover_fd;             /* handed over by the recovery listener */
+    bool recovering;            /* migrate-recover listens */
+    bool shutting_down;
 } incoming = {
     .status = MIG_STATE_NONE,
+    .recover_fd = -1,
 };
 
 static uint64_t now_ns(void)
@@ -75,6 +87,16 @@ static void set_status(MigrationStatus status)
 
 /* --- the stream's commands ------------------------------------------------------ */
 
+/* Sends on the return path, if there is one now (any thread). */
+static void rp_send(MigrationRpMessage type, const void *data, uint16_t len)
+{
+    g_mutex_lock(&incoming.rp_lock);
+    if (incoming.rp) {
+        migrate_rp_send(incoming.rp, type, data, len);
+    }
+    g_mutex_unlock(&incoming.rp_lock);
+}
+
 static int open_return_path(QEMUFile *f, GError **errp)
 {
     if (!migration_fd_is_socket(qemu_file_fd(f))) {
@@ -89,15 +111,110 @@ static int open_return_path(QEMUFile *f, GError **errp)
     }
     MigrationParams p;
     migrate_params_get(&p);
-    incoming.rp = qemu_file_open_return_path(f);
-    qemu_file_set_stall_timeout(incoming.rp, (unsigned)p.stall_timeout);
+    QEMUFile *rp = qemu_file_open_return_path(f);
+    qemu_file_set_stall_timeout(rp, (unsigned)p.stall_timeout);
+    g_mutex_lock(&incoming.rp_lock);
+    incoming.rp = rp;
+    g_mutex_unlock(&incoming.rp_lock);
     return 0;
+}
+
+/* --- post-copy --------------------------------------------------------------------- */
+
+static int postcopy_place(void *opaque, uint8_t *host, const uint8_t *data, GError **errp)
+{
+    return postcopy_ram_place(incoming.pc, host, data, errp);
+}
+
+static int postcopy_place_zero(void *opaque, uint8_t *host, GError **errp)
+{
+    return postcopy_ram_place_zero(incoming.pc, host, errp);
+}
+
+static const RamPlacer postcopy_placer = {
+    .place = postcopy_place,
+    .place_zero = postcopy_place_zero,
+};
+
+/* Asks the source for a page the guest (or anyone) is waiting on. */
+static void postcopy_request(RAMBlock *block, uint64_t page, void *opaque)
+{
+    uint8_t buf[MIG_RP_MAX_LEN];
+
+    rp_send(MIG_RP_MSG_REQ_PAGES_ID, buf, postcopy_format_request(block, page, buf));
+}
+
+/*
+ * A touch of a page that has not been placed (fault thread): one that
+ * arrived as zeros and was never written is placed here, any other is
+ * asked for.
+ */
+static void postcopy_fault(RAMBlock *block, uint64_t page, void *opaque)
+{
+    if (ram_load_page_received(block, page)) {
+        GError *err = NULL;
+        uint8_t *host = ram_block_host(block, page * TARGET_PAGE_SIZE);
+        if (postcopy_ram_place_zero(incoming.pc, host, &err) < 0) {
+            error_report("post-copy: %s", err->message);
+            g_error_free(err);
+        }
+        return;
+    }
+    postcopy_request(block, page, opaque);
+}
+
+static int postcopy_advise(const uint8_t *data, uint16_t len, GError **errp)
+{
+    if (!migrate_cap_enabled(MIGRATION_CAP_POSTCOPY_RAM)) {
+        error_setg(errp, "the source may switch to post-copy, but the postcopy-ram "
+                   "capability is off here (set it on both sides)");
+        return -1;
+    }
+    if (postcopy_check_advise(data, len, errp) < 0 || !postcopy_ram_supported(errp)) {
+        return -1;
+    }
+    ram_load_track_received(true);
+    incoming.postcopy_advised = true;
+    return 0;
+}
+
+static gboolean postcopy_start_guest(gpointer opaque);
+
+/* RUN: from now on pages are placed (never written), and the guest runs. */
+static int postcopy_run(GError **errp)
+{
+    if (!incoming.postcopy_advised || !incoming.rp) {
+        error_setg(errp, "post-copy RUN without the advice and a return path");
+        return -1;
+    }
+    incoming.pc = postcopy_ram_start(postcopy_fault, NULL, errp);
+    if (!incoming.pc) {
+        return -1;
+    }
+    ram_load_set_placer(&postcopy_placer);
+    memory_set_access_guard("post-copy is still bringing the guest's pages");
+    incoming.postcopy_running = true;
+    main_loop_invoke(postcopy_start_guest, NULL);
+    return 0;
+}
+
+/* The end of a post-copy: every page is here. */
+static void postcopy_end(void)
+{
+    if (incoming.pc) {
+        postcopy_ram_stop(incoming.pc);
+        incoming.pc = NULL;
+    }
+    ram_load_set_placer(NULL);
+    ram_load_track_received(false);
+    memory_set_access_guard(NULL);
+    incoming.postcopy_advised = incoming.postcopy_running = false;
 }
 
 static int incoming_command(uint16_t cmd, const uint8_t *data, uint16_t len,
                             void *opaque, GError **errp)
 {
-    QEMUFile *f = opaque;
+    QEMUFile *f = incoming.file;
 
     switch (cmd) {
     case MIG_CMD_OPEN_RETURN_PATH:
@@ -111,11 +228,18 @@ static int incoming_command(uint16_t cmd, const uint8_t *data, uint16_t len,
         incoming.handshake = true;
         return 0;
     case MIG_CMD_PING:
-        if (incoming.rp) {
-            migrate_rp_send(incoming.rp, MIG_RP_MSG_PONG, data, len);
-            return qemu_file_get_error(incoming.rp, errp);
-        }
+        rp_send(MIG_RP_MSG_PONG, data, len);
         return 0;
+    case MIG_CMD_POSTCOPY_ADVISE:
+        return postcopy_advise(data, len, errp);
+    case MIG_CMD_POSTCOPY_RAM_DISCARD:
+        if (!incoming.postcopy_advised || incoming.postcopy_running) {
+            error_setg(errp, "a post-copy discard out of place in the stream");
+            return -1;
+        }
+        return postcopy_apply_discard(data, len, errp);
+    case MIG_CMD_POSTCOPY_RUN:
+        return postcopy_run(errp);
     default:
         error_setg(errp, "unexpected command 0x%04x in the stream", cmd);
         return -1;
@@ -129,7 +253,7 @@ static int incoming_handshake(QEMUFile *f, GError **errp)
 {
     uint16_t cmd;
 
-    migrate_rp_send(incoming.rp, MIG_RP_MSG_X_LOADED, NULL, 0);
+    rp_send(MIG_RP_MSG_X_LOADED, NULL, 0);
     if (qemu_file_get_error(incoming.rp, errp) < 0) {
         error_prepend(errp, "cannot tell the source the stream is loaded: ");
         return -1;
@@ -148,20 +272,27 @@ static int incoming_handshake(QEMUFile *f, GError **errp)
 
 static gboolean incoming_finished(gpointer opaque);
 
+static int incoming_recover(void *opaque, QEMUFile **f, GError **errp);
+
 static gpointer incoming_thread(gpointer opaque)
 {
     QEMUFile *f = incoming.file;
     bool header_checked = GPOINTER_TO_INT(opaque);
-    LoadCommandOps ops = { .handle = incoming_command, .opaque = f };
+    LoadCommandOps ops = { .handle = incoming_command, .recover = incoming_recover };
     int r = header_checked ? qemu_loadvm_state_main(f, &ops, &incoming.error)
                            : qemu_loadvm_state(f, &ops, &incoming.error);
 
-    if (r == 0 && incoming.handshake) {
-        incoming_handshake(f, &incoming.error);
+    if (r == 0 && incoming.postcopy_running) {
+        /* Every page is placed: the source may let go. */
+        rp_send(MIG_RP_MSG_X_LOADED, NULL, 0);
+    } else if (r == 0 && incoming.handshake) {
+        incoming_handshake(incoming.file, &incoming.error);
     }
     if (incoming.error && incoming.rp) {
         /* Best effort: the source hears why before the connection drops. */
+        g_mutex_lock(&incoming.rp_lock);
         migrate_rp_send_error(incoming.rp, incoming.error->message);
+        g_mutex_unlock(&incoming.rp_lock);
     }
     main_loop_invoke(incoming_finished, NULL);
     return NULL;
@@ -188,12 +319,20 @@ static void start_load(int fd, bool header_checked)
 
 static void close_stream(void)
 {
-    if (incoming.rp) {
-        qemu_fclose(incoming.rp, NULL);
-        incoming.rp = NULL;
+    g_mutex_lock(&incoming.rp_lock);
+    QEMUFile *rp = incoming.rp;
+    incoming.rp = NULL;
+    g_mutex_unlock(&incoming.rp_lock);
+    if (rp) {
+        qemu_fclose(rp, NULL);
     }
-    qemu_fclose(incoming.file, NULL);
+    g_mutex_lock(&incoming.lock);
+    QEMUFile *f = incoming.file;
     incoming.file = NULL;
+    g_mutex_unlock(&incoming.lock);
+    if (f) {
+        qemu_fclose(f, NULL);
+    }
 }
 
 static void record_end(const char *error)
@@ -220,6 +359,7 @@ static void incoming_failed(void)
     GError *err = incoming.error;
 
     incoming.error = NULL;
+    postcopy_end();
     record_end(err->message);
     set_status(MIG_STATE_FAILED);
     if (incoming.listener) {
@@ -246,6 +386,12 @@ static void incoming_succeeded(void)
 {
     stop_listening();
     record_end(NULL);
+    if (incoming.postcopy_running) {
+        /* The guest runs already: only the pages' arrival ended. */
+        postcopy_end();
+        set_status(MIG_STATE_COMPLETED);
+        return;
+    }
     set_status(MIG_STATE_COMPLETED);
     runstate_set(RUN_STATE_PAUSED);
     if (!incoming.start_stopped) {
@@ -255,7 +401,7 @@ static void incoming_succeeded(void)
         }
     }
     if (incoming.handshake) {
-        migrate_rp_send(incoming.rp, MIG_RP_MSG_X_RESUMED, NULL, 0);
+        rp_send(MIG_RP_MSG_X_RESUMED, NULL, 0);
     }
     if (incoming.child) {
         g_child_watch_add(incoming.child, reap_child, NULL);
@@ -275,6 +421,140 @@ static gboolean incoming_finished(gpointer opaque)
         close_stream();
     }
     return G_SOURCE_REMOVE;
+}
+
+/* RUN came (main loop): the guest runs here from now on; no other source
+ * may ever be loaded. */
+static gboolean postcopy_start_guest(gpointer opaque)
+{
+    stop_listening();
+    set_status(MIG_STATE_POSTCOPY_ACTIVE);
+    runstate_set(RUN_STATE_PAUSED);
+    if (!incoming.start_stopped) {
+        GError *err = NULL;
+        if (vm_start(&err) < 0) {
+            error_report_err(err);
+        }
+    }
+    rp_send(MIG_RP_MSG_X_RESUMED, NULL, 0);
+    return G_SOURCE_REMOVE;
+}
+
+static void incoming_connection(int fd, void *opaque);
+
+/* The descriptor of a recovering source, once migrate-recover's listener
+ * has one; -1 when the program ends first. */
+static int wait_recover_fd(void)
+{
+    g_mutex_lock(&incoming.lock);
+    while (incoming.recover_fd < 0 && !incoming.shutting_down) {
+        g_cond_wait(&incoming.recover_cond, &incoming.lock);
+    }
+    int fd = incoming.recover_fd;
+    incoming.recover_fd = -1;
+    g_mutex_unlock(&incoming.lock);
+    return fd;
+}
+
+static void send_bitmap_piece(const uint8_t *data, uint16_t len, void *opaque)
+{
+    rp_send(MIG_RP_MSG_RECV_BITMAP, data, len);
+}
+
+/* Reads one command of the new link, which must be `want`. */
+static int expect_command(QEMUFile *f, uint16_t want, GError **errp)
+{
+    uint16_t cmd;
+
+    if (qemu_loadvm_get_command(f, &cmd, errp) < 0) {
+        return -1;
+    }
+    if (cmd != want) {
+        error_setg(errp, "a recovering source sent command 0x%04x, not 0x%04x", cmd, want);
+        return -1;
+    }
+    return 0;
+}
+
+/*
+ * A new link for a paused post-copy (its header already checked): the
+ * source opens the return path and asks to resume; it learns which pages
+ * are here, and the pages the guest waits on are asked for again.
+ */
+static int postcopy_resume_link(int fd, QEMUFile **fp, GError **errp)
+{
+    MigrationParams p;
+
+    migrate_params_get(&p);
+    migration_socket_set_timeouts(fd, (unsigned)p.stall_timeout);
+    QEMUFile *f = qemu_fopen_fd(fd, "the recovering migration", false);
+    qemu_file_set_stall_timeout(f, (unsigned)p.stall_timeout);
+    g_mutex_lock(&incoming.lock);
+    incoming.file = f;
+    g_mutex_unlock(&incoming.lock);
+    if (expect_command(incoming.file, MIG_CMD_OPEN_RETURN_PATH, errp) < 0 ||
+        open_return_path(incoming.file, errp) < 0 ||
+        expect_command(incoming.file, MIG_CMD_POSTCOPY_RESUME, errp) < 0) {
+        return -1;
+    }
+    postcopy_format_recv_bitmap(send_bitmap_piece, NULL);
+    rp_send(MIG_RP_MSG_RESUME_ACK, NULL, 0);
+    postcopy_ram_foreach_waited(incoming.pc, postcopy_request, NULL);
+    *fp = incoming.file;
+    return qemu_file_get_error(incoming.rp, errp);
+}
+
+/*
+ * The load's error hook: before the switch an error ends the load; after
+ * it the guest runs here and cannot be given up, so the post-copy pauses
+ * until migrate-recover brings a new link.
+ */
+static int incoming_recover(void *opaque, QEMUFile **fp, GError **errp)
+{
+    if (!incoming.postcopy_running) {
+        return -1;
+    }
+    for (;;) {
+        error_report("post-copy paused: %s; waiting for migrate-recover",
+                     (*errp)->message);
+        record_end((*errp)->message);
+        close_stream();
+        set_status(MIG_STATE_POSTCOPY_PAUSED);
+        int fd = wait_recover_fd();
+        if (fd < 0) {
+            return -1;
+        }
+        g_clear_error(errp);
+        set_status(MIG_STATE_POSTCOPY_RECOVER);
+        if (postcopy_resume_link(fd, fp, errp) == 0) {
+            set_status(MIG_STATE_POSTCOPY_ACTIVE);
+            return 0;
+        }
+    }
+}
+
+int migration_incoming_recover(const char *uri, GError **errp)
+{
+    const char *p;
+
+    if (g_atomic_int_get(&incoming.status) != MIG_STATE_POSTCOPY_PAUSED) {
+        error_setg(errp, "Migrate recover can only be run when postcopy is paused.");
+        return -1;
+    }
+    if (incoming.recovering) {
+        error_setg(errp, "Migrate recovery is triggered already");
+        return -1;
+    }
+    if ((p = g_str_has_prefix(uri, "tcp:") ? uri + 4 : NULL)) {
+        incoming.listener = tcp_start_incoming_migration(p, incoming_connection, NULL, errp);
+    } else if ((p = g_str_has_prefix(uri, "unix:") ? uri + 5 : NULL)) {
+        incoming.listener = unix_start_incoming_migration(p, incoming_connection, NULL, errp);
+    } else {
+        error_setg(errp, "a post-copy recovers over tcp: or unix:, not '%s'", uri);
+        return -1;
+    }
+    incoming.recovering = incoming.listener != NULL;
+    return incoming.recovering ? 0 : -1;
 }
 
 /* --- telling sources from strangers ---------------------------------------------------- */
@@ -313,6 +593,20 @@ static void candidate_refuse_busy(Candidate *c)
     candidate_refuse(c, why);
 }
 
+/* The recovering source's link goes to the paused loading thread. */
+static void hand_over_to_recovery(Candidate *c)
+{
+    error_report("incoming migration: resuming the post-copy with %s", c->peer);
+    g_mutex_lock(&incoming.lock);
+    incoming.recover_fd = c->fd;
+    g_cond_broadcast(&incoming.recover_cond);
+    g_mutex_unlock(&incoming.lock);
+    c->fd = -1;
+    candidate_drop(c);
+    incoming.recovering = false;
+    stop_listening();
+}
+
 static void candidate_accept(Candidate *c)
 {
     GError *err = NULL;
@@ -320,6 +614,10 @@ static void candidate_accept(Candidate *c)
     if (qemu_loadvm_check_header(c->header, &err) < 0) {
         candidate_refuse(c, err->message);
         g_error_free(err);
+        return;
+    }
+    if (incoming.recovering) {
+        hand_over_to_recovery(c);
         return;
     }
     if (incoming.thread) {
@@ -469,8 +767,16 @@ void migration_incoming_shutdown(void)
         candidate_drop(incoming.candidates->data);
     }
     stop_listening();
+    g_mutex_lock(&incoming.lock);
+    incoming.shutting_down = true;
+    g_cond_broadcast(&incoming.recover_cond);
+    g_mutex_unlock(&incoming.lock);
     if (incoming.thread) {
-        qemu_file_cancel(incoming.file);
+        g_mutex_lock(&incoming.lock);
+        if (incoming.file) {
+            qemu_file_cancel(incoming.file);
+        }
+        g_mutex_unlock(&incoming.lock);
         if (incoming.rp) {
             qemu_file_cancel(incoming.rp);
         }

@@ -51,6 +51,7 @@ static const char *const cap_names[MIGRATION_CAP__MAX] = {
     [MIGRATION_CAP_XBZRLE] = "xbzrle",
     [MIGRATION_CAP_EVENTS] = "events",
     [MIGRATION_CAP_RETURN_PATH] = "return-path",
+    [MIGRATION_CAP_POSTCOPY_RAM] = "postcopy-ram",
 };
 
 static struct {

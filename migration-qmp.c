@@ -7,6 +7,7 @@
  * members.
  */
 #include <string.h>
+#include <unistd.h>
 
 #include "memory.h"
 #include "migration.h"
@@ -78,10 +79,28 @@ JsonNode *qmp_migrate(JsonObject *args, Monitor *mon, GError **errp)
         g_propagate_error(errp, err);
         return NULL;
     }
+    if (optional_bool(args, "resume")) {
+        if (fd >= 0) {
+            close(fd);
+        }
+        return migrate_resume(uri, errp) < 0 ? NULL : monitor_result_empty();
+    }
     if (migrate_start(uri, fd, optional_bool(args, "xbzrle"), errp) < 0) {
         return NULL;
     }
     return monitor_result_empty();
+}
+
+JsonNode *qmp_migrate_start_postcopy(JsonObject *args, Monitor *mon, GError **errp)
+{
+    return migrate_start_postcopy(errp) < 0 ? NULL : monitor_result_empty();
+}
+
+JsonNode *qmp_migrate_recover(JsonObject *args, Monitor *mon, GError **errp)
+{
+    const char *uri = json_object_get_string_member(args, "uri");
+
+    return migration_incoming_recover(uri, errp) < 0 ? NULL : monitor_result_empty();
 }
 
 JsonNode *qmp_migrate_incoming(JsonObject *args, Monitor *mon, GError **errp)
@@ -96,8 +115,7 @@ JsonNode *qmp_migrate_incoming(JsonObject *args, Monitor *mon, GError **errp)
 
 JsonNode *qmp_migrate_cancel(JsonObject *args, Monitor *mon, GError **errp)
 {
-    migrate_cancel();
-    return monitor_result_empty();
+    return migrate_cancel(errp) < 0 ? NULL : monitor_result_empty();
 }
 
 /* --- query-migrate ------------------------------------------------------------------ */
@@ -115,8 +133,8 @@ static bool has_ended(const MigrationInfo *info)
 /*
  * QEMU's MigrationStats, every member of it (a strict client wants them
  * all): remaining and dirty-pages-rate read 0 once completed, as in QEMU;
- * the postcopy, multifd and zero-copy figures are 0 because this emulator
- * has none of these. Then the proposal's extra, duplicate-bytes.
+ * the multifd and zero-copy figures are 0 because this emulator has none
+ * of these. Then the proposal's extra, duplicate-bytes.
  */
 static JsonObject *ram_stats(const MigrationInfo *info)
 {
@@ -132,13 +150,13 @@ static JsonObject *ram_stats(const MigrationInfo *info)
     add_int(o, "dirty-pages-rate", has_ended(info) ? 0 : st->dirty_pages_rate);
     json_object_set_double_member(o, "mbps", info->mbps_x1000 / 1000.0);
     add_int(o, "dirty-sync-count", st->iterations);
-    add_int(o, "postcopy-requests", 0);
+    add_int(o, "postcopy-requests", st->postcopy_requests);
     add_int(o, "page-size", TARGET_PAGE_SIZE);
     add_int(o, "multifd-bytes", 0);
     add_int(o, "pages-per-second", info->pages_per_second);
     add_int(o, "precopy-bytes", st->precopy_bytes);
     add_int(o, "downtime-bytes", st->downtime_bytes);
-    add_int(o, "postcopy-bytes", 0);
+    add_int(o, "postcopy-bytes", st->postcopy_bytes);
     add_int(o, "dirty-sync-missed-zero-copy", 0);
     add_int(o, "duplicate-bytes", st->dup_bytes);
     return o;
@@ -200,7 +218,10 @@ static JsonObject *source_info(const MigrationInfo *info)
         return o;
     }
     add_common(o, info);
-    if (info->status == MIG_STATE_ACTIVE || info->status == MIG_STATE_COMPLETED) {
+    if (info->status == MIG_STATE_ACTIVE || info->status == MIG_STATE_COMPLETED ||
+        info->status == MIG_STATE_POSTCOPY_ACTIVE ||
+        info->status == MIG_STATE_POSTCOPY_PAUSED ||
+        info->status == MIG_STATE_POSTCOPY_RECOVER) {
         add_source_progress(o, info);
     }
     return o;

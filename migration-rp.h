@@ -12,7 +12,12 @@
 #include "qemu-file.h"
 
 typedef enum MigrationRpMessage {
-    MIG_RP_MSG_PONG = 0x0003,       /* be32: the value of the PING answered */
+    MIG_RP_MSG_PONG = 0x0002,       /* be32: the value of the PING answered */
+    MIG_RP_MSG_REQ_PAGES_ID = 0x0003, /* be64 start, be32 length (bytes of a
+                                       block), u8 len, idstr: send these now */
+    MIG_RP_MSG_RECV_BITMAP = 0x0005, /* u8 len, idstr, be64 pages, bitmap:
+                                       the pages a broken post-copy has */
+    MIG_RP_MSG_RESUME_ACK = 0x0006, /* ready to go on after a recovery */
     MIG_RP_MSG_X_LOADED = 0x0080,   /* all loaded; the guest runs on COMMIT */
     MIG_RP_MSG_X_RESUMED = 0x0081,  /* the guest is runnable here now */
     MIG_RP_MSG_X_ERROR = 0x0082,    /* text: the destination gives up, why */

@@ -23,6 +23,7 @@
 #include "memory.h"
 #include "migration.h"
 #include "migration-params.h"
+#include "migration-postcopy.h"
 #include "migration-rp.h"
 #include "qemu-error.h"
 #include "qemu-file.h"
@@ -60,6 +61,13 @@ typedef struct MigrationState {
     bool rp_ended;
     char *dest_error;
     uint64_t resumed_ns;
+    bool resume_acked;          /* a recovered post-copy may go on */
+    /* post-copy */
+    bool postcopy;              /* the capability, fixed at the start */
+    gint postcopy_requested;    /* migrate-start-postcopy came */
+    GCond resume_cond;          /* a paused post-copy waits for migrate -r */
+    char *resume_uri;
+    uint64_t postcopy_stop_ns;  /* when the switch stopped the guest */
     /* figures of the current migration */
     uint64_t expected_downtime_ms;
     uint64_t downtime_ms;
@@ -81,6 +89,9 @@ static const char *const status_names[] = {
     [MIG_STATE_COMPLETED] = "completed",
     [MIG_STATE_FAILED] = "failed",
     [MIG_STATE_CANCELLED] = "cancelled",
+    [MIG_STATE_POSTCOPY_ACTIVE] = "postcopy-active",
+    [MIG_STATE_POSTCOPY_PAUSED] = "postcopy-paused",
+    [MIG_STATE_POSTCOPY_RECOVER] = "postcopy-recover",
 };
 
 const char *migration_status_name(MigrationStatus status)
@@ -125,10 +136,16 @@ static void set_status(MigrationStatus status)
     migration_notify_status(status, false);
 }
 
+static bool in_postcopy(MigrationStatus s)
+{
+    return s == MIG_STATE_POSTCOPY_ACTIVE || s == MIG_STATE_POSTCOPY_PAUSED ||
+           s == MIG_STATE_POSTCOPY_RECOVER;
+}
+
 static bool migration_is_active(void)
 {
     MigrationStatus s = migration_status();
-    return s == MIG_STATE_SETUP || s == MIG_STATE_ACTIVE;
+    return s == MIG_STATE_SETUP || s == MIG_STATE_ACTIVE || in_postcopy(s);
 }
 
 static bool cancel_requested(void)
@@ -137,6 +154,37 @@ static bool cancel_requested(void)
 }
 
 /* --- the return path (its own thread) ------------------------------------------ */
+
+/* A malformed message from the destination ends the migration's link. */
+static void rp_protocol_error(GError *err)
+{
+    if (!current.dest_error) {
+        current.dest_error = g_strdup_printf("the destination's return path: %s",
+                                             err->message);
+    }
+    g_error_free(err);
+    if (current.file) {
+        qemu_file_cancel(current.file);
+    }
+}
+
+static void rp_handle_page_request(const uint8_t *data, uint16_t len)
+{
+    GError *err = NULL;
+
+    if (postcopy_requests_push_message(data, len, &err) < 0) {
+        rp_protocol_error(err);
+    }
+}
+
+static void rp_handle_recv_bitmap(const uint8_t *data, uint16_t len)
+{
+    GError *err = NULL;
+
+    if (postcopy_apply_recv_bitmap(data, len, &err) < 0) {
+        rp_protocol_error(err);
+    }
+}
 
 static void rp_handle(uint16_t type, const uint8_t *data, uint16_t len)
 {
@@ -148,6 +196,15 @@ static void rp_handle(uint16_t type, const uint8_t *data, uint16_t len)
     case MIG_RP_MSG_X_RESUMED:
         current.dest_resumed = true;
         current.resumed_ns = now_ns();
+        break;
+    case MIG_RP_MSG_REQ_PAGES_ID:
+        rp_handle_page_request(data, len);
+        break;
+    case MIG_RP_MSG_RECV_BITMAP:
+        rp_handle_recv_bitmap(data, len);
+        break;
+    case MIG_RP_MSG_RESUME_ACK:
+        current.resume_acked = true;
         break;
     case MIG_RP_MSG_X_ERROR:
         if (!current.dest_error) {
@@ -187,8 +244,7 @@ static void rp_start(QEMUFile *f)
 
     g_mutex_lock(&current.lock);
     current.rp = rp;
-    current.dest_loaded = current.dest_resumed = current.rp_ended = false;
-    current.resumed_ns = 0;
+    current.dest_loaded = current.rp_ended = current.resume_acked = false;
     g_clear_pointer(&current.dest_error, g_free);
     g_mutex_unlock(&current.lock);
     current.rp_thread = g_thread_new("migration-rp", rp_thread, rp);
@@ -421,8 +477,19 @@ static bool wait_pass_interval(QEMUFile *f, uint64_t pass_start_ns)
     return elapsed >= MIN_PASS_NS || qemu_file_pause(f, MIN_PASS_NS - elapsed);
 }
 
-/* Stage 2 until the dirty set is small enough; false on error or cancel. */
-static bool migration_iterate(QEMUFile *f, GError **errp)
+typedef enum IterateResult {
+    ITERATE_FAILED,         /* error or cancel */
+    ITERATE_CONVERGED,      /* the final stage fits the downtime limit */
+    ITERATE_POSTCOPY,       /* switch to post-copy now */
+} IterateResult;
+
+static bool postcopy_switch_requested(void)
+{
+    return current.postcopy && g_atomic_int_get(&current.postcopy_requested);
+}
+
+/* Stage 2 until the dirty set is small enough or post-copy is asked for. */
+static IterateResult migration_iterate(QEMUFile *f, GError **errp)
 {
     uint64_t pass_start_ns = now_ns();
     uint64_t pass_start_bytes = qemu_file_total_bytes(f);
@@ -431,11 +498,14 @@ static bool migration_iterate(QEMUFile *f, GError **errp)
     delivery_reset();
     throughput_window_start(&window, f, pass_start_ns);
     while (!cancel_requested()) {
+        if (postcopy_switch_requested()) {
+            return ITERATE_POSTCOPY;
+        }
         apply_live_params(f);
         int r = qemu_savevm_state_iterate(f, errp);
         delivery_track(f);
         if (r < 0) {
-            return false;
+            return ITERATE_FAILED;
         }
         throughput_window_update(&window, f);
         if (r == 1 && !wait_pass_interval(f, pass_start_ns)) {
@@ -445,7 +515,7 @@ static bool migration_iterate(QEMUFile *f, GError **errp)
             uint64_t now = now_ns();
             uint64_t bytes = qemu_file_total_bytes(f);
             if (pass_converged(f, bytes - pass_start_bytes, now - pass_start_ns)) {
-                return true;
+                return ITERATE_CONVERGED;
             }
             pass_start_ns = now;
             pass_start_bytes = bytes;
@@ -455,7 +525,7 @@ static bool migration_iterate(QEMUFile *f, GError **errp)
         }
     }
     qemu_file_get_error(f, errp);
-    return false;
+    return ITERATE_FAILED;
 }
 
 /*
@@ -530,6 +600,216 @@ static bool migration_complete(QEMUFile *f, bool *was_running, bool *committed,
     return true;
 }
 
+/* --- post-copy (source) -------------------------------------------------------------- */
+
+/*
+ * The switch, guest stopped: the destination drops what is dirty here,
+ * takes the devices, and runs the guest on RUN. True once RUN is with the
+ * kernel: from then on the guest lives there, and never resumes here.
+ */
+static bool postcopy_switch(QEMUFile *f, bool *was_running, GError **errp)
+{
+    MigrationParams p;
+    uint64_t stop_ns = now_ns();
+
+    migrate_params_get(&p);
+    uint64_t deadline_ns = stop_ns + migrate_commit_timeout_ms(&p) * 1000000;
+    *was_running = vm_stop(RUN_STATE_FINISH_MIGRATE);
+    current.postcopy_stop_ns = stop_ns;
+    qemu_file_set_deadline(f, deadline_ns, "the switch to post-copy did not go "
+                           "through in time");
+    ram_save_sync();
+    migration_notify_pass(stat_get(&ram_save_stats()->iterations));
+    postcopy_send_discards(f);
+    if (qemu_savevm_state_devices(f, errp) < 0) {
+        return false;
+    }
+    qemu_savevm_send_command(f, MIG_CMD_POSTCOPY_RUN, NULL, 0);
+    qemu_fflush(f);
+    if (qemu_file_get_error(f, errp) < 0) {
+        return false;
+    }
+    qemu_file_set_deadline(f, 0, NULL);
+    return true;
+}
+
+/*
+ * After the switch: every page still dirty (and first those the guest is
+ * waiting for), then the end of the stream, then LOADED. False when the
+ * link broke (or the migration is being shut down).
+ */
+static bool postcopy_stream(QEMUFile *f, GError **errp)
+{
+    MigrationParams p;
+
+    while (!cancel_requested()) {
+        apply_live_params(f);
+        int r = qemu_savevm_state_iterate(f, errp);
+        if (r < 0) {
+            return false;
+        }
+        /* A pass's end is the end once nothing is dirty (a recovery may
+         * have marked pages behind the scan). */
+        if (r == 1 && ram_dirty_pages() == 0) {
+            break;
+        }
+        if (qemu_file_rate_limit(f) && !qemu_file_rate_limit_wait(f)) {
+            break;
+        }
+    }
+    if (cancel_requested() || qemu_savevm_state_complete_postcopy(f, errp) < 0) {
+        qemu_file_get_error(f, errp);
+        return false;
+    }
+    migrate_params_get(&p);
+    return rp_wait(&current.dest_loaded, now_ns() + p.stall_timeout * 1000000,
+                   "placing every page", errp);
+}
+
+/* The downtime of the switch: stop here to the guest running there. */
+static void postcopy_record_downtime(void)
+{
+    uint64_t half_rtt_ns = stat_get(&current.rtt_us) * 500;
+
+    g_mutex_lock(&current.lock);
+    if (current.dest_resumed && current.resumed_ns > current.postcopy_stop_ns) {
+        uint64_t ns = current.resumed_ns - current.postcopy_stop_ns;
+        stat_set(&current.downtime_ms, (ns - MIN(ns, half_rtt_ns)) / 1000000);
+    }
+    g_mutex_unlock(&current.lock);
+}
+
+/* Keeps the reason a post-copy paused (query-migrate shows it if it ends
+ * there). */
+static void record_error(const GError *err)
+{
+    g_mutex_lock(&current.lock);
+    g_free(current.error_desc);
+    current.error_desc = g_strdup(err->message);
+    g_mutex_unlock(&current.lock);
+}
+
+/* Blocks until migrate -r gives a URI; NULL when the migration is being
+ * shut down. */
+static char *postcopy_wait_resume_uri(void)
+{
+    g_mutex_lock(&current.lock);
+    while (!current.resume_uri && !cancel_requested()) {
+        g_cond_wait(&current.resume_cond, &current.lock);
+    }
+    char *uri = g_steal_pointer(&current.resume_uri);
+    g_mutex_unlock(&current.lock);
+    return uri;
+}
+
+/* Drops the broken link (the stream and its return path). */
+static void drop_link(void)
+{
+    rp_stop();
+    g_mutex_lock(&current.lock);
+    QEMUFile *f = current.file;
+    current.file = NULL;
+    g_mutex_unlock(&current.lock);
+    if (f) {
+        qemu_fclose(f, NULL);
+    }
+}
+
+static int connect_socket(const char *uri, GError **errp)
+{
+    if (g_str_has_prefix(uri, "tcp:")) {
+        return tcp_start_outgoing_migration(uri + 4, errp);
+    }
+    if (g_str_has_prefix(uri, "unix:")) {
+        return unix_start_outgoing_migration(uri + 5, errp);
+    }
+    error_setg(errp, "a post-copy resumes over tcp: or unix:, not '%s'", uri);
+    return -1;
+}
+
+/*
+ * A new link for a paused post-copy: the header, OPEN_RETURN_PATH and
+ * POSTCOPY_RESUME; the destination answers with the bitmaps of the pages
+ * it has (those it lacks become dirty here) and RESUME_ACK.
+ */
+static bool postcopy_reconnect(const char *uri, QEMUFile **fp, GError **errp)
+{
+    MigrationParams p;
+
+    set_status(MIG_STATE_POSTCOPY_RECOVER);
+    drop_link();
+    int fd = connect_socket(uri, errp);
+    if (fd < 0) {
+        return false;
+    }
+    QEMUFile *f = qemu_fopen_fd(fd, uri, true);
+    g_mutex_lock(&current.lock);
+    current.file = f;
+    g_clear_pointer(&current.dest_error, g_free);
+    g_mutex_unlock(&current.lock);
+    migrate_params_get(&p);
+    qemu_file_set_stall_timeout(f, (unsigned)p.stall_timeout);
+    migration_socket_set_timeouts(fd, (unsigned)p.stall_timeout);
+    rp_start(f);
+    qemu_savevm_state_header(f);
+    qemu_savevm_send_command(f, MIG_CMD_OPEN_RETURN_PATH, NULL, 0);
+    qemu_savevm_send_command(f, MIG_CMD_POSTCOPY_RESUME, NULL, 0);
+    qemu_fflush(f);
+    if (qemu_file_get_error(f, errp) < 0 ||
+        !rp_wait(&current.resume_acked, now_ns() + p.stall_timeout * 1000000,
+                 "resuming the post-copy", errp)) {
+        return false;
+    }
+    *fp = f;
+    set_status(MIG_STATE_POSTCOPY_ACTIVE);
+    return true;
+}
+
+/*
+ * The link broke after the switch: the guest lives there, its missing
+ * pages here. Wait (paused) for migrate -r with a new URI, then reconnect
+ * and learn which pages the destination has. False when shut down.
+ */
+static bool postcopy_recover(QEMUFile **fp, GError **errp)
+{
+    for (;;) {
+        g_autofree char *uri = postcopy_wait_resume_uri();
+        if (!uri) {
+            return false;
+        }
+        g_clear_error(errp);
+        if (postcopy_reconnect(uri, fp, errp)) {
+            return true;
+        }
+        error_report("migration: recovery over %s failed: %s", uri, (*errp)->message);
+        set_status(MIG_STATE_POSTCOPY_PAUSED);
+    }
+}
+
+static bool migration_postcopy(QEMUFile **fp, bool *was_running, bool *committed,
+                               GError **errp)
+{
+    if (!postcopy_switch(*fp, was_running, errp)) {
+        return false;
+    }
+    *committed = true;
+    set_status(MIG_STATE_POSTCOPY_ACTIVE);
+    ram_save_start_postcopy(postcopy_requests_pop, NULL);
+    while (!postcopy_stream(*fp, errp)) {
+        if (cancel_requested()) {
+            return false;
+        }
+        record_error(*errp);
+        error_report("migration: post-copy paused: %s", (*errp)->message);
+        set_status(MIG_STATE_POSTCOPY_PAUSED);
+        if (!postcopy_recover(fp, errp)) {
+            return false;
+        }
+    }
+    postcopy_record_downtime();
+    return true;
+}
+
 /* The error to report: the destination's own reason first. */
 static GError *pick_error(GError *err)
 {
@@ -587,7 +867,7 @@ static void migration_finish(MigrationStatus status, bool was_running,
 {
     GError *close_err = NULL;
 
-    if (status != MIG_STATE_COMPLETED) {
+    if (status != MIG_STATE_COMPLETED && !committed) {
         resume_source(was_running);     /* first of all: nothing is lost */
     }
     close_outgoing(status, &close_err);
@@ -649,6 +929,11 @@ static int migration_setup_channel(QEMUFile *f, GError **errp)
     current.handshake = migrate_cap_enabled(MIGRATION_CAP_RETURN_PATH) &&
                         migration_fd_is_socket(fd);
     stat_set(&current.rtt_us, (uint64_t)migration_socket_rtt_us(fd));
+    if (current.postcopy && !current.handshake) {
+        error_setg(errp, "post-copy needs a connection that carries replies (tcp:, "
+                   "unix:, fd: of a socket) and the return-path capability");
+        return -1;
+    }
     if (current.handshake) {
         rp_start(f);
     }
@@ -661,6 +946,9 @@ static void migration_send_preamble(QEMUFile *f)
     if (current.handshake) {
         qemu_savevm_send_command(f, MIG_CMD_OPEN_RETURN_PATH, NULL, 0);
         qemu_savevm_send_command(f, MIG_CMD_X_HANDSHAKE, NULL, 0);
+    }
+    if (current.postcopy) {
+        postcopy_send_advise(f);
     }
 }
 
@@ -685,15 +973,25 @@ static gpointer migration_thread(gpointer opaque)
         migration_notify_pass(stat_get(&ram_save_stats()->iterations));
         current.setup_end_ns = now_ns();
         set_status(MIG_STATE_ACTIVE);
-        sent = migration_iterate(f, &err) &&
-               migration_complete(f, &was_running, &committed, &err);
+        IterateResult it = migration_iterate(f, &err);
+        if (it == ITERATE_CONVERGED) {
+            sent = migration_complete(f, &was_running, &committed, &err);
+        } else if (it == ITERATE_POSTCOPY) {
+            sent = migration_postcopy(&f, &was_running, &committed, &err);
+        }
     }
-    if (sent || committed) {
+    if (sent || (committed && !current.postcopy_stop_ns)) {
         /* With COMMIT sent the destination may run the guest, whatever
          * happens now. */
         g_clear_error(&err);
         throughput_record_average(f);
         result = MIG_STATE_COMPLETED;
+    } else if (committed) {
+        /* A post-copy that never ended: the guest runs there without all
+         * its memory; it must not run here too. */
+        err = err ? err : g_error_new_literal(QEMU_ERROR, QEMU_ERROR_GENERIC,
+                                              "post-copy stopped before every page "
+                                              "was sent");
     } else if (cancel_requested()) {
         result = MIG_STATE_CANCELLED;
         g_clear_error(&err);
@@ -793,6 +1091,13 @@ int migrate_start(const char *uri, int passed_fd, bool xbzrle, GError **errp)
     reset_figures();
     g_clear_pointer(&current.error_desc, g_free);
     g_clear_pointer(&current.dest_error, g_free);
+    current.dest_resumed = false;
+    current.resumed_ns = 0;
+    current.postcopy = migrate_cap_enabled(MIGRATION_CAP_POSTCOPY_RAM);
+    current.postcopy_stop_ns = 0;
+    postcopy_requests_reset();
+    g_atomic_int_set(&current.postcopy_requested, 0);
+    g_clear_pointer(&current.resume_uri, g_free);
     current.start_ns = now_ns();
     current.setup_end_ns = current.end_ns = 0;
     g_atomic_int_set(&current.cancel_requested, 0);
@@ -809,18 +1114,66 @@ int migrate_start(const char *uri, int passed_fd, bool xbzrle, GError **errp)
     return 0;
 }
 
-void migrate_cancel(void)
+/* Stops the migration thread's I/O and waits (a shutdown, or a cancel). */
+static void cancel_now(void)
 {
-    if (!migration_is_active()) {
-        return;
-    }
     g_atomic_int_set(&current.cancel_requested, 1);
     g_mutex_lock(&current.lock);
     if (current.file) {
         qemu_file_cancel(current.file);
     }
     g_cond_broadcast(&current.rp_cond);
+    g_cond_broadcast(&current.resume_cond);
     g_mutex_unlock(&current.lock);
+}
+
+int migrate_cancel(GError **errp)
+{
+    MigrationStatus s = migration_status();
+
+    if (in_postcopy(s)) {
+        /* The guest runs there already: this side can no longer take it back. */
+        error_setg(errp, "Postcopy migration in progress, cannot cancel.");
+        return -1;
+    }
+    if (migration_is_active()) {
+        cancel_now();
+    }
+    return 0;
+}
+
+int migrate_start_postcopy(GError **errp)
+{
+    if (!migrate_cap_enabled(MIGRATION_CAP_POSTCOPY_RAM) && !current.postcopy) {
+        error_setg(errp, "Enable postcopy with migrate_set_capability before"
+                   " the start of migration");
+        return -1;
+    }
+    if (migration_status() == MIG_STATE_NONE) {
+        error_setg(errp, "Postcopy must be started after migration has been started");
+        return -1;
+    }
+    /* As QEMU: no error once the migration ended (that would race with it). */
+    g_atomic_int_set(&current.postcopy_requested, 1);
+    return 0;
+}
+
+int migrate_resume(const char *uri, GError **errp)
+{
+    if (migration_status() != MIG_STATE_POSTCOPY_PAUSED) {
+        error_setg(errp, "Cannot resume if there is no paused migration");
+        return -1;
+    }
+    if (!g_str_has_prefix(uri, "tcp:") && !g_str_has_prefix(uri, "unix:")) {
+        error_setg(errp, "a post-copy resumes over tcp: or unix:, not '%s'", uri);
+        return -1;
+    }
+    g_mutex_lock(&current.lock);
+    g_free(current.resume_uri);
+    current.resume_uri = g_strdup(uri);
+    g_cond_broadcast(&current.resume_cond);
+    g_mutex_unlock(&current.lock);
+    return 0;
 }
 
 /* A parameter changed: a running migration's rate limit follows at once
@@ -844,7 +1197,9 @@ void migration_init(void)
 
 void migration_shutdown(void)
 {
-    migrate_cancel();
+    if (migration_is_active()) {
+        cancel_now();
+    }
     if (current.thread) {
         g_thread_join(current.thread);
         current.thread = NULL;

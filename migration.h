@@ -21,6 +21,9 @@ typedef enum MigrationStatus {
     MIG_STATE_COMPLETED,
     MIG_STATE_FAILED,
     MIG_STATE_CANCELLED,
+    MIG_STATE_POSTCOPY_ACTIVE,   /* the guest runs on the destination */
+    MIG_STATE_POSTCOPY_PAUSED,   /* the link broke after the switch */
+    MIG_STATE_POSTCOPY_RECOVER,  /* a new link is being set up */
 } MigrationStatus;
 
 const char *migration_status_name(MigrationStatus status);
@@ -66,7 +69,12 @@ void migration_init(void);
  * the caller looked the descriptor up and passes it in fd (taking it over);
  * -1 otherwise. */
 int migrate_start(const char *uri, int fd, bool xbzrle, GError **errp);
-void migrate_cancel(void);
+/* Fails when the migration cannot be cancelled any more (post-copy). */
+int migrate_cancel(GError **errp);
+/* migrate-start-postcopy: the switch, at the next chance. */
+int migrate_start_postcopy(GError **errp);
+/* migrate with resume: a paused post-copy goes on over uri (tcp:, unix:). */
+int migrate_resume(const char *uri, GError **errp);
 void migration_get_info(MigrationInfo *info);
 /* Cancels an outgoing migration and waits for its thread (program exit). */
 void migration_shutdown(void);
@@ -86,6 +94,9 @@ int qemu_start_incoming_migration(const char *uri, bool start_stopped,
  */
 void migration_incoming_defer(bool start_stopped);
 int migration_incoming_start_deferred(const char *uri, GError **errp);
+/* migrate-recover: a paused post-copy waits for its source's new link on
+ * uri (tcp:, unix:). */
+int migration_incoming_recover(const char *uri, GError **errp);
 void migration_incoming_get_info(MigrationInfo *info);
 /* Stops loading and waits for the loading thread (program exit). */
 void migration_incoming_shutdown(void);

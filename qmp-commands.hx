@@ -290,7 +290,7 @@ Closes the descriptor kept under `fdname`; fails when there is none.
 ENDDOC
 
 COMMAND migrate
-ARGS    detach:-d,xbzrle:b?,uri:s
+ARGS    detach:-d,xbzrle:b?,resume:b?,uri:s
 HELP    migrate to a URI
 HANDLER qmp_migrate
 DOC
@@ -309,6 +309,11 @@ refused one fails the migration instead: `query-migrate` then says why in
 Over a socket the migration ends with a handshake: the destination says it
 has loaded everything, the source commits, and only then does the
 destination run the guest (the source never resumes it after committing).
+
+`resume` true (QEMU 3.0's): a post-copy migration in `postcopy-paused`
+goes on over a new connection to `uri` (`tcp:` or `unix:`), where the
+destination waits after `migrate-recover`; otherwise `Cannot resume if there
+is no paused migration`.
 
     -> { "execute": "migrate",
          "arguments": { "uri": "tcp:127.0.0.1:4444", "xbzrle": true } }
@@ -337,6 +342,43 @@ line`; a URI that cannot be opened fails and may be tried again.
          "arguments": { "uri": "tcp:127.0.0.1:4444" } }
     <- { "error": { "class": "GenericError",
                     "desc": "The incoming migration has already been started" } }
+ENDDOC
+
+COMMAND migrate-start-postcopy
+HELP    switch a running migration to post-copy
+HANDLER qmp_migrate_start_postcopy
+DOC
+With the `postcopy-ram` capability on (on both sides, before the
+migration starts): at the next chance the source stops the guest, the
+destination drops its stale pages, takes the devices and runs the guest at
+once; the pages it touches that have not arrived are fetched on demand
+(userfaultfd) while the source sends the rest. Statuses `postcopy-active`,
+then `completed`; `query-migrate`'s `ram` counts `postcopy-requests`, and
+`downtime` is the switch's. QEMU's errors: `Enable postcopy with
+migrate_set_capability before the start of migration`, `Postcopy must be
+started after migration has been started`. `migrate_cancel` is refused once
+switched (`Postcopy migration in progress, cannot cancel.`): the guest runs
+on the destination.
+
+    -> { "execute": "migrate-start-postcopy" }
+    <- { "return": {} }
+ENDDOC
+
+COMMAND migrate-recover
+ARGS    uri:s
+HELP    wait for a broken post-copy's source on a new URI
+HANDLER qmp_migrate_recover
+DOC
+On a destination in `postcopy-paused` (the link broke after the switch;
+its guest waits on the pages it lacks): listens on `uri` (`tcp:`, `unix:`)
+for the source's `migrate` with `resume`. The post-copy then goes on: the
+destination tells which pages it has, the source sends the others. QEMU's
+errors: `Migrate recover can only be run when postcopy is paused.`,
+`Migrate recovery is triggered already`.
+
+    -> { "execute": "migrate-recover",
+         "arguments": { "uri": "tcp:0:4445" } }
+    <- { "return": {} }
 ENDDOC
 
 COMMAND migrate_cancel

@@ -170,11 +170,31 @@ int qemu_savevm_state_complete(QEMUFile *f, GError **errp)
             se->save_live(f, 3, se->opaque);
         }
     }
+    qemu_savevm_state_devices(f, NULL);
+    qemu_put_byte(f, QEMU_VM_EOF);
+    qemu_fflush(f);
+    return qemu_file_get_error(f, errp);
+}
+
+int qemu_savevm_state_devices(QEMUFile *f, GError **errp)
+{
     for (guint i = 0; i < nr_entries() && !qemu_file_get_error(f, NULL); i++) {
         SaveStateEntry *se = entry_at(i);
         if (se->save) {
             put_section_header(f, QEMU_VM_SECTION_FULL, se);
             se->save(f, se->opaque);
+        }
+    }
+    return qemu_file_get_error(f, errp);
+}
+
+int qemu_savevm_state_complete_postcopy(QEMUFile *f, GError **errp)
+{
+    for (guint i = 0; i < nr_entries() && !qemu_file_get_error(f, NULL); i++) {
+        SaveStateEntry *se = entry_at(i);
+        if (se->save_live) {
+            put_section_header(f, QEMU_VM_SECTION_END, se);
+            se->save_live(f, 3, se->opaque);
         }
     }
     qemu_put_byte(f, QEMU_VM_EOF);
@@ -299,39 +319,48 @@ static int load_command(QEMUFile *f, const LoadCommandOps *ops, GError **errp)
     return ops->handle(cmd, data, len, ops->opaque, errp);
 }
 
+/* One section or command: 0, 1 at EOF, -1 on an error. */
+static int load_one(QEMUFile *f, GArray *sections, const LoadCommandOps *ops,
+                    GError **errp)
+{
+    uint8_t type = qemu_get_byte(f);
+    int r;
+
+    if (qemu_file_get_error(f, errp) < 0) {
+        return -1;
+    }
+    switch (type) {
+    case QEMU_VM_EOF:
+        return 1;
+    case QEMU_VM_SECTION_START:
+    case QEMU_VM_SECTION_FULL:
+        r = load_section_start(f, sections, errp);
+        break;
+    case QEMU_VM_SECTION_PART:
+    case QEMU_VM_SECTION_END:
+        r = load_section_part(f, sections, errp);
+        break;
+    case QEMU_VM_COMMAND:
+        r = load_command(f, ops, errp);
+        break;
+    default:
+        error_setg(errp, "unknown section type 0x%02x in the stream", type);
+        return -1;
+    }
+    return r < 0 || qemu_file_get_error(f, errp) < 0 ? -1 : 0;
+}
+
+/* Up to EOF; an error may be recovered from (a new stream, the same
+ * sections) when ops says so. */
 static int load_sections(QEMUFile *f, GArray *sections, const LoadCommandOps *ops,
                          GError **errp)
 {
     for (;;) {
-        uint8_t type = qemu_get_byte(f);
-        if (qemu_file_get_error(f, errp) < 0) {
-            return -1;
-        }
-        switch (type) {
-        case QEMU_VM_EOF:
+        int r = load_one(f, sections, ops, errp);
+        if (r > 0) {
             return 0;
-        case QEMU_VM_SECTION_START:
-        case QEMU_VM_SECTION_FULL:
-            if (load_section_start(f, sections, errp) < 0) {
-                return -1;
-            }
-            break;
-        case QEMU_VM_SECTION_PART:
-        case QEMU_VM_SECTION_END:
-            if (load_section_part(f, sections, errp) < 0) {
-                return -1;
-            }
-            break;
-        case QEMU_VM_COMMAND:
-            if (load_command(f, ops, errp) < 0) {
-                return -1;
-            }
-            break;
-        default:
-            error_setg(errp, "unknown section type 0x%02x in the stream", type);
-            return -1;
         }
-        if (qemu_file_get_error(f, errp) < 0) {
+        if (r < 0 && (!ops || !ops->recover || ops->recover(ops->opaque, &f, errp) < 0)) {
             return -1;
         }
     }

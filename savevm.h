@@ -36,7 +36,14 @@ int register_savevm(const char *idstr, int instance_id, int version_id,
  */
 typedef enum MigrationCommand {
     MIG_CMD_OPEN_RETURN_PATH = 0x0001, /* the source reads replies (migration-rp.h) */
-    MIG_CMD_PING = 0x0003,             /* be32 value: answer with a PONG */
+    MIG_CMD_PING = 0x0002,             /* be32 value: answer with a PONG */
+    MIG_CMD_POSTCOPY_ADVISE = 0x0003,  /* be64 host page size, be64 target page
+                                          size: the source may switch to post-copy */
+    MIG_CMD_POSTCOPY_RUN = 0x0005,     /* the guest runs here from now on */
+    MIG_CMD_POSTCOPY_RAM_DISCARD = 0x0006, /* u8 0, u8 len, idstr, u8 0, then
+                                          (be64 start, be64 length) byte ranges
+                                          of the block: drop these pages */
+    MIG_CMD_POSTCOPY_RESUME = 0x0007,  /* a broken post-copy goes on here */
     MIG_CMD_X_HANDSHAKE = 0x0080,      /* the end is LOADED, then COMMIT */
     MIG_CMD_X_COMMIT = 0x0081,         /* after EOF: run the guest */
 } MigrationCommand;
@@ -53,15 +60,23 @@ int qemu_savevm_state_begin(QEMUFile *f, GError **errp);
 /* Returns 1 when every live handler has nothing left for now, 0 if more. */
 int qemu_savevm_state_iterate(QEMUFile *f, GError **errp);
 int qemu_savevm_state_complete(QEMUFile *f, GError **errp);
+/* Post-copy: the devices alone (at the switch), and the end of the live
+ * sections and the stream (once every page went). */
+int qemu_savevm_state_devices(QEMUFile *f, GError **errp);
+int qemu_savevm_state_complete_postcopy(QEMUFile *f, GError **errp);
 void qemu_savevm_state_cleanup(QEMUFile *f);
 
 /*
  * The receiver. Commands met while loading go to ops->handle (none
  * accepted when ops is NULL); it returns -1 with *errp to stop the load.
+ * After any error, ops->recover (when set) may give a new stream to go on
+ * from (the sections started before stay known): it returns 0 with *f
+ * replaced and *errp cleared, or -1 to end the load.
  */
 typedef struct LoadCommandOps {
     int (*handle)(uint16_t cmd, const uint8_t *data, uint16_t len,
                   void *opaque, GError **errp);
+    int (*recover)(void *opaque, QEMUFile **f, GError **errp);
     void *opaque;
 } LoadCommandOps;
 

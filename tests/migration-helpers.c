@@ -45,7 +45,8 @@ char *migtest_wait_end(QTestState *s)
         g_autoptr(JsonObject) ev = qtest_qmp_event(s, "MIGRATION");
         JsonObject *data = json_object_get_object_member(ev, "data");
         const char *status = json_object_get_string_member(data, "status");
-        if (strcmp(status, "setup") && strcmp(status, "active")) {
+        if (strcmp(status, "setup") && strcmp(status, "active") &&
+            !g_str_has_prefix(status, "postcopy-")) {
             return g_strdup(status);
         }
     }

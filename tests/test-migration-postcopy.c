@@ -1,0 +1,255 @@
+/*
+ * Post-copy, as QEMU's (capability postcopy-ram, migrate-start-postcopy,
+ * migrate-recover, migrate -r), driven through the monitors: after the
+ * switch the destination runs the guest at once and fetches what it
+ * touches; RAM ends identical; a link cut after the switch pauses both
+ * sides until a new one resumes them. Needs userfaultfd (root here): the
+ * tests say so and skip where it is missing.
+ */
+#include <check.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "libqmp.h"
+#include "migration-helpers.h"
+#include "proxy.h"
+
+/* Whether this process may use userfaultfd (as the emulators it starts). */
+static bool userfaultfd_available(void)
+{
+    if (geteuid() != 0 && access("/dev/userfaultfd", R_OK | W_OK) != 0) {
+        printf("SKIP: post-copy needs userfaultfd (root, or access to /dev/userfaultfd)\n");
+        return false;
+    }
+    return true;
+}
+
+static void set_postcopy(QTestState *s)
+{
+    g_free(qtest_hmp(s, "migrate_set_capability postcopy-ram on"));
+}
+
+/* Waits for a MIGRATION event with this status. */
+static void wait_status(QTestState *s, const char *want)
+{
+    for (;;) {
+        g_autoptr(JsonObject) ev = qtest_qmp_event(s, "MIGRATION");
+        const char *status = json_object_get_string_member(
+            json_object_get_object_member(ev, "data"), "status");
+        if (!strcmp(status, want)) {
+            return;
+        }
+        ck_assert_msg(strcmp(status, "failed") && strcmp(status, "completed"),
+                      "migration %s while waiting for %s; stderr: %s", status, want,
+                      qtest_stderr(s));
+    }
+}
+
+/*
+ * Source and destination of the a-b guest, post-copy on both, the source
+ * slow enough that pre-copy is still busy when the switch comes. The
+ * destination runs the guest as soon as it can unless `stopped` (-S: its
+ * RAM can then be compared with the source's).
+ */
+static QTestState *postcopy_pair(const char *uri, bool stopped, QTestState **dst)
+{
+    *dst = qtest_start("-kernel guests/a-b.elf -m 64M %s -incoming %s",
+                       stopped ? "-S" : "", uri);
+    migtest_enable_events(*dst);
+    set_postcopy(*dst);
+    QTestState *src = migtest_start_source("a-b", NULL);
+    set_postcopy(src);
+    qtest_expect_stdout(src, "B", 0);
+    migtest_set_params(src, "16M", "0.03");
+    return src;
+}
+
+/* Pre-copy for a moment, then the switch. */
+static void migrate_then_switch(QTestState *src, const char *uri)
+{
+    migtest_hmp_migrate(src, false, uri);
+    wait_status(src, "active");
+    usleep(300000);
+    qtest_qmp_ok_discard(src, "{'execute': 'migrate-start-postcopy'}");
+    wait_status(src, "postcopy-active");
+}
+
+static int64_t postcopy_requests(QTestState *src)
+{
+    g_autoptr(JsonObject) info = qtest_query_migrate(src);
+    int64_t requests = migtest_member(info, "ram", "postcopy-requests");
+
+    printf("post-copy: downtime of the switch %" G_GINT64_FORMAT " ms, %" G_GINT64_FORMAT
+           " pages asked for\n", migtest_member(info, NULL, "downtime"), requests);
+    return requests;
+}
+
+/* The destination's guest, stopped: every page it has is consistent (a
+ * page lost or stale would break the a-b sequence). */
+static void assert_destination_consistent(QTestState *dst)
+{
+    qtest_qmp_ok_discard(dst, "{'execute': 'stop'}");
+    g_autoptr(GBytes) ram = migtest_save_ram(dst);
+    migtest_assert_a_b_invariant(ram);
+}
+
+START_TEST(test_postcopy_switch_completes_with_identical_ram)
+{
+    if (!userfaultfd_available()) {
+        return;
+    }
+    g_autofree char *uri = g_strdup_printf("tcp:127.0.0.1:%d", qtest_free_tcp_port());
+    QTestState *dst;
+    QTestState *src = postcopy_pair(uri, true, &dst);
+
+    migrate_then_switch(src, uri);
+    migtest_assert_ends(src, "completed");
+    migtest_assert_ends(dst, "completed");
+    migtest_assert_run_state(src, "postmigrate");
+    postcopy_requests(src);
+    g_autoptr(GBytes) src_ram = migtest_save_ram(src);
+    g_autoptr(GBytes) dst_ram = migtest_save_ram(dst);
+    migtest_assert_same_ram(src_ram, dst_ram);
+    migtest_assert_a_b_invariant(dst_ram);
+    size_t before = qtest_stdout_len(dst);
+    qtest_qmp_ok_discard(dst, "{'execute': 'cont'}");
+    qtest_expect_stdout(dst, "BB", before);
+    qtest_quit(src);
+    qtest_quit(dst);
+}
+END_TEST
+
+/* The destination runs the guest at the switch: it touches pages that
+ * have not come yet, which are fetched first. */
+START_TEST(test_postcopy_guest_runs_at_once_and_fetches_what_it_touches)
+{
+    if (!userfaultfd_available()) {
+        return;
+    }
+    g_autofree char *uri = g_strdup_printf("tcp:127.0.0.1:%d", qtest_free_tcp_port());
+    QTestState *dst;
+    QTestState *src = postcopy_pair(uri, false, &dst);
+
+    migrate_then_switch(src, uri);
+    size_t before = qtest_stdout_len(dst);
+    migtest_assert_ends(src, "completed");
+    migtest_assert_ends(dst, "completed");
+    ck_assert_int_gt(postcopy_requests(src), 0);
+    qtest_expect_stdout(dst, "BB", before);
+    assert_destination_consistent(dst);
+    qtest_quit(src);
+    qtest_quit(dst);
+}
+END_TEST
+
+START_TEST(test_start_postcopy_without_the_capability_is_refused)
+{
+    QTestState *s = qtest_start("-kernel guests/idle.elf");
+    g_autoptr(JsonObject) err = qtest_qmp_error(s, "{'execute': 'migrate-start-postcopy'}");
+
+    ck_assert_str_eq(qtest_error_desc(err), "Enable postcopy with migrate_set_capability "
+                     "before the start of migration");
+    qtest_quit(s);
+}
+END_TEST
+
+START_TEST(test_start_postcopy_before_a_migration_is_refused)
+{
+    QTestState *s = qtest_start("-kernel guests/idle.elf");
+
+    set_postcopy(s);
+    g_autoptr(JsonObject) err = qtest_qmp_error(s, "{'execute': 'migrate-start-postcopy'}");
+    ck_assert_str_eq(qtest_error_desc(err), "Postcopy must be started after migration "
+                     "has been started");
+    qtest_quit(s);
+}
+END_TEST
+
+START_TEST(test_recover_without_a_paused_postcopy_is_refused)
+{
+    QTestState *s = qtest_start("-kernel guests/idle.elf");
+    g_autoptr(JsonObject) err = qtest_qmp_error(s, "{'execute': 'migrate-recover', "
+                                                "'arguments': {'uri': 'tcp:127.0.0.1:1'}}");
+    g_autoptr(JsonObject) err2 = qtest_qmp_error(s, "{'execute': 'migrate', 'arguments': "
+                                                 "{'uri': 'tcp:127.0.0.1:1', 'resume': true}}");
+
+    ck_assert_str_eq(qtest_error_desc(err), "Migrate recover can only be run when "
+                     "postcopy is paused.");
+    ck_assert_str_eq(qtest_error_desc(err2), "Cannot resume if there is no paused migration");
+    qtest_quit(s);
+}
+END_TEST
+
+/* The link is cut after the switch: both sides pause (the destination's
+ * guest waits on what it lacks), a new link resumes, nothing is lost. */
+START_TEST(test_postcopy_cut_link_pauses_both_sides_and_a_new_link_resumes)
+{
+    if (!userfaultfd_available()) {
+        return;
+    }
+    int dst_port = qtest_free_tcp_port();
+    g_autofree char *dst_uri = g_strdup_printf("tcp:127.0.0.1:%d", dst_port);
+    g_autofree char *target = g_strdup_printf("127.0.0.1:%d", dst_port);
+    TestProxy *proxy = test_proxy_start(target);
+    g_autofree char *via = g_strdup_printf("tcp:127.0.0.1:%d", test_proxy_port(proxy));
+    QTestState *dst;
+    QTestState *src = postcopy_pair(dst_uri, false, &dst);
+
+    g_free(qtest_hmp(src, "migrate_set_parameter x-stall-timeout 2000"));
+    g_free(qtest_hmp(dst, "migrate_set_parameter x-stall-timeout 2000"));
+    migtest_set_params(src, "4M", "0.03");
+    migtest_hmp_migrate(src, false, via);
+    wait_status(src, "active");
+    usleep(300000);
+    qtest_qmp_ok_discard(src, "{'execute': 'migrate-start-postcopy'}");
+    wait_status(src, "postcopy-active");
+    usleep(300000);
+    test_proxy_cut(proxy);
+    wait_status(src, "postcopy-paused");
+    wait_status(dst, "postcopy-paused");
+
+    g_autoptr(JsonObject) refused = qtest_qmp_error(src, "{'execute': 'migrate_cancel'}");
+    ck_assert_str_eq(qtest_error_desc(refused), "Postcopy migration in progress, cannot cancel.");
+    int recover_port = qtest_free_tcp_port();
+    qtest_qmp_ok_discard(dst, "{'execute': 'migrate-recover', 'arguments': "
+                         "{'uri': 'tcp:127.0.0.1:%d'}}", recover_port);
+    migtest_set_params(src, "0", "0.03");
+    qtest_qmp_ok_discard(src, "{'execute': 'migrate', 'arguments': "
+                         "{'uri': 'tcp:127.0.0.1:%d', 'resume': true}}", recover_port);
+    migtest_assert_ends(src, "completed");
+    migtest_assert_ends(dst, "completed");
+    assert_destination_consistent(dst);
+    test_proxy_stop(proxy);
+    qtest_quit(src);
+    qtest_quit(dst);
+}
+END_TEST
+
+static Suite *postcopy_suite(void)
+{
+    Suite *s = suite_create("migration-postcopy");
+    TCase *tc = tcase_create("postcopy");
+
+    qtest_tcase_timeout(tc, 6);
+    tcase_add_test(tc, test_start_postcopy_without_the_capability_is_refused);
+    tcase_add_test(tc, test_start_postcopy_before_a_migration_is_refused);
+    tcase_add_test(tc, test_recover_without_a_paused_postcopy_is_refused);
+    tcase_add_test(tc, test_postcopy_switch_completes_with_identical_ram);
+    tcase_add_test(tc, test_postcopy_guest_runs_at_once_and_fetches_what_it_touches);
+    tcase_add_test(tc, test_postcopy_cut_link_pauses_both_sides_and_a_new_link_resumes);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    printf("accelerator: %s\n", qtest_accel());
+    SRunner *sr = srunner_create(postcopy_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
