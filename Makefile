@@ -92,6 +92,9 @@ EMU_OBJS += monitor-args.o
 EMU_OBJS += monitor.o
 EMU_OBJS += hmp.o
 EMU_OBJS += qmp.o
+EMU_OBJS += object.o
+EMU_OBJS += object-cmds.o
+EMU_OBJS += authz/simple.o
 
 # The built-in workloads, compiled into the emulator for the soft accelerator.
 WORKLOADS = seed a-b sparse dense idle writer
