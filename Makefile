@@ -95,6 +95,9 @@ EMU_OBJS += qmp.o
 EMU_OBJS += object.o
 EMU_OBJS += object-cmds.o
 EMU_OBJS += authz/simple.o
+EMU_OBJS += crypto/tlscreds.o
+EMU_OBJS += crypto/tlscreds-x509.o
+EMU_OBJS += crypto/tlscreds-psk.o
 
 # The built-in workloads, compiled into the emulator for the soft accelerator.
 WORKLOADS = seed a-b sparse dense idle writer

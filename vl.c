@@ -19,6 +19,7 @@
 #include "authz/simple.h"
 #include "config-host.h"
 #include "cpus.h"
+#include "crypto/tlscreds.h"
 #include "cutils.h"
 #include "hw/pc.h"
 #include "main-loop.h"
@@ -105,8 +106,9 @@ static void usage(void)
            "  -append STRING       its command line (e.g. \"wss=256M seed=7\")\n"
            "\n"
            "Objects:\n"
-           "  -object TYPE,id=ID[,PROP=VALUE...]  an object: authz-simple (who may\n"
-           "                       connect); see object-add in docs/qmp.md\n"
+           "  -object TYPE,id=ID[,PROP=VALUE...]  an object: tls-creds-x509,\n"
+           "                       tls-creds-psk (TLS credentials), authz-simple\n"
+           "                       (who may connect); see object-add in docs/qmp.md\n"
            "\n"
            "Start-up:\n"
            "  -S                   do not start the vCPU (use 'cont')\n"
@@ -333,6 +335,7 @@ static void check_option_combinations(void)
 /* The types -object and object-add can make. */
 static void register_object_types(void)
 {
+    tls_creds_register_types();
     authz_simple_register_type();
 }
 

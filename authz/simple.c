@@ -61,8 +61,8 @@ Object *authz_ref(const char *authz_id, GError **errp)
         return NULL;
     }
     if (strcmp(object_type_name(obj), TYPE_AUTHZ_SIMPLE)) {
-        error_setg(errp, "Object '%s' is not an authorization object (it is "
-                   "a %s)", authz_id, object_type_name(obj));
+        error_setg(errp, "Object '%s' (%s) is not an authorization object",
+                   authz_id, object_type_name(obj));
         object_unref(obj);
         return NULL;
     }

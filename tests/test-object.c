@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "authz/simple.h"
+#include "crypto/tlscreds.h"
 #include "libqmp.h"
 #include "object.h"
 
@@ -96,6 +97,33 @@ START_TEST(test_property_given_twice_is_refused)
 }
 END_TEST
 
+START_TEST(test_boolean_text_takes_qemus_six_words)
+{
+    static const char *const words[] = { "on", "off", "yes", "no", "true", "false" };
+    g_autoptr(GError) err = NULL;
+
+    /* verify-peer is the boolean at hand; a missing dir fails after it
+     * was parsed, so the parse is what this checks. */
+    for (size_t i = 0; i < G_N_ELEMENTS(words); i++) {
+        g_autofree char *text = g_strdup_printf("tls-creds-x509,id=t,verify-peer=%s",
+                                                words[i]);
+        g_clear_error(&err);
+        ck_assert_int_eq(object_create_from_string(text, &err), -1);
+        ck_assert_str_eq(err->message, "Missing 'dir' property value");
+    }
+    assert_refused("tls-creds-x509,id=t,verify-peer=maybe",
+                   "Parameter 'verify-peer' expects 'on' or 'off'");
+}
+END_TEST
+
+START_TEST(test_enum_value_outside_its_list_is_refused_naming_the_list)
+{
+    assert_refused("tls-creds-x509,id=t,endpoint=both",
+                   "Parameter 'endpoint' does not accept value 'both' "
+                   "(expected client or server)");
+}
+END_TEST
+
 /* ---------------------------------------------------------------------- */
 /* The JSON forms (QMP object-add) */
 
@@ -117,6 +145,18 @@ START_TEST(test_json_properties_in_props_as_before_qemu_6)
 
     ck_assert_int_eq(object_create_from_json(args, NULL), 0);
     ck_assert(allowed("auth0", "alice"));
+}
+END_TEST
+
+START_TEST(test_json_value_of_the_wrong_type_is_refused)
+{
+    g_autoptr(JsonObject) args = json_args("{\"qom-type\": \"tls-creds-x509\", "
+                                           "\"id\": \"t\", \"verify-peer\": \"on\"}");
+    g_autoptr(GError) err = NULL;
+
+    ck_assert_int_eq(object_create_from_json(args, &err), -1);
+    ck_assert_str_eq(err->message,
+                     "Invalid parameter type for 'verify-peer', expected: boolean");
 }
 END_TEST
 
@@ -243,31 +283,6 @@ static QTestState *start_stopped(const char *extra)
     return qtest_start("-S -kernel guests/idle.elf %s", extra);
 }
 
-/* Runs the emulator with `args`, which must make it fail at start: exit
- * status 1 and one line on stderr, returned without its newline. */
-static char *start_up_error(const char *args)
-{
-    static const QTestOptions no_qmp = { .no_qmp = true };
-    QTestState *s = qtest_start_opts(&no_qmp, "-S %s", args);
-    int status = qtest_wait_exit(s, -1);
-    gint64 deadline = g_get_monotonic_time() + qtest_timeout_ms() * 1000ll;
-    char *err = qtest_stderr(s);
-
-    /* stderr is read by a thread of libqmp: wait for the line's end. */
-    while (!strchr(err, '\n') && g_get_monotonic_time() < deadline) {
-        g_free(err);
-        g_usleep(2000);
-        err = qtest_stderr(s);
-    }
-    qtest_quit(s);
-    ck_assert_msg(status == 1, "exit status %d, stderr: %s", status, err);
-    size_t len = strlen(err);
-    ck_assert_msg(len > 0 && err[len - 1] == '\n' && !memchr(err, '\n', len - 1),
-                  "not one line on stderr: '%s'", err);
-    err[len - 1] = '\0';
-    return err;
-}
-
 START_TEST(test_object_option_makes_the_object_before_the_machine)
 {
     QTestState *s = start_stopped("-object authz-simple,id=auth0,identity=alice");
@@ -279,7 +294,7 @@ END_TEST
 
 START_TEST(test_object_option_error_is_one_line_and_exit_status_1)
 {
-    g_autofree char *line = start_up_error("-object authz-simple,id=auth0");
+    g_autofree char *line = qtest_start_up_error("-S -object authz-simple,id=auth0");
 
     ck_assert_str_eq(line, "qemu-system-x86_64: -object authz-simple,id=auth0: "
                      "The 'identity' property must be set");
@@ -288,8 +303,8 @@ END_TEST
 
 START_TEST(test_object_options_are_made_in_order)
 {
-    g_autofree char *line = start_up_error("-object authz-simple,id=a,identity=x "
-                                           "-object authz-simple,id=a,identity=y");
+    g_autofree char *line = qtest_start_up_error("-S -object authz-simple,id=a,identity=x "
+                                                 "-object authz-simple,id=a,identity=y");
 
     ck_assert_str_eq(line, "qemu-system-x86_64: -object authz-simple,id=a,identity=y: "
                      "attempt to add duplicate property 'a' to object "
@@ -393,9 +408,12 @@ static Suite *object_suite(void)
     tcase_add_test(text, test_text_starting_with_a_brace_is_json);
     tcase_add_test(text, test_element_without_equals_sign_is_refused);
     tcase_add_test(text, test_property_given_twice_is_refused);
+    tcase_add_test(text, test_boolean_text_takes_qemus_six_words);
+    tcase_add_test(text, test_enum_value_outside_its_list_is_refused_naming_the_list);
 
     tcase_add_test(json, test_json_properties_beside_type_and_id);
     tcase_add_test(json, test_json_properties_in_props_as_before_qemu_6);
+    tcase_add_test(json, test_json_value_of_the_wrong_type_is_refused);
 
     tcase_add_test(errors, test_unknown_type_is_refused);
     tcase_add_test(errors, test_missing_id_is_refused);
@@ -432,6 +450,7 @@ static Suite *object_suite(void)
 int main(void)
 {
     authz_simple_register_type();
+    tls_creds_register_types();
 
     SRunner *runner = srunner_create(object_suite());
     srunner_run_all(runner, CK_NORMAL);
