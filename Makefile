@@ -98,6 +98,7 @@ EMU_OBJS += authz/simple.o
 EMU_OBJS += crypto/tlscreds.o
 EMU_OBJS += crypto/tlscreds-x509.o
 EMU_OBJS += crypto/tlscreds-psk.o
+EMU_OBJS += crypto/tlssession.o
 
 # The built-in workloads, compiled into the emulator for the soft accelerator.
 WORKLOADS = seed a-b sparse dense idle writer
