@@ -168,16 +168,20 @@ static ssize_t tls_pull(gnutls_transport_ptr_t ptr, void *buf, size_t len)
     return n;
 }
 
-/* GnuTLS's default would take the transport pointer for a descriptor. */
+/*
+ * Whether data is there. With GNUTLS_NONBLOCK and no handshake timeout
+ * GnuTLS has no reason to call this, but its default would take the
+ * transport pointer for a descriptor; should it call, it is told about
+ * now, without waiting: waits are the caller's.
+ */
 static int tls_pull_timeout(gnutls_transport_ptr_t ptr, unsigned int ms)
 {
     TlsSession *s = ptr;
     struct pollfd p = { .fd = s->fd, .events = POLLIN };
-    int timeout = ms == GNUTLS_INDEFINITE_TIMEOUT ? -1 : (int)MIN(ms, G_MAXINT);
     int r;
 
     do {
-        r = poll(&p, 1, timeout);
+        r = poll(&p, 1, 0);
     } while (r < 0 && errno == EINTR);
     return r;
 }
