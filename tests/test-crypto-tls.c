@@ -40,6 +40,7 @@ static void setup(void)
 
 static void teardown(void)
 {
+    object_delete_all();
     tls_certs_free(certs);
     certs = NULL;
 }

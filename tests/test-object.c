@@ -390,6 +390,12 @@ END_TEST
 
 /* ---------------------------------------------------------------------- */
 
+/* Each test starts without objects, forked or not (CK_FORK=no). */
+static void delete_objects(void)
+{
+    object_delete_all();
+}
+
 static Suite *object_suite(void)
 {
     Suite *s = suite_create("object");
@@ -437,6 +443,11 @@ static Suite *object_suite(void)
     tcase_add_test(emulator, test_qmp_object_add_errors_have_qemus_wording);
     tcase_add_test(emulator, test_qmp_object_del_of_an_unknown_id_is_refused);
     tcase_add_test(emulator, test_hmp_object_add_and_object_del);
+
+    TCase *all[] = { text, json, errors, refs, authz, emulator };
+    for (size_t i = 0; i < G_N_ELEMENTS(all); i++) {
+        tcase_add_checked_fixture(all[i], NULL, delete_objects);
+    }
 
     suite_add_tcase(s, text);
     suite_add_tcase(s, json);
