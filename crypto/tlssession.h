@@ -37,6 +37,11 @@
  * tls_looks_like_client_hello() tells, so that a plaintext migration
  * destination can say "a TLS client connected to a plaintext port".
  *
+ * One session per connection: both directions go through it, so a
+ * migration's return path reads through the same session the stream is
+ * written through (never through a dup() of the socket with a session of
+ * its own, nor by reading the socket directly).
+ *
  * Threads (GnuTLS's rules for sharing a session): create the session and
  * complete the handshake in one thread. After that, one thread may write
  * (tls_session_write(), then tls_session_bye()) while another reads
