@@ -95,6 +95,13 @@ EMU_OBJS += monitor-args.o
 EMU_OBJS += monitor.o
 EMU_OBJS += hmp.o
 EMU_OBJS += qmp.o
+EMU_OBJS += object.o
+EMU_OBJS += object-cmds.o
+EMU_OBJS += authz/simple.o
+EMU_OBJS += crypto/tlscreds.o
+EMU_OBJS += crypto/tlscreds-x509.o
+EMU_OBJS += crypto/tlscreds-psk.o
+EMU_OBJS += crypto/tlssession.o
 
 # The built-in workloads, compiled into the emulator for the soft accelerator.
 WORKLOADS = seed a-b sparse dense idle writer

@@ -146,6 +146,30 @@ DOC
 Closes the descriptor kept under `name` and forgets the name.
 ENDDOC
 
+COMMAND object_add
+ARGS    object:S
+PARAMS  [qom-type=]type,id=str[,prop=value][,...]
+HELP    create an object (TLS credentials, authorization)
+HANDLER hmp_object_add
+DOC
+Creates an object as `-object` does, from the same text: the type first,
+then `id` and the properties, `,,` standing for a comma inside a value.
+On/off properties take `on`, `off`, `yes`, `no`, `true` or `false`. The
+types, their properties and the errors are those of QMP `object-add`.
+
+    (qemu) object_add tls-creds-x509,id=tls0,endpoint=server,dir=/etc/pki/qemu
+    (qemu) object_add authz-simple,id=auth0,identity=CN=laptop.example.com,,O=Example Org
+ENDDOC
+
+COMMAND object_del
+ARGS    id:s
+PARAMS  id
+HELP    delete an object
+HANDLER hmp_object_del
+DOC
+Deletes the object `id`, unless something uses it (see QMP `object-del`).
+ENDDOC
+
 COMMAND migrate
 ARGS    detach:-d,xbzrle:-x,resume:-r,uri:s
 PARAMS  [-d] [-x] [-r] uri

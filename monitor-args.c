@@ -14,7 +14,7 @@
 
 typedef struct ArgSpec {
     char *name;
-    char type;      /* s S i o T b - / */
+    char type;      /* s S i o T b - / A, or * for "any other member" */
     char flag;      /* the letter of a '-' flag */
     bool optional;
 } ArgSpec;
@@ -41,6 +41,12 @@ static int arg_spec_parse(const char *item, ArgSpec *spec, GError **errp)
 {
     const char *colon = strchr(item, ':');
 
+    if (!strcmp(item, "*")) {
+        spec->name = g_strdup(item);
+        spec->type = '*';
+        spec->optional = true;
+        return 0;
+    }
     if (!colon || !is_valid_name(item, colon - item)) {
         error_setg(errp, "bad args_type item '%s' (expected NAME:TYPE)", item);
         return -1;
@@ -102,6 +108,10 @@ int monitor_args_type_check(const char *args_type, bool for_qmp,
         }
         if (!for_qmp && s->type == 'A') {
             error_setg(errp, "type 'A' of '%s' is for QMP only", s->name);
+            return -1;
+        }
+        if (!for_qmp && s->type == '*') {
+            error_setg(errp, "'*' (any other member) is for QMP only");
             return -1;
         }
         for (guint j = 0; j < i; j++) {
@@ -525,6 +535,12 @@ static int check_member(GArray *specs, JsonObject *args, const char *member,
     ArgSpec *s = find_spec(specs, name);
     JsonNode *node = json_object_get_member(args, name);
 
+    if (!s) {
+        s = find_spec(specs, "*");
+    }
+    if (s && s->type == '*') {
+        return 0;
+    }
     if (!s || s->type == '/') {
         error_setg(errp, "Invalid parameter '%s'", name);
         return -1;

@@ -23,6 +23,10 @@
  *             FORMAT x d u o c, SIZE b h w g  "format" (one-letter string) and
  *             (defaults: 1, then the last     "size" (1, 2, 4 or 8)
  *             format and size used)
+ *
+ * The item "*" (QMP only, no type) accepts every member the other items do
+ * not name, whatever its JSON type: the handler checks them (object-add,
+ * whose members after qom-type and id are the new object's properties).
  */
 #ifndef MONITOR_ARGS_H
 #define MONITOR_ARGS_H
@@ -40,7 +44,7 @@ typedef struct MonitorFormat {
 #define MONITOR_FORMAT_INIT { .format = 'x', .size = 4 }
 
 /* Checks the syntax of an args_type string; `for_qmp` refuses "/" and "S"
- * (they only make sense on a command line). */
+ * (they only make sense on a command line), !for_qmp "A" and "*". */
 int monitor_args_type_check(const char *args_type, bool for_qmp,
                             GError **errp);
 

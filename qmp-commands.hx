@@ -289,6 +289,73 @@ Closes the descriptor kept under `fdname`; fails when there is none.
     <- { "return": {} }
 ENDDOC
 
+COMMAND object-add
+ARGS    qom-type:s,id:s,*
+HELP    create an object (TLS credentials, authorization)
+HANDLER qmp_object_add
+DOC
+Creates an object of type `qom-type` named `id` (letters, digits, `-`,
+`.`, `_`, starting with a letter), as `-object` does on the command line.
+Its properties are the other members (QEMU 6 and later), or the members of
+`props` (older QEMU): strings, booleans for on/off properties. The object
+is made whole or not at all: any error leaves nothing behind. Types and
+their properties:
+
+- `tls-creds-x509`: `endpoint` (`client`, the default, or `server`),
+  `dir` (required), `verify-peer` (boolean, default true: a server asks
+  for and checks client certificates, a client checks the server's),
+  `sanity-check` (boolean, default true: the credentials' own certificate
+  must verify against their CA at creation), `priority` (a GnuTLS priority
+  string, default `NORMAL`). `dir` holds QEMU's files: `ca-cert.pem`,
+  `server-cert.pem` and `server-key.pem` (server), `client-cert.pem` and
+  `client-key.pem` (client, optional, as a pair), optionally `ca-crl.pem`
+  and, for a server, `dh-params.pem`. Everything is loaded at creation; a
+  missing or unreadable file, or a certificate that does not match its key,
+  fails naming the file.
+- `tls-creds-psk`: `endpoint`, `dir`, `priority` as above, and `username`
+  (client only; default `qemu`). `dir` holds `keys.psk`, lines
+  `NAME:HEXKEY`; a client needs the line of its username.
+- `authz-simple`: `identity`, the one identity it lets in (an x509
+  distinguished name such as `CN=laptop.example.com,O=Example Org`, or a
+  PSK username).
+
+Errors, with QEMU's wording: `invalid object type: TYPE`, `Property
+'TYPE.NAME' not found`, `Parameter 'NAME' does not accept value 'VALUE'`,
+`Parameter 'id' expects an identifier`, and for an id already taken
+`attempt to add duplicate property 'ID' to object (type 'container')`.
+
+    -> { "execute": "object-add",
+         "arguments": { "qom-type": "tls-creds-x509", "id": "tls0",
+                        "endpoint": "server", "dir": "/etc/pki/qemu",
+                        "verify-peer": true } }
+    <- { "return": {} }
+
+    -> { "execute": "object-add",
+         "arguments": { "qom-type": "authz-simple", "id": "auth0",
+                        "props": { "identity": "CN=laptop.example.com" } } }
+    <- { "return": {} }
+
+    -> { "execute": "object-add",
+         "arguments": { "qom-type": "tls-creds-x509", "id": "tls1",
+                        "dir": "/nowhere" } }
+    <- { "error": { "class": "GenericError",
+                    "desc": "Unable to access credentials /nowhere/ca-cert.pem: No such file or directory" } }
+ENDDOC
+
+COMMAND object-del
+ARGS    id:s
+HELP    delete an object
+HANDLER qmp_object_del
+DOC
+Deletes the object `id`. Fails with `object 'ID' not found`, or with
+`object 'ID' is in use, can not be deleted` while something uses it (TLS
+credentials during a migration or a session, an authorization object a
+session checks with).
+
+    -> { "execute": "object-del", "arguments": { "id": "tls0" } }
+    <- { "return": {} }
+ENDDOC
+
 COMMAND migrate
 ARGS    detach:-d,xbzrle:b?,resume:b?,uri:s
 HELP    migrate to a URI

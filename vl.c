@@ -16,14 +16,17 @@
 
 #include "accel.h"
 #include "arch_init.h"
+#include "authz/simple.h"
 #include "config-host.h"
 #include "cpus.h"
+#include "crypto/tlscreds.h"
 #include "cutils.h"
 #include "hw/pc.h"
 #include "main-loop.h"
 #include "migration.h"
 #include "migration-qmp.h"
 #include "monitor.h"
+#include "object.h"
 #include "qemu-char.h"
 #include "qemu-error.h"
 #include "sysemu.h"
@@ -54,6 +57,7 @@ typedef struct VLConfig {
     MonitorSpec monitors[MAX_MONITORS];
     int nr_monitors;
     const char *incoming;
+    GPtrArray *objects;          /* -object arguments, in order */
 } VLConfig;
 
 static VLConfig config = {
@@ -102,6 +106,11 @@ static void usage(void)
            "  -name NAME           name of the guest\n"
            "  -kernel FILE         a 64-bit ELF guest (default: the built-in seed guest)\n"
            "  -append STRING       its command line (e.g. \"wss=256M seed=7\")\n"
+           "\n"
+           "Objects:\n"
+           "  -object TYPE,id=ID[,PROP=VALUE...]  an object: tls-creds-x509,\n"
+           "                       tls-creds-psk (TLS credentials), authz-simple\n"
+           "                       (who may connect); see object-add in docs/qmp.md\n"
            "\n"
            "Start-up:\n"
            "  -S                   do not start the vCPU (use 'cont')\n"
@@ -205,6 +214,14 @@ static void opt_monitor(const char *a) { add_monitor(a, MONITOR_MODE_HMP, "-moni
 static void opt_qmp(const char *a) { add_monitor(a, MONITOR_MODE_QMP, "-qmp"); }
 static void opt_incoming(const char *a) { config.incoming = a; }
 
+static void opt_object(const char *a)
+{
+    if (!config.objects) {
+        config.objects = g_ptr_array_new();
+    }
+    g_ptr_array_add(config.objects, (gpointer)a);
+}
+
 static void opt_display(const char *a)
 {
     if (strcmp(a, "none") && strcmp(a, "sdl")) {
@@ -244,6 +261,7 @@ static const Option options[] = {
     { "monitor", ARG_ONE, opt_monitor },
     { "qmp", ARG_ONE, opt_qmp },
     { "incoming", ARG_ONE, opt_incoming },
+    { "object", ARG_ONE, opt_object },
     { "h", ARG_NONE, opt_help },
     { "help", ARG_NONE, opt_help },
     { "version", ARG_NONE, opt_version },
@@ -319,6 +337,26 @@ static void check_option_combinations(void)
 }
 
 /* --- start-up steps ---------------------------------------------------------------- */
+
+/* The types -object and object-add can make. */
+static void register_object_types(void)
+{
+    tls_creds_register_types();
+    authz_simple_register_type();
+}
+
+/* -object, in command-line order: an object may name one made before it. */
+static void create_objects(void)
+{
+    for (guint i = 0; config.objects && i < config.objects->len; i++) {
+        const char *arg = g_ptr_array_index(config.objects, i);
+        GError *err = NULL;
+        if (object_create_from_string(arg, &err) < 0) {
+            error_prepend(&err, "-object %s", arg);
+            startup_failed(err);
+        }
+    }
+}
 
 /* Forks; the parent waits until the child reports start-up done (0) or
  * failed (1) and exits with that status. */
@@ -518,6 +556,7 @@ int main(int argc, char **argv)
 
     g_set_prgname("qemu-system-x86_64");
     main_loop_init();
+    register_object_types();
     parse_command_line(argc, argv);
     check_option_combinations();
     if (config.daemonize) {
@@ -529,6 +568,7 @@ int main(int argc, char **argv)
         write_pidfile(config.pidfile);
     }
     atexit(qemu_chr_cleanup);
+    create_objects();
 
     accel_select(choose_accelerator());
     serial = open_serial(&serial_mux);

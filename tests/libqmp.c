@@ -715,6 +715,47 @@ QTestState *qtest_start_opts(const QTestOptions *opts, const char *fmt, ...)
     return s;
 }
 
+/* stderr once it holds a newline (or the wait timed out): libqmp's reader
+ * thread may take it after the exit was seen. */
+static char *wait_stderr_line(QTestState *s)
+{
+    gint64 deadline = g_get_monotonic_time() + qtest_timeout_ms() * 1000ll;
+
+    for (;;) {
+        char *err = qtest_stderr(s);
+        if (strchr(err, '\n') || g_get_monotonic_time() > deadline) {
+            return err;
+        }
+        g_free(err);
+        g_usleep(2000);
+    }
+}
+
+char *qtest_start_up_error(const char *fmt, ...)
+{
+    static const QTestOptions no_qmp = { .no_qmp = true };
+    va_list ap;
+
+    va_start(ap, fmt);
+    g_autofree char *args = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    QTestState *s = qtest_start_opts(&no_qmp, "%s", args);
+    int status = qtest_wait_exit(s, -1);
+    /* Returns at the end of the output, once all of it is read. */
+    qtest_wait_stdout(s, "\001never printed\001", 0, -1);
+    g_autofree char *out = qtest_stdout(s);
+    char *err = wait_stderr_line(s);
+    size_t len = strlen(err);
+
+    qtest_quit(s);
+    ck_assert_msg(status == 1, "'%s': exit status %d, stderr: %s", args, status, err);
+    ck_assert_msg(out[0] == '\0', "'%s' printed on stdout: %s", args, out);
+    ck_assert_msg(len > 0 && err[len - 1] == '\n' && !memchr(err, '\n', len - 1),
+                  "'%s': not one line on stderr: '%s'", args, err);
+    err[len - 1] = '\0';
+    return err;
+}
+
 static void stop_process(QTestState *s)
 {
     if (s->reaped) {

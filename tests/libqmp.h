@@ -68,6 +68,15 @@ QTestState *qtest_start(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
 QTestState *qtest_start_opts(const QTestOptions *opts, const char *fmt, ...)
     G_GNUC_PRINTF(2, 3);
 
+/*
+ * Runs the emulator with the test's arguments (and the defaults they leave
+ * out; no QMP) and expects it to stop at start-up as every option error
+ * does: exit status 1, nothing on stdout, exactly one line on stderr.
+ * Returns that line without its newline (g_free it); fails the test
+ * otherwise.
+ */
+char *qtest_start_up_error(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
+
 /* Kills the emulator if it still runs (SIGTERM, then SIGKILL), reaps it,
  * closes the connections and removes its directory. NULL is fine. */
 void qtest_quit(QTestState *s);

@@ -341,6 +341,8 @@ START_TEST(test_refuses_qmp_only_types_in_hmp)
 {
     assert_refused("TABLE t hmp T\nCOMMAND x\nARGS a:A\n" CMD_OK, 2,
                    "type of 'a:A' is for QMP only");
+    assert_refused("TABLE t hmp T\nCOMMAND x\nARGS a:s,*\n" CMD_OK, 2,
+                   "'*' (any other member) is for QMP only");
 }
 END_TEST
 
@@ -492,6 +494,7 @@ static JsonNode *value_of_documented_type(const char *type)
     } samples[] = {
         { "string", "\"s\"" }, { "integer", "1" }, { "number", "0.5" },
         { "boolean", "true" }, { "array", "[]" }, { "object", "{}" },
+        { "any type", "null" },
     };
     for (size_t i = 0; i < G_N_ELEMENTS(samples); i++) {
         if (g_str_has_prefix(type, samples[i].name)) {

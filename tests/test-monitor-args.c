@@ -345,6 +345,9 @@ START_TEST(test_args_type_syntax_is_checked)
     ck_assert_int_lt(monitor_args_type_check("a:-", false, NULL), 0);
     ck_assert_int_lt(monitor_args_type_check("a:s,a:i", false, NULL), 0);
     ck_assert_int_lt(monitor_args_type_check("a:/", true, NULL), 0);
+    ck_assert_int_eq(monitor_args_type_check("a:s,*", true, NULL), 0);
+    ck_assert_int_lt(monitor_args_type_check("a:s,*", false, NULL), 0);
+    ck_assert_int_lt(monitor_args_type_check("*:s", true, NULL), 0);
 }
 END_TEST
 
@@ -373,6 +376,21 @@ END_TEST
 START_TEST(test_qmp_unknown_argument)
 {
     assert_qmp_error("uri:s", "{\"uri\": \"x\", \"foo\": 1}", "Invalid parameter 'foo'");
+}
+END_TEST
+
+START_TEST(test_qmp_star_accepts_any_other_member)
+{
+    assert_qmp_ok("id:s,*", "{\"id\": \"x\", \"dir\": \"/d\", \"on\": true, "
+                  "\"props\": {\"a\": 1}}");
+}
+END_TEST
+
+START_TEST(test_qmp_star_still_checks_the_named_members)
+{
+    assert_qmp_error("id:s,*", "{\"dir\": \"/d\"}", "Parameter 'id' is missing");
+    assert_qmp_error("id:s,*", "{\"id\": 1}",
+                     "Invalid parameter type for 'id', expected: string");
 }
 END_TEST
 
@@ -482,6 +500,8 @@ static Suite *args_suite(void)
     tcase_add_test(tc, test_qmp_missing_argument);
     tcase_add_test(tc, test_qmp_optional_arguments_may_be_absent);
     tcase_add_test(tc, test_qmp_unknown_argument);
+    tcase_add_test(tc, test_qmp_star_accepts_any_other_member);
+    tcase_add_test(tc, test_qmp_star_still_checks_the_named_members);
     tcase_add_test(tc, test_qmp_wrong_types_name_the_expected_one);
     tcase_add_test(tc, test_qmp_negative_size_is_refused);
     tcase_add_test(tc, test_qmp_integer_seconds_become_a_float);
