@@ -2,11 +2,13 @@
  * Channels under QEMUFile (io-channel.h): the reference count and the
  * plain-descriptor implementation.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <unistd.h>
 #include <glib.h>
 
 #include "io-channel.h"
+#include "qemu-error.h"
 
 struct IOChannel {
     gint refcount;
@@ -55,14 +57,34 @@ int io_channel_fd(IOChannel *ioc)
     return ioc->fd;
 }
 
-ssize_t io_channel_read(IOChannel *ioc, void *buf, size_t len)
+/* A plain call's result: EINTR is retried by the caller (AGAIN too). */
+static ssize_t plain_result(ssize_t n, GError **errp)
 {
-    return ioc->ops ? ioc->ops->read(ioc->opaque, buf, len) : read(ioc->fd, buf, len);
+    if (n >= 0) {
+        return n;
+    }
+    if (errno == EAGAIN || errno == EINTR) {
+        return IO_CHANNEL_AGAIN;
+    }
+    error_setg(errp, "%s", g_strerror(errno));
+    return -1;
 }
 
-ssize_t io_channel_writev(IOChannel *ioc, const struct iovec *iov, int cnt)
+ssize_t io_channel_read(IOChannel *ioc, void *buf, size_t len, GError **errp)
 {
-    return ioc->ops ? ioc->ops->writev(ioc->opaque, iov, cnt) : writev(ioc->fd, iov, cnt);
+    if (ioc->ops) {
+        return ioc->ops->read(ioc->opaque, buf, len, errp);
+    }
+    return plain_result(read(ioc->fd, buf, len), errp);
+}
+
+ssize_t io_channel_writev(IOChannel *ioc, const struct iovec *iov, int cnt,
+                          GError **errp)
+{
+    if (ioc->ops) {
+        return ioc->ops->writev(ioc->opaque, iov, cnt, errp);
+    }
+    return plain_result(writev(ioc->fd, iov, cnt), errp);
 }
 
 bool io_channel_has_buffered(IOChannel *ioc)

@@ -187,16 +187,43 @@ void hmp_migrate_set_parameter(Monitor *mon, JsonObject *args)
 {
     const char *name = json_object_get_string_member(args, "parameter");
     const char *text = json_object_get_string_member(args, "value");
+    const char *unit = migrate_param_unit(name);
+    g_autoptr(JsonObject) qargs = json_object_new();
     GError *err = NULL;
     int64_t value;
 
-    if (!parse_param_value(name, text, &value, &err)) {
+    if (unit && !strcmp(unit, "string")) {
+        json_object_set_string_member(qargs, name, text);
+    } else if (unit && !strcmp(unit, "on|off")) {
+        if (strcmp(text, "on") && strcmp(text, "off")) {
+            monitor_report_error(mon, g_error_new(QEMU_ERROR, QEMU_ERROR_GENERIC,
+                                                  "'%s' expects on or off", name));
+            return;
+        }
+        json_object_set_boolean_member(qargs, name, !strcmp(text, "on"));
+    } else if (parse_param_value(name, text, &value, &err)) {
+        json_object_set_int_member(qargs, name, value);
+    } else {
         monitor_report_error(mon, err);
         return;
     }
-    g_autoptr(JsonObject) qargs = json_object_new();
-    json_object_set_int_member(qargs, name, value);
     hmp_run_qmp(mon, qmp_migrate_set_parameters, qargs);
+}
+
+/* QEMU's format: a number with its unit, a string quoted, a flag on/off. */
+static void print_parameter(Monitor *mon, JsonObject *o, const char *name)
+{
+    JsonNode *node = json_object_get_member(o, name);
+    GType type = json_node_get_value_type(node);
+
+    if (type == G_TYPE_STRING) {
+        monitor_printf(mon, "%s: '%s'\n", name, json_node_get_string(node));
+    } else if (type == G_TYPE_BOOLEAN) {
+        monitor_printf(mon, "%s: %s\n", name, json_node_get_boolean(node) ? "on" : "off");
+    } else {
+        monitor_printf(mon, "%s: %" G_GINT64_FORMAT " %s\n", name, json_node_get_int(node),
+                       migrate_param_unit(name));
+    }
 }
 
 void hmp_info_migrate_parameters(Monitor *mon, JsonObject *args)
@@ -209,10 +236,7 @@ void hmp_info_migrate_parameters(Monitor *mon, JsonObject *args)
     JsonObject *o = json_node_get_object(params);
     g_autoptr(GList) names = json_object_get_members(o);
     for (GList *l = names; l; l = l->next) {
-        const char *name = l->data;
-        monitor_printf(mon, "%s: %" G_GINT64_FORMAT " %s\n", name,
-                       json_object_get_int_member(o, name),
-                       migrate_param_unit(name));
+        print_parameter(mon, o, l->data);
     }
     json_node_unref(params);
 }

@@ -16,6 +16,7 @@
 
 #include "main-loop.h"
 #include "migration.h"
+#include "migration-accept.h"
 #include "migration-params.h"
 #include "migration-postcopy.h"
 #include "migration-rp.h"
@@ -26,26 +27,11 @@
 #include "savevm.h"
 #include "sysemu.h"
 
-/* A connection that has not shown a stream header within this long is a
- * stranger's: closed, and the port keeps waiting for the real source. */
-#define HEADER_TIMEOUT_MS 5000
-
-/* A connection on the listening port, until its first bytes tell. */
-typedef struct Candidate {
-    int fd;
-    char *peer;
-    uint8_t header[QEMU_VM_HEADER_SIZE];
-    size_t got;
-    guint watch;
-    guint timer;
-} Candidate;
-
 static struct {
     GMutex lock;                /* status, times, error_desc */
     bool start_stopped;
     char *uri;
     MigrationListenSocket *listener;    /* tcp:, unix: */
-    GList *candidates;
     GPid child;                 /* exec: */
     bool started;               /* -incoming URI or migrate-incoming worked */
     gint status;                /* MigrationStatus */
@@ -64,12 +50,11 @@ static struct {
     bool postcopy_running;      /* after RUN: the guest runs here */
     PostcopyRAM *pc;
     GCond recover_cond;         /* a paused post-copy waits for a new link */
-    int recover_fd;             /* handed over by the recovery listener */
+    IOChannel *recover_ioc;     /* handed over by the recovery listener */
     bool recovering;            /* migrate-recover listens */
     bool shutting_down;
 } incoming = {
     .status = MIG_STATE_NONE,
-    .recover_fd = -1,
 };
 
 static uint64_t now_ns(void)
@@ -298,13 +283,13 @@ static gpointer incoming_thread(gpointer opaque)
     return NULL;
 }
 
-static void start_load(int fd, bool header_checked)
+static void start_load(IOChannel *ioc, bool header_checked)
 {
     MigrationParams p;
 
     migrate_params_get(&p);
-    migration_socket_set_timeouts(fd, (unsigned)p.stall_timeout);
-    incoming.file = qemu_fopen_fd(fd, "the incoming migration", false);
+    migration_socket_set_timeouts(io_channel_fd(ioc), (unsigned)p.stall_timeout);
+    incoming.file = qemu_fopen_channel(ioc, "the incoming migration", false);
     qemu_file_set_stall_timeout(incoming.file, (unsigned)p.stall_timeout);
     incoming.handshake = false;
     g_mutex_lock(&incoming.lock);
@@ -442,18 +427,17 @@ static gboolean postcopy_start_guest(gpointer opaque)
 
 static void incoming_connection(int fd, void *opaque);
 
-/* The descriptor of a recovering source, once migrate-recover's listener
- * has one; -1 when the program ends first. */
-static int wait_recover_fd(void)
+/* The channel of a recovering source, once migrate-recover's listener
+ * has one; NULL when the program ends first. */
+static IOChannel *wait_recover_channel(void)
 {
     g_mutex_lock(&incoming.lock);
-    while (incoming.recover_fd < 0 && !incoming.shutting_down) {
+    while (!incoming.recover_ioc && !incoming.shutting_down) {
         g_cond_wait(&incoming.recover_cond, &incoming.lock);
     }
-    int fd = incoming.recover_fd;
-    incoming.recover_fd = -1;
+    IOChannel *ioc = g_steal_pointer(&incoming.recover_ioc);
     g_mutex_unlock(&incoming.lock);
-    return fd;
+    return ioc;
 }
 
 static void send_bitmap_piece(const uint8_t *data, uint16_t len, void *opaque)
@@ -481,13 +465,13 @@ static int expect_command(QEMUFile *f, uint16_t want, GError **errp)
  * source opens the return path and asks to resume; it learns which pages
  * are here, and the pages the guest waits on are asked for again.
  */
-static int postcopy_resume_link(int fd, QEMUFile **fp, GError **errp)
+static int postcopy_resume_link(IOChannel *ioc, QEMUFile **fp, GError **errp)
 {
     MigrationParams p;
 
     migrate_params_get(&p);
-    migration_socket_set_timeouts(fd, (unsigned)p.stall_timeout);
-    QEMUFile *f = qemu_fopen_fd(fd, "the recovering migration", false);
+    migration_socket_set_timeouts(io_channel_fd(ioc), (unsigned)p.stall_timeout);
+    QEMUFile *f = qemu_fopen_channel(ioc, "the recovering migration", false);
     qemu_file_set_stall_timeout(f, (unsigned)p.stall_timeout);
     g_mutex_lock(&incoming.lock);
     incoming.file = f;
@@ -520,13 +504,13 @@ static int incoming_recover(void *opaque, QEMUFile **fp, GError **errp)
         record_end((*errp)->message);
         close_stream();
         set_status(MIG_STATE_POSTCOPY_PAUSED);
-        int fd = wait_recover_fd();
-        if (fd < 0) {
+        IOChannel *ioc = wait_recover_channel();
+        if (!ioc) {
             return -1;
         }
         g_clear_error(errp);
         set_status(MIG_STATE_POSTCOPY_RECOVER);
-        if (postcopy_resume_link(fd, fp, errp) == 0) {
+        if (postcopy_resume_link(ioc, fp, errp) == 0) {
             set_status(MIG_STATE_POSTCOPY_ACTIVE);
             return 0;
         }
@@ -557,144 +541,69 @@ int migration_incoming_recover(const char *uri, GError **errp)
     return incoming.recovering ? 0 : -1;
 }
 
-/* --- telling sources from strangers ---------------------------------------------------- */
-
-static void candidate_drop(Candidate *c)
-{
-    incoming.candidates = g_list_remove(incoming.candidates, c);
-    if (c->watch) {
-        g_source_remove(c->watch);
-    }
-    if (c->timer) {
-        g_source_remove(c->timer);
-    }
-    if (c->fd >= 0) {
-        close(c->fd);
-    }
-    g_free(c->peer);
-    g_free(c);
-}
-
-static void candidate_refuse(Candidate *c, const char *why)
-{
-    error_report("incoming migration: refused the connection from %s: %s", c->peer, why);
-    candidate_drop(c);
-}
+/* --- the sources -------------------------------------------------------------------- */
 
 /* A second source while one stream loads: it hears why, if it listens. */
-static void candidate_refuse_busy(Candidate *c)
+static void refuse_busy(IOChannel *ioc, const char *peer)
 {
     const char *why = "another migration is being loaded here";
-    QEMUFile *rp = qemu_fopen_fd(dup(c->fd), "a second source", true);
+    QEMUFile *rp = qemu_fopen_channel(ioc, "a second source", true);
 
     qemu_file_set_stall_timeout(rp, 1000);
     migrate_rp_send_error(rp, why);
     qemu_fclose(rp, NULL);
-    candidate_refuse(c, why);
+    error_report("incoming migration: refused the connection from %s: %s", peer, why);
 }
 
 /* The recovering source's link goes to the paused loading thread. */
-static void hand_over_to_recovery(Candidate *c)
+static void hand_over_to_recovery(IOChannel *ioc, const char *peer)
 {
-    error_report("incoming migration: resuming the post-copy with %s", c->peer);
+    error_report("incoming migration: resuming the post-copy with %s", peer);
     g_mutex_lock(&incoming.lock);
-    incoming.recover_fd = c->fd;
+    incoming.recover_ioc = ioc;
     g_cond_broadcast(&incoming.recover_cond);
     g_mutex_unlock(&incoming.lock);
-    c->fd = -1;
-    candidate_drop(c);
     incoming.recovering = false;
     stop_listening();
 }
 
-static void candidate_accept(Candidate *c)
+/* A connection showed a valid header (main loop). */
+static void source_found(IOChannel *ioc, const char *peer, void *opaque)
 {
-    GError *err = NULL;
-
-    if (qemu_loadvm_check_header(c->header, &err) < 0) {
-        candidate_refuse(c, err->message);
-        g_error_free(err);
-        return;
-    }
     if (incoming.recovering) {
-        hand_over_to_recovery(c);
+        hand_over_to_recovery(ioc, peer);
         return;
     }
     if (incoming.thread) {
-        candidate_refuse_busy(c);
+        refuse_busy(ioc, peer);
         return;
     }
-    int fd = c->fd;
-    c->fd = -1;
-    error_report("incoming migration: loading the stream from %s", c->peer);
-    candidate_drop(c);
-    start_load(fd, true);
+    error_report("incoming migration: loading the stream from %s", peer);
+    start_load(ioc, true);
 }
 
-static gboolean candidate_readable(gint fd, GIOCondition cond, gpointer opaque)
-{
-    Candidate *c = opaque;
-    ssize_t n = recv(c->fd, c->header + c->got, sizeof(c->header) - c->got, 0);
-
-    if (n < 0 && (errno == EINTR || errno == EAGAIN)) {
-        return G_SOURCE_CONTINUE;
-    }
-    if (n > 0) {
-        c->got += (size_t)n;
-        if (c->got < sizeof(c->header)) {
-            return G_SOURCE_CONTINUE;
-        }
-    }
-    c->watch = 0;   /* this source ends with G_SOURCE_REMOVE */
-    if (n <= 0) {
-        candidate_refuse(c, n == 0 ? "it closed the connection before sending a "
-                         "stream header" : g_strerror(errno));
-    } else {
-        candidate_accept(c);
-    }
-    return G_SOURCE_REMOVE;
-}
-
-static gboolean candidate_timeout(gpointer opaque)
-{
-    Candidate *c = opaque;
-
-    c->timer = 0;
-    candidate_refuse(c, "no stream header within 5 s");
-    return G_SOURCE_REMOVE;
-}
-
-static char *peer_name(int fd)
-{
-    struct sockaddr_storage ss;
-    socklen_t len = sizeof(ss);
-    char host[256], port[32];
-
-    if (getpeername(fd, (struct sockaddr *)&ss, &len) < 0 || ss.ss_family == AF_UNIX ||
-        getnameinfo((struct sockaddr *)&ss, len, host, sizeof(host), port,
-                    sizeof(port), NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
-        return g_strdup("a local client");
-    }
-    return g_strdup_printf(ss.ss_family == AF_INET6 ? "[%s]:%s" : "%s:%s", host, port);
-}
-
-/* A new connection on the listening port (main loop). */
+/* A new connection on the listening port (main loop): checked, with TLS
+ * when tls-creds is set. */
 static void incoming_connection(int fd, void *opaque)
 {
-    Candidate *c = g_new0(Candidate, 1);
+    MigrationParams p;
 
-    c->fd = fd;
-    c->peer = peer_name(fd);
-    socket_set_nonblock(fd, TRUE);
-    c->watch = g_unix_fd_add(fd, G_IO_IN | G_IO_HUP | G_IO_ERR, candidate_readable, c);
-    c->timer = g_timeout_add(HEADER_TIMEOUT_MS, candidate_timeout, c);
-    incoming.candidates = g_list_prepend(incoming.candidates, c);
+    migrate_params_get(&p);
+    migration_accept_check(fd, p.tls_creds, p.tls_authz, source_found, NULL);
 }
 
-/* exec: and fd: hand over the one stream there will be. */
+/* exec: and fd: hand over the one stream there will be; with TLS (a socket
+ * only) it is checked like a listening port's connection. */
 static void incoming_stream(int fd, void *opaque)
 {
-    start_load(fd, false);
+    MigrationParams p;
+
+    migrate_params_get(&p);
+    if (migrate_params_tls(&p)) {
+        migration_accept_check(fd, p.tls_creds, p.tls_authz, source_found, NULL);
+        return;
+    }
+    start_load(io_channel_new_fd(fd), false);
 }
 
 /* --- starting, stopping, query ------------------------------------------------------------ */
@@ -763,9 +672,7 @@ int migration_incoming_start_deferred(const char *uri, GError **errp)
  * the thread (its completion, queued for the main loop, never runs). */
 void migration_incoming_shutdown(void)
 {
-    while (incoming.candidates) {
-        candidate_drop(incoming.candidates->data);
-    }
+    migration_accept_drop_all();
     stop_listening();
     g_mutex_lock(&incoming.lock);
     incoming.shutting_down = true;

@@ -47,6 +47,33 @@ static const ParamDef param_defs[] = {
       0, MAX_TIMEOUT_MS, "an integer in the range of 0 to 86400000 ms", "ms" },
 };
 
+/* String parameters: QEMU's TLS ones (an empty string, or JSON null, turns
+ * them off, as in QEMU). */
+typedef struct StrParamDef {
+    const char *name;
+    size_t offset;
+    size_t size;
+} StrParamDef;
+
+#define STR_PARAM(qmp, field) \
+    { qmp, offsetof(MigrationParams, field), sizeof(((MigrationParams *)0)->field) }
+
+static const StrParamDef str_param_defs[] = {
+    STR_PARAM("tls-creds", tls_creds),
+    STR_PARAM("tls-hostname", tls_hostname),
+    STR_PARAM("tls-authz", tls_authz),
+};
+
+/* Boolean parameters: this project's own. */
+typedef struct BoolParamDef {
+    const char *name;
+    size_t offset;
+} BoolParamDef;
+
+static const BoolParamDef bool_param_defs[] = {
+    { "x-postcopy-auto", offsetof(MigrationParams, postcopy_auto) },
+};
+
 static const char *const cap_names[MIGRATION_CAP__MAX] = {
     [MIGRATION_CAP_XBZRLE] = "xbzrle",
     [MIGRATION_CAP_EVENTS] = "events",
@@ -159,6 +186,66 @@ static bool param_valid(const ParamDef *def, int64_t value, GError **errp)
     return true;
 }
 
+/* A string member: its text ("" for null), or NULL with *errp. */
+static const char *str_member(JsonObject *args, const StrParamDef *def, GError **errp)
+{
+    JsonNode *node = json_object_get_member(args, def->name);
+
+    if (JSON_NODE_HOLDS_NULL(node)) {
+        return "";
+    }
+    if (json_node_get_value_type(node) != G_TYPE_STRING) {
+        error_setg(errp, "Invalid parameter type for '%s', expected: string", def->name);
+        return NULL;
+    }
+    const char *text = json_node_get_string(node);
+    if (strlen(text) >= def->size) {
+        error_setg(errp, "Parameter '%s' expects a string of at most %zu bytes",
+                   def->name, def->size - 1);
+        return NULL;
+    }
+    return text;
+}
+
+static int apply_str_params(JsonObject *args, MigrationParams *next, GError **errp)
+{
+    for (size_t i = 0; i < G_N_ELEMENTS(str_param_defs); i++) {
+        const StrParamDef *def = &str_param_defs[i];
+        if (!json_object_has_member(args, def->name)) {
+            continue;
+        }
+        const char *text = str_member(args, def, errp);
+        if (!text) {
+            return -1;
+        }
+        g_strlcpy((char *)next + def->offset, text, def->size);
+    }
+    return 0;
+}
+
+static int apply_bool_params(JsonObject *args, MigrationParams *next, GError **errp)
+{
+    for (size_t i = 0; i < G_N_ELEMENTS(bool_param_defs); i++) {
+        const BoolParamDef *def = &bool_param_defs[i];
+        if (!json_object_has_member(args, def->name)) {
+            continue;
+        }
+        JsonNode *node = json_object_get_member(args, def->name);
+        if (json_node_get_value_type(node) != G_TYPE_BOOLEAN) {
+            error_setg(errp, "Invalid parameter type for '%s', expected: boolean",
+                       def->name);
+            return -1;
+        }
+        *(bool *)((char *)next + def->offset) = json_node_get_boolean(node);
+    }
+    return 0;
+}
+
+bool migrate_params_tls(const MigrationParams *params)
+{
+    return params->tls_creds[0] != '\0';
+}
+
 static void params_changed(void)
 {
     if (settings.changed) {
@@ -185,6 +272,9 @@ static int params_apply(JsonObject *args, GError **errp)
             return -1;
         }
         *param_field(&next, def) = (uint64_t)value;
+    }
+    if (apply_str_params(args, &next, errp) < 0 || apply_bool_params(args, &next, errp) < 0) {
+        return -1;
     }
     g_mutex_lock(&settings.lock);
     settings.params = next;
@@ -222,6 +312,15 @@ JsonNode *qmp_query_migrate_parameters(JsonObject *args, Monitor *mon, GError **
             value = migrate_commit_timeout_ms(&p);
         }
         json_object_set_int_member(o, def->name, (gint64)value);
+    }
+    for (size_t i = 0; i < G_N_ELEMENTS(str_param_defs); i++) {
+        json_object_set_string_member(o, str_param_defs[i].name,
+                                      (const char *)&p + str_param_defs[i].offset);
+    }
+    for (size_t i = 0; i < G_N_ELEMENTS(bool_param_defs); i++) {
+        json_object_set_boolean_member(o, bool_param_defs[i].name,
+                                       *(const bool *)((const char *)&p +
+                                                       bool_param_defs[i].offset));
     }
     return monitor_result_object(o);
 }
@@ -385,5 +484,19 @@ JsonNode *qmp_migrate_set_capabilities(JsonObject *args, Monitor *mon, GError **
 const char *migrate_param_unit(const char *name)
 {
     const ParamDef *def = find_param(name);
-    return def ? def->unit : NULL;
+
+    if (def) {
+        return def->unit;
+    }
+    for (size_t i = 0; i < G_N_ELEMENTS(str_param_defs); i++) {
+        if (!strcmp(str_param_defs[i].name, name)) {
+            return "string";
+        }
+    }
+    for (size_t i = 0; i < G_N_ELEMENTS(bool_param_defs); i++) {
+        if (!strcmp(bool_param_defs[i].name, name)) {
+            return "on|off";
+        }
+    }
+    return NULL;
 }

@@ -26,6 +26,11 @@ typedef struct MigrationParams {
     uint64_t xbzrle_cache_size;  /* bytes, a power of two, at least a page */
     uint64_t stall_timeout;      /* ms without progress before giving up */
     uint64_t commit_timeout;     /* ms for the final stage; 0: derived */
+    /* TLS (QEMU's): an object id each, empty when unset */
+    char tls_creds[128];         /* tls-creds-x509 / tls-creds-psk: TLS on */
+    char tls_hostname[256];      /* what the destination's certificate names */
+    char tls_authz[128];         /* authz-simple: who may migrate in */
+    bool postcopy_auto;          /* x-postcopy-auto: switch when pre-copy cannot end */
 } MigrationParams;
 
 /* In QEMU's order, which query-migrate-capabilities follows. */
@@ -54,6 +59,9 @@ void migrate_params_set_listener(void (*changed)(void *opaque), void *opaque);
 /* While a migration runs, capabilities cannot change ("there's a migration
  * process in progress"). */
 void migrate_params_set_busy(bool busy);
+
+/* Whether the parameters ask for TLS. */
+bool migrate_params_tls(const MigrationParams *params);
 
 /* The unit HMP prints after a parameter's value ("bytes/second", "ms",
  * "bytes"), or NULL for a name that is no parameter. */

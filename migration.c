@@ -25,6 +25,7 @@
 #include "migration-params.h"
 #include "migration-postcopy.h"
 #include "migration-rp.h"
+#include "migration-tls.h"
 #include "qemu-error.h"
 #include "qemu-file.h"
 #include "qemu-sockets.h"
@@ -50,6 +51,7 @@ typedef struct MigrationState {
     GThread *thread;
     GThread *rp_thread;
     GPid child;                 /* exec: the command */
+    int pending_fd;             /* opened by migrate, the thread takes it */
     gint cancel_requested;
     uint64_t start_ns;
     uint64_t setup_end_ns;
@@ -78,6 +80,7 @@ typedef struct MigrationState {
 
 static MigrationState current = {
     .status = MIG_STATE_NONE,
+    .pending_fd = -1,
 };
 
 static MigrationListener listener;
@@ -897,16 +900,45 @@ static void migration_finish(MigrationStatus status, bool was_running,
     }
 }
 
-/* The tcp: connection, made here rather than in the monitor. */
-static QEMUFile *connect_outgoing(GError **errp)
+/*
+ * The stream's channel: the descriptor opened by migrate (or, for tcp:,
+ * the connection made here rather than in the monitor), wrapped in TLS
+ * when tls-creds is set.
+ */
+static IOChannel *open_channel(GError **errp)
 {
-    int fd = tcp_start_outgoing_migration(current.uri + strlen("tcp:"), errp);
+    MigrationParams p;
+    int fd = current.pending_fd;
 
+    current.pending_fd = -1;
+    if (fd < 0) {
+        fd = tcp_start_outgoing_migration(current.uri + strlen("tcp:"), errp);
+    }
     if (fd < 0) {
         return NULL;
     }
+    migrate_params_get(&p);
+    if (!migrate_params_tls(&p)) {
+        return io_channel_new_fd(fd);
+    }
+    if (!migration_fd_is_socket(fd)) {
+        error_setg(errp, "TLS migration needs a socket (tcp:, unix:, or fd: of a socket)");
+        close(fd);
+        return NULL;
+    }
+    return migration_tls_client(fd, current.uri, p.tls_creds, p.tls_hostname,
+                                (unsigned)p.stall_timeout, cancel_requested, errp);
+}
+
+static QEMUFile *open_outgoing_file(GError **errp)
+{
+    IOChannel *ioc = open_channel(errp);
+
+    if (!ioc) {
+        return NULL;
+    }
     g_mutex_lock(&current.lock);
-    current.file = qemu_fopen_fd(fd, current.uri, true);
+    current.file = qemu_fopen_channel(ioc, current.uri, true);
     g_mutex_unlock(&current.lock);
     if (cancel_requested()) {
         qemu_file_cancel(current.file);   /* migrate_cancel came meanwhile */
@@ -957,7 +989,7 @@ static gpointer migration_thread(gpointer opaque)
     GError *err = NULL;
     bool was_running = false, committed = false;
     MigrationStatus result = MIG_STATE_FAILED;
-    QEMUFile *f = current.file ? current.file : connect_outgoing(&err);
+    QEMUFile *f = open_outgoing_file(&err);
 
     if (!f || migration_setup_channel(f, &err) < 0) {
         result = cancel_requested() ? MIG_STATE_CANCELLED : MIG_STATE_FAILED;
@@ -1103,7 +1135,8 @@ int migrate_start(const char *uri, int passed_fd, bool xbzrle, GError **errp)
     g_atomic_int_set(&current.cancel_requested, 0);
     g_free(current.uri);
     current.uri = g_strdup(uri);
-    current.file = fd >= 0 ? qemu_fopen_fd(fd, uri, true) : NULL;
+    current.pending_fd = fd;
+    current.file = NULL;
     current.child = child;
     current.handshake = false;
     g_mutex_unlock(&current.lock);

@@ -109,9 +109,10 @@ int qemu_file_get_error(QEMUFile *f, GError **errp)
     return -1;
 }
 
-static void fail_errno(QEMUFile *f, const char *what, int err)
+static void fail_channel(QEMUFile *f, const char *what, GError *err)
 {
-    qemu_file_fail(f, "%s %s: %s", what, f->name, g_strerror(err));
+    qemu_file_fail(f, "%s %s: %s", what, f->name, err->message);
+    g_error_free(err);
 }
 
 void qemu_file_cancel(QEMUFile *f)
@@ -195,13 +196,14 @@ static bool wait_fd(QEMUFile *f, short events)
 static void writev_all(QEMUFile *f, struct iovec *iov, int cnt)
 {
     while (cnt && !f->error) {
-        ssize_t n = io_channel_writev(f->ioc, iov, cnt);
+        GError *err = NULL;
+        ssize_t n = io_channel_writev(f->ioc, iov, cnt, &err);
+        if (n == IO_CHANNEL_AGAIN) {
+            wait_fd(f, POLLOUT);
+            continue;
+        }
         if (n < 0) {
-            if (errno == EAGAIN) {
-                wait_fd(f, POLLOUT);
-            } else if (errno != EINTR) {
-                fail_errno(f, "write to", errno);
-            }
+            fail_channel(f, "write to", err);
             continue;
         }
         while (cnt && (size_t)n >= iov->iov_len) {
@@ -332,14 +334,15 @@ void qemu_put_be64(QEMUFile *f, uint64_t v)
 static size_t read_some(QEMUFile *f, uint8_t *dst, size_t len)
 {
     while (!f->error) {
-        ssize_t n = io_channel_read(f->ioc, dst, len);
+        GError *err = NULL;
+        ssize_t n = io_channel_read(f->ioc, dst, len, &err);
         if (n >= 0) {
             return (size_t)n;
         }
-        if (errno == EAGAIN && !io_channel_has_buffered(f->ioc)) {
+        if (n == IO_CHANNEL_AGAIN && !io_channel_has_buffered(f->ioc)) {
             wait_fd(f, POLLIN);
-        } else if (errno != EINTR) {
-            fail_errno(f, "read from", errno);
+        } else if (n < 0 && n != IO_CHANNEL_AGAIN) {
+            fail_channel(f, "read from", err);
         }
     }
     return 0;

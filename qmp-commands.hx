@@ -548,7 +548,7 @@ Every capability once, in QEMU's order.
 ENDDOC
 
 COMMAND migrate-set-parameters
-ARGS    max-bandwidth:i?,downtime-limit:i?,xbzrle-cache-size:i?,x-stall-timeout:i?,x-commit-timeout:i?
+ARGS    max-bandwidth:i?,downtime-limit:i?,xbzrle-cache-size:i?,x-stall-timeout:i?,x-commit-timeout:i?,tls-creds:s?,tls-hostname:s?,tls-authz:s?,x-postcopy-auto:b?
 HELP    set migration parameters
 HANDLER qmp_migrate_set_parameters
 DOC
