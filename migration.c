@@ -58,6 +58,8 @@ typedef struct MigrationState {
     bool dest_loaded;
     bool dest_resumed;
     bool rp_ended;
+    char *rp_error;             /* the connection's failure, if the return
+                                   path's reader heard of it */
     char *dest_error;
     uint64_t resumed_ns;
     /* figures of the current migration */
@@ -169,12 +171,19 @@ static gpointer rp_thread(gpointer opaque)
     QEMUFile *rp = opaque;
     uint8_t data[MIG_RP_MAX_LEN + 1];
     uint16_t type, len;
+    GError *err = NULL;
 
-    while (migrate_rp_receive(rp, &type, data, &len, NULL) == 0) {
+    while (migrate_rp_receive(rp, &type, data, &len, &err) == 0) {
         rp_handle(type, data, len);
     }
     g_mutex_lock(&current.lock);
     current.rp_ended = true;
+    if (qemu_file_get_errno(rp)) {
+        /* The connection broke (not an end the destination chose): see
+         * pick_error. */
+        current.rp_error = g_strdup(err->message);
+    }
+    g_clear_error(&err);
     g_cond_broadcast(&current.rp_cond);
     g_mutex_unlock(&current.lock);
     return NULL;
@@ -191,6 +200,7 @@ static int rp_start(QEMUFile *f, GError **errp)
     current.rp = rp;
     current.dest_loaded = current.dest_resumed = current.rp_ended = false;
     current.resumed_ns = 0;
+    g_clear_pointer(&current.rp_error, g_free);
     g_clear_pointer(&current.dest_error, g_free);
     g_mutex_unlock(&current.lock);
     current.rp_thread = g_thread_new("migration-rp", rp_thread, rp);
@@ -410,13 +420,20 @@ static bool migration_complete(QEMUFile *f, bool *was_running, bool *committed,
     return true;
 }
 
-/* The error to report: the destination's own reason first. */
+/*
+ * The error to report: the destination's own reason first; then the
+ * connection's failure as the return path's reader heard it. The kernel
+ * reports a broken connection (a reset, TCP_USER_TIMEOUT expired) once,
+ * to whichever call asks first: when that was the return path's read, the
+ * stream's writer only gets EPIPE, which names no cause.
+ */
 static GError *pick_error(GError *err)
 {
     g_mutex_lock(&current.lock);
-    if (current.dest_error) {
+    const char *why = current.dest_error ? current.dest_error : current.rp_error;
+    if (why) {
         g_clear_error(&err);
-        err = g_error_new_literal(QEMU_ERROR, QEMU_ERROR_GENERIC, current.dest_error);
+        err = g_error_new_literal(QEMU_ERROR, QEMU_ERROR_GENERIC, why);
     }
     g_mutex_unlock(&current.lock);
     return err;
@@ -655,6 +672,7 @@ int migrate_start(const char *uri, bool xbzrle, GError **errp)
     ram_save_configure(current.use_xbzrle, p.xbzrle_cache_size);
     reset_figures();
     g_clear_pointer(&current.error_desc, g_free);
+    g_clear_pointer(&current.rp_error, g_free);
     g_clear_pointer(&current.dest_error, g_free);
     current.start_ns = now_ns();
     current.setup_end_ns = current.end_ns = 0;

@@ -40,6 +40,7 @@ struct QEMUFile {
     size_t seg_start;       /* bytes of buf before this are in iov */
     uint64_t total;
     GError *error;
+    int error_errno;        /* the system's errno behind `error`, or 0 */
     int cancel_fd;
     uint64_t rate_limit;    /* atomic: set from any thread */
     uint64_t window_start_ns;
@@ -107,7 +108,15 @@ int qemu_file_get_error(QEMUFile *f, GError **errp)
 
 static void fail_errno(QEMUFile *f, const char *what, int err)
 {
+    if (!f->error) {
+        f->error_errno = err;
+    }
     qemu_file_fail(f, "%s %s: %s", what, f->name, g_strerror(err));
+}
+
+int qemu_file_get_errno(QEMUFile *f)
+{
+    return f->error ? f->error_errno : 0;
 }
 
 void qemu_file_cancel(QEMUFile *f)
