@@ -33,6 +33,9 @@
 /* How long, after COMMIT, the source waits to hear that the guest runs
  * there (only for the downtime figure: the outcome is decided). */
 #define RESUMED_WAIT_MS 1000
+/* How long a failed source waits for the return path's last words once the
+ * connection is gone (they are already in the socket: a formality). */
+#define RP_DRAIN_MS 1000
 /* Device sections sent in the final stage (vCPU, UART): a few KiB. */
 #define DEVICE_STATE_BYTES 16384
 
@@ -421,6 +424,27 @@ static bool migration_complete(QEMUFile *f, bool *was_running, bool *committed,
 }
 
 /*
+ * The stream failed because the connection did (a reset, a timeout): the
+ * destination may have said why just before (it refuses a second source
+ * that way), and its message, already in the socket, is read by the return
+ * path's thread, which then ends at once. Wait for that, so that the
+ * writer's "Connection reset by peer" does not win the race against the
+ * destination's reason.
+ */
+static void rp_wait_end(QEMUFile *f)
+{
+    if (!current.rp_thread || !qemu_file_get_errno(f)) {
+        return;
+    }
+    gint64 until = g_get_monotonic_time() + RP_DRAIN_MS * 1000;
+    g_mutex_lock(&current.lock);
+    while (!current.rp_ended && !current.dest_error &&
+           g_cond_wait_until(&current.rp_cond, &current.lock, until)) {
+    }
+    g_mutex_unlock(&current.lock);
+}
+
+/*
  * The error to report: the destination's own reason first; then the
  * connection's failure as the return path's reader heard it. The kernel
  * reports a broken connection (a reset, TCP_USER_TIMEOUT expired) once,
@@ -588,6 +612,7 @@ static gpointer migration_thread(gpointer opaque)
         result = MIG_STATE_CANCELLED;
         g_clear_error(&err);
     } else {
+        rp_wait_end(f);
         err = pick_error(err);
     }
     migration_finish(result, was_running, committed, err);
