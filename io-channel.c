@@ -66,7 +66,9 @@ static ssize_t plain_result(ssize_t n, GError **errp)
     if (errno == EAGAIN || errno == EINTR) {
         return IO_CHANNEL_AGAIN;
     }
-    error_setg(errp, "%s", g_strerror(errno));
+    int saved = errno;
+    error_setg(errp, "%s", g_strerror(saved));
+    errno = saved;      /* for callers that keep it (qemu_file_get_errno) */
     return -1;
 }
 

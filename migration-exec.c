@@ -36,7 +36,7 @@ static int spawn_with_pipe(const char *command, PipeDirection dir, GPid *child,
                                   dir == PIPE_TO_CHILD ? &fd : NULL,
                                   dir == PIPE_FROM_CHILD ? &fd : NULL,
                                   NULL, errp)) {
-        error_prepend(errp, "cannot run '%s': ", command);
+        error_prepend(errp, "cannot run '%s'", command);
         return -1;
     }
     return fd;

@@ -240,11 +240,11 @@ static int incoming_handshake(QEMUFile *f, GError **errp)
 
     rp_send(MIG_RP_MSG_X_LOADED, NULL, 0);
     if (qemu_file_get_error(incoming.rp, errp) < 0) {
-        error_prepend(errp, "cannot tell the source the stream is loaded: ");
+        error_prepend(errp, "cannot tell the source the stream is loaded");
         return -1;
     }
     if (qemu_loadvm_get_command(f, &cmd, errp) < 0) {
-        error_prepend(errp, "the source did not commit the migration: ");
+        error_prepend(errp, "the source did not commit the migration");
         return -1;
     }
     if (cmd != MIG_CMD_X_COMMIT) {

@@ -35,6 +35,9 @@
 /* How long, after COMMIT, the source waits to hear that the guest runs
  * there (only for the downtime figure: the outcome is decided). */
 #define RESUMED_WAIT_MS 1000
+/* How long a failed source waits for the return path's last words once the
+ * connection is gone (they are already in the socket: a formality). */
+#define RP_DRAIN_MS 1000
 /* Device sections sent in the final stage (vCPU, UART): a few KiB. */
 #define DEVICE_STATE_BYTES 16384
 
@@ -61,6 +64,8 @@ typedef struct MigrationState {
     bool dest_loaded;
     bool dest_resumed;
     bool rp_ended;
+    char *rp_error;             /* the connection's failure, if the return
+                                   path's reader heard of it */
     char *dest_error;
     uint64_t resumed_ns;
     bool resume_acked;          /* a recovered post-copy may go on */
@@ -230,12 +235,19 @@ static gpointer rp_thread(gpointer opaque)
     QEMUFile *rp = opaque;
     uint8_t data[MIG_RP_MAX_LEN + 1];
     uint16_t type, len;
+    GError *err = NULL;
 
-    while (migrate_rp_receive(rp, &type, data, &len, NULL) == 0) {
+    while (migrate_rp_receive(rp, &type, data, &len, &err) == 0) {
         rp_handle(type, data, len);
     }
     g_mutex_lock(&current.lock);
     current.rp_ended = true;
+    if (qemu_file_get_errno(rp)) {
+        /* The connection broke (not an end the destination chose): see
+         * pick_error. */
+        current.rp_error = g_strdup(err->message);
+    }
+    g_clear_error(&err);
     g_cond_broadcast(&current.rp_cond);
     g_mutex_unlock(&current.lock);
     return NULL;
@@ -248,6 +260,7 @@ static void rp_start(QEMUFile *f)
     g_mutex_lock(&current.lock);
     current.rp = rp;
     current.dest_loaded = current.rp_ended = current.resume_acked = false;
+    g_clear_pointer(&current.rp_error, g_free);
     g_clear_pointer(&current.dest_error, g_free);
     g_mutex_unlock(&current.lock);
     current.rp_thread = g_thread_new("migration-rp", rp_thread, rp);
@@ -813,13 +826,41 @@ static bool migration_postcopy(QEMUFile **fp, bool *was_running, bool *committed
     return true;
 }
 
-/* The error to report: the destination's own reason first. */
+/*
+ * The stream failed because the connection did (a reset, a timeout): the
+ * destination may have said why just before (it refuses a second source
+ * that way), and its message, already in the socket, is read by the return
+ * path's thread, which then ends at once. Wait for that, so that the
+ * writer's "Connection reset by peer" does not win the race against the
+ * destination's reason.
+ */
+static void rp_wait_end(QEMUFile *f)
+{
+    if (!current.rp_thread || !qemu_file_get_errno(f)) {
+        return;
+    }
+    gint64 until = g_get_monotonic_time() + RP_DRAIN_MS * 1000;
+    g_mutex_lock(&current.lock);
+    while (!current.rp_ended && !current.dest_error &&
+           g_cond_wait_until(&current.rp_cond, &current.lock, until)) {
+    }
+    g_mutex_unlock(&current.lock);
+}
+
+/*
+ * The error to report: the destination's own reason first; then the
+ * connection's failure as the return path's reader heard it. The kernel
+ * reports a broken connection (a reset, TCP_USER_TIMEOUT expired) once,
+ * to whichever call asks first: when that was the return path's read, the
+ * stream's writer only gets EPIPE, which names no cause.
+ */
 static GError *pick_error(GError *err)
 {
     g_mutex_lock(&current.lock);
-    if (current.dest_error) {
+    const char *why = current.dest_error ? current.dest_error : current.rp_error;
+    if (why) {
         g_clear_error(&err);
-        err = g_error_new_literal(QEMU_ERROR, QEMU_ERROR_GENERIC, current.dest_error);
+        err = g_error_new_literal(QEMU_ERROR, QEMU_ERROR_GENERIC, why);
     }
     g_mutex_unlock(&current.lock);
     return err;
@@ -1028,6 +1069,7 @@ static gpointer migration_thread(gpointer opaque)
         result = MIG_STATE_CANCELLED;
         g_clear_error(&err);
     } else {
+        rp_wait_end(f);
         err = pick_error(err);
     }
     migration_finish(result, was_running, committed, err);
@@ -1122,6 +1164,7 @@ int migrate_start(const char *uri, int passed_fd, bool xbzrle, GError **errp)
     ram_save_configure(current.use_xbzrle, p.xbzrle_cache_size);
     reset_figures();
     g_clear_pointer(&current.error_desc, g_free);
+    g_clear_pointer(&current.rp_error, g_free);
     g_clear_pointer(&current.dest_error, g_free);
     current.dest_resumed = false;
     current.resumed_ns = 0;

@@ -40,6 +40,7 @@ struct QEMUFile {
     size_t seg_start;       /* bytes of buf before this are in iov */
     uint64_t total;
     GError *error;
+    int error_errno;        /* the system's errno behind `error`, or 0 */
     int cancel_fd;
     uint64_t rate_limit;    /* atomic: set from any thread */
     uint64_t window_start_ns;
@@ -109,10 +110,20 @@ int qemu_file_get_error(QEMUFile *f, GError **errp)
     return -1;
 }
 
-static void fail_channel(QEMUFile *f, const char *what, GError *err)
+/* A failed read or write; errno is kept for qemu_file_get_errno (a plain
+ * descriptor's system call set it). */
+static void fail_channel(QEMUFile *f, const char *what, GError *err, int saved_errno)
 {
+    if (!f->error) {
+        f->error_errno = saved_errno;
+    }
     qemu_file_fail(f, "%s %s: %s", what, f->name, err->message);
     g_error_free(err);
+}
+
+int qemu_file_get_errno(QEMUFile *f)
+{
+    return f->error ? f->error_errno : 0;
 }
 
 void qemu_file_cancel(QEMUFile *f)
@@ -203,7 +214,7 @@ static void writev_all(QEMUFile *f, struct iovec *iov, int cnt)
             continue;
         }
         if (n < 0) {
-            fail_channel(f, "write to", err);
+            fail_channel(f, "write to", err, errno);
             continue;
         }
         while (cnt && (size_t)n >= iov->iov_len) {
@@ -342,7 +353,7 @@ static size_t read_some(QEMUFile *f, uint8_t *dst, size_t len)
         if (n == IO_CHANNEL_AGAIN && !io_channel_has_buffered(f->ioc)) {
             wait_fd(f, POLLIN);
         } else if (n < 0 && n != IO_CHANNEL_AGAIN) {
-            fail_channel(f, "read from", err);
+            fail_channel(f, "read from", err, errno);
         }
     }
     return 0;

@@ -56,6 +56,10 @@ size_t qemu_get_page(QEMUFile *f, uint8_t *page, size_t len);
 
 /* 0, or -1 once an error happened (then *errp, if given, gets a copy). */
 int qemu_file_get_error(QEMUFile *f, GError **errp);
+/* The errno of the system call whose failure is the recorded error; 0
+ * when there is none or it is another kind (end of stream, timeout,
+ * cancel, a malformed stream). */
+int qemu_file_get_errno(QEMUFile *f);
 /* Records err (taking ownership) unless an error is already recorded. */
 void qemu_file_set_error(QEMUFile *f, GError *err);
 /* Records an error from a format string (same rule). */

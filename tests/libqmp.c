@@ -1223,13 +1223,19 @@ JsonObject *qmp_client_wait_event(QmpClient *c, const char *name,
     gint64 deadline = deadline_after(timeout_ms);
     JsonObject *ev = qmp_client_take_event(c, name);
 
+    /* None queued: the first such message to come is the one. Looking at
+     * each new message alone keeps this linear in the events that pile up
+     * (a fast migration sends thousands of MIGRATION_PASS). */
     while (!ev) {
         JsonObject *msg = qmp_read_message(c, deadline);
         if (!msg) {
             return NULL;
         }
+        if (json_object_has_member(msg, "event") &&
+            !strcmp(json_object_get_string_member(msg, "event"), name)) {
+            return msg;
+        }
         qmp_queue(c, msg);
-        ev = qmp_client_take_event(c, name);
     }
     return ev;
 }

@@ -553,6 +553,11 @@ START_TEST(test_migration_crosses_the_link)
     g_free(qtest_hmp(src, "migrate_set_capability events on"));
     g_free(qtest_hmp(src, "migrate_set_parameter downtime-limit 300"));
     qtest_expect_stdout(src, "halting", 0);
+    /* The MIGRATION events waited for are sent only with "events" on. The
+     * closing handshake alone takes one and a half round trips (30 ms
+     * here): the default 30 ms limit could never be met. */
+    g_free(qtest_hmp(src, "migrate_set_capability events on"));
+    g_free(qtest_hmp(src, "migrate_set_downtime 0.3"));
     qtest_qmp_ok_discard(src, "{'execute': 'migrate', 'arguments': {'uri': '%s'}}", uri);
     for (;;) {
         g_autoptr(JsonObject) ev = qtest_qmp_event(src, "MIGRATION");
