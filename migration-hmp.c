@@ -305,6 +305,21 @@ static void print_transfer_lines(Monitor *mon, JsonObject *o, JsonObject *ram,
     monitor_printf(mon, "throughput: %0.2f mbps\n", member_double(ram, "mbps"));
 }
 
+/* Post-copy's figures, once it switched (or could). */
+static void print_postcopy_lines(Monitor *mon, JsonObject *o, JsonObject *ram)
+{
+    if (member_int(ram, "postcopy-requests") || member_int(ram, "postcopy-bytes")) {
+        monitor_printf(mon, "postcopy request count: %" G_GUINT64_FORMAT "\n",
+                       member_int(ram, "postcopy-requests"));
+        monitor_printf(mon, "postcopy ram: %" G_GUINT64_FORMAT " kbytes\n",
+                       member_int(ram, "postcopy-bytes") >> 10);
+    }
+    if (json_object_has_member(o, "x-postcopy-auto-pass")) {
+        monitor_printf(mon, "postcopy switch: by x-postcopy-auto after pass %"
+                       G_GUINT64_FORMAT "\n", member_int(o, "x-postcopy-auto-pass"));
+    }
+}
+
 static JsonObject *member_object(JsonObject *o, const char *name)
 {
     return json_object_has_member(o, name) ? json_object_get_object_member(o, name)
@@ -331,6 +346,7 @@ void hmp_info_migrate(Monitor *mon, JsonObject *args)
     }
     if (ram) {
         print_transfer_lines(mon, o, ram, member_object(o, "xbzrle-cache"));
+        print_postcopy_lines(mon, o, ram);
     } else if (json_object_has_member(o, "total-time")) {
         monitor_printf(mon, "total time: %" G_GUINT64_FORMAT " milliseconds\n",
                        member_int(o, "total-time"));

@@ -241,6 +241,27 @@ int postcopy_apply_recv_bitmap(const uint8_t *data, uint16_t len, GError **errp)
     return 0;
 }
 
+void postcopy_auto_reset(PostcopyAuto *a)
+{
+    a->last_expected_ns = 0;
+    a->stalled = 0;
+}
+
+bool postcopy_auto_should_switch(PostcopyAuto *a, uint64_t pass, uint64_t expected_ns,
+                                 uint64_t limit_ns)
+{
+    uint64_t last = a->last_expected_ns;
+
+    a->last_expected_ns = expected_ns;
+    if (expected_ns <= limit_ns) {
+        a->stalled = 0;
+        return false;
+    }
+    bool progressed = last && expected_ns * 100 < last * (100 - AUTO_PROGRESS_PERCENT);
+    a->stalled = progressed ? 0 : a->stalled + 1;
+    return pass > PASSES_BEFORE_AUTO && a->stalled >= AUTO_STALLED_PASSES;
+}
+
 /* --- the destination ------------------------------------------------------------- */
 
 int postcopy_check_advise(const uint8_t *data, uint16_t len, GError **errp)

@@ -35,6 +35,29 @@ bool postcopy_requests_pop(RAMBlock **block, uint64_t *page, void *opaque);
  * not have become dirty again, to be sent. */
 int postcopy_apply_recv_bitmap(const uint8_t *data, uint16_t len, GError **errp);
 
+/*
+ * The auto policy (x-postcopy-auto): the switch when pre-copy will not end.
+ * After each pass over RAM it gets the pass number (1: the first, bulk
+ * pass) and the expected downtime against the limit; it says to switch
+ * once PASSES_BEFORE_AUTO passes are done (the first sends everything,
+ * the second fills XBZRLE's cache, the third is the first that can use
+ * it) and the expected downtime has stayed above the limit without
+ * falling by AUTO_PROGRESS_PERCENT for AUTO_STALLED_PASSES passes in a
+ * row: pre-copy is no longer getting closer.
+ */
+#define PASSES_BEFORE_AUTO 3
+#define AUTO_STALLED_PASSES 2
+#define AUTO_PROGRESS_PERCENT 10
+
+typedef struct PostcopyAuto {
+    uint64_t last_expected_ns;
+    int stalled;
+} PostcopyAuto;
+
+void postcopy_auto_reset(PostcopyAuto *a);
+bool postcopy_auto_should_switch(PostcopyAuto *a, uint64_t pass, uint64_t expected_ns,
+                                 uint64_t limit_ns);
+
 /* --- the destination ------------------------------------------------------------ */
 
 int postcopy_check_advise(const uint8_t *data, uint16_t len, GError **errp);

@@ -195,6 +195,10 @@ static void add_source_progress(JsonObject *o, const MigrationInfo *info)
         add_int(o, "expected-downtime", info->expected_downtime_ms);
     }
     json_object_set_object_member(o, "ram", ram_stats(info));
+    if (info->postcopy_auto_pass) {
+        /* This project's extra: the auto policy made the switch. */
+        add_int(o, "x-postcopy-auto-pass", info->postcopy_auto_pass);
+    }
     if (info->use_xbzrle) {
         json_object_set_object_member(o, "xbzrle-cache", xbzrle_stats(info));
     }

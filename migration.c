@@ -75,6 +75,8 @@ typedef struct MigrationState {
     GCond resume_cond;          /* a paused post-copy waits for migrate -r */
     char *resume_uri;
     uint64_t postcopy_stop_ns;  /* when the switch stopped the guest */
+    PostcopyAuto auto_policy;
+    uint64_t auto_switched_pass; /* the pass after which the policy switched */
     /* figures of the current migration */
     uint64_t expected_downtime_ms;
     uint64_t downtime_ms;
@@ -159,6 +161,11 @@ static bool migration_is_active(void)
 static bool cancel_requested(void)
 {
     return g_atomic_int_get(&current.cancel_requested);
+}
+
+static bool postcopy_switch_requested(void)
+{
+    return current.postcopy && g_atomic_int_get(&current.postcopy_requested);
 }
 
 /* --- the return path (its own thread) ------------------------------------------ */
@@ -387,6 +394,22 @@ static uint64_t expected_downtime_ns(QEMUFile *f, double bw)
            trips * rtt_ns / 2;
 }
 
+/* x-postcopy-auto: asks for the switch once pre-copy stalls (the policy is
+ * in migration-postcopy.h). */
+static void postcopy_auto_check(const MigrationParams *p, uint64_t expected_ns)
+{
+    uint64_t pass = stat_get(&ram_save_stats()->iterations);
+
+    if (!current.postcopy || !p->postcopy_auto || postcopy_switch_requested()) {
+        return;
+    }
+    if (postcopy_auto_should_switch(&current.auto_policy, pass, expected_ns,
+                                    p->downtime_limit * 1000000)) {
+        current.auto_switched_pass = pass;
+        g_atomic_int_set(&current.postcopy_requested, 1);
+    }
+}
+
 /*
  * Called at the end of each pass: fetches the dirty log and decides whether
  * the final stage fits within the downtime limit.
@@ -406,6 +429,7 @@ static bool pass_converged(QEMUFile *f, uint64_t pass_bytes, uint64_t pass_ns)
     }
     uint64_t expected = expected_downtime_ns(f, bw);
     stat_set(&current.expected_downtime_ms, expected / 1000000);
+    postcopy_auto_check(&p, expected);
     return expected <= p.downtime_limit * 1000000;
 }
 
@@ -498,11 +522,6 @@ typedef enum IterateResult {
     ITERATE_CONVERGED,      /* the final stage fits the downtime limit */
     ITERATE_POSTCOPY,       /* switch to post-copy now */
 } IterateResult;
-
-static bool postcopy_switch_requested(void)
-{
-    return current.postcopy && g_atomic_int_get(&current.postcopy_requested);
-}
 
 /* Stage 2 until the dirty set is small enough or post-copy is asked for. */
 static IterateResult migration_iterate(QEMUFile *f, GError **errp)
@@ -1170,6 +1189,8 @@ int migrate_start(const char *uri, int passed_fd, bool xbzrle, GError **errp)
     current.resumed_ns = 0;
     current.postcopy = migrate_cap_enabled(MIGRATION_CAP_POSTCOPY_RAM);
     current.postcopy_stop_ns = 0;
+    postcopy_auto_reset(&current.auto_policy);
+    current.auto_switched_pass = 0;
     postcopy_requests_reset();
     g_atomic_int_set(&current.postcopy_requested, 0);
     g_clear_pointer(&current.resume_uri, g_free);
@@ -1299,6 +1320,7 @@ void migration_get_info(MigrationInfo *info)
     }
     info->error_desc = g_strdup(current.error_desc);
     info->use_xbzrle = current.use_xbzrle;
+    info->postcopy_auto_pass = current.auto_switched_pass;
     g_mutex_unlock(&current.lock);
     info->downtime_ms = stat_get(&current.downtime_ms);
     info->expected_downtime_ms = stat_get(&current.expected_downtime_ms);

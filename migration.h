@@ -41,6 +41,8 @@ typedef struct MigrationInfo {
     uint64_t pages_per_second;     /* RAM pages sent, the last ~100 ms */
     uint64_t rtt_us;               /* return path round trip, 0 if none */
     bool use_xbzrle;
+    uint64_t postcopy_auto_pass;   /* the pass after which x-postcopy-auto
+                                      switched, 0 if it did not */
     char *error_desc;              /* failed: why (g_free) */
     RamStats ram;                  /* outgoing: the RAM section's figures */
     uint64_t bytes;                /* incoming: bytes read so far */

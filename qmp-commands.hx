@@ -575,6 +575,19 @@ on a running migration too, and may be set on a destination before
 - `x-commit-timeout` (this emulator's): ms from stopping the guest until
   the destination confirms the end; past it the source resumes its guest
   (0: twenty times `downtime-limit`, at least 2000; at most 86400000).
+- `tls-creds`, `tls-hostname`, `tls-authz` (QEMU's, strings; `""` or null
+  turns them off): the id of a `tls-creds-x509` or `tls-creds-psk` object
+  puts `tcp:` and `unix:` migrations (and `fd:` of a socket) through TLS, a
+  client's credentials on the source, a server's on the destination; the
+  source checks the destination's certificate against `tls-hostname`, or
+  the host of a `tcp:` URI; the destination lets in only the identity the
+  `authz-simple` object `tls-authz` allows. See docs/security.md.
+- `x-postcopy-auto` (this emulator's, boolean, default false): with the
+  `postcopy-ram` capability, the source switches to post-copy by itself
+  once pre-copy stalls: after the third pass (the first that can use
+  XBZRLE's cache), when the expected downtime has stayed above the limit
+  without falling by a tenth for two passes in a row. `query-migrate` then
+  says after which pass (`x-postcopy-auto-pass`).
 
 The 1.x commands (`migrate_set_speed`, `migrate_set_downtime`,
 `migrate_set_cachesize`) set the same values through the same checks.
@@ -594,7 +607,9 @@ set to 0).
     -> { "execute": "query-migrate-parameters" }
     <- { "return": { "max-bandwidth": 33554432, "downtime-limit": 30,
                      "xbzrle-cache-size": 67108864,
-                     "x-stall-timeout": 30000, "x-commit-timeout": 2000 } }
+                     "x-stall-timeout": 30000, "x-commit-timeout": 2000,
+                     "tls-creds": "", "tls-hostname": "", "tls-authz": "",
+                     "x-postcopy-auto": false } }
 ENDDOC
 
 COMMAND query-migrate
@@ -611,7 +626,12 @@ outgoing migration:
   ms it took before the first pass), `expected-downtime` (ms), `ram`, and
   `xbzrle-cache` when the migration uses XBZRLE;
 - `completed`: the same with `downtime` (ms the guest was stopped) instead
-  of `expected-downtime`, and `total-time` the whole migration's.
+  of `expected-downtime`, and `total-time` the whole migration's;
+- `postcopy-active`, `postcopy-paused`, `postcopy-recover` (after the
+  switch to post-copy; `migrate-start-postcopy`): as `active`; once
+  completed, `downtime` is the switch's (stopped here to running there).
+  With `x-postcopy-auto`, the extra member `x-postcopy-auto-pass` says
+  after which pass the policy switched.
 
 `ram` is QEMU's `MigrationStats`, every member an integer but `mbps`:
 `transferred` (bytes of RAM records on the wire), `remaining` (bytes of
@@ -625,9 +645,10 @@ the migration after its setup), `dirty-sync-count` (dirty-log syncs: one
 as the first pass starts, one after each pass), `page-size` (4096),
 `pages-per-second` (RAM pages sent over the last 100 ms), `precopy-bytes`
 and `downtime-bytes` (of `transferred`, those sent while the guest ran, and
-while it was stopped), `postcopy-requests`, `multifd-bytes`,
-`postcopy-bytes`, `dirty-sync-missed-zero-copy` (always 0: there is no
-postcopy, multifd or zero-copy here). One extra member, the proposal's:
+while it was stopped), `postcopy-requests` (pages the destination asked
+for after the switch), `postcopy-bytes` (of `transferred`, those sent
+after the switch), `multifd-bytes`, `dirty-sync-missed-zero-copy` (always
+0: there is no multifd or zero-copy here). One extra member, the proposal's:
 `duplicate-bytes` (bytes on the wire of the duplicate pages).
 
 `xbzrle-cache` is QEMU's `XBZRLECacheStats`: `cache-size` (bytes, the
@@ -639,8 +660,8 @@ Extra members, the proposal's: `cache-hit` and `cache-lookup` (pages).
 
 On a destination that has not migrated out, the incoming migration's own
 status: nothing before it starts (also with `-incoming defer` until
-`migrate-incoming`), `setup` while waiting for the source, then `active`,
-`completed` or `failed`. Beyond QEMU, which shows only the status there:
+`migrate-incoming`), `setup` while waiting for the source, then `active`
+(and the post-copy states), `completed` or `failed`. Beyond QEMU, which shows only the status there:
 `total-time`, ms from the start of the load to its end (or now), and
 `error-desc` when it failed.
 

@@ -17,6 +17,10 @@
 #include "migration-helpers.h"
 #include "proxy.h"
 
+/* migration-postcopy.h's PASSES_BEFORE_AUTO: the policy never switches
+ * before the first pass that could use XBZRLE's cache. */
+#define PASSES_BEFORE_AUTO_SWITCH 3
+
 /* Whether this process may use userfaultfd (as the emulators it starts). */
 static bool userfaultfd_available(void)
 {
@@ -228,6 +232,74 @@ START_TEST(test_postcopy_cut_link_pauses_both_sides_and_a_new_link_resumes)
 }
 END_TEST
 
+/*
+ * A pre-copy that cannot end: the dense guest rewrites 4 MiB of random
+ * pages all the time, XBZRLE cannot shrink them, and 16 MB/s cannot send
+ * them within 30 ms. The auto policy switches by itself, and says after
+ * which pass; the destination (-S) ends with the source's RAM.
+ */
+START_TEST(test_auto_policy_switches_a_migration_that_cannot_converge)
+{
+    if (!userfaultfd_available()) {
+        return;
+    }
+    g_autofree char *uri = g_strdup_printf("tcp:127.0.0.1:%d", qtest_free_tcp_port());
+    QTestState *dst = qtest_start("-kernel guests/dense.elf -append wss=4M -m 64M -S "
+                                  "-incoming %s", uri);
+    QTestState *src = qtest_start("-kernel guests/dense.elf -append wss=4M -m 64M");
+
+    migtest_enable_events(dst);
+    migtest_enable_events(src);
+    set_postcopy(dst);
+    set_postcopy(src);
+    qtest_expect_stdout(src, ".", 0);
+    migtest_set_params(src, "16M", "0.03");
+    g_free(qtest_hmp(src, "migrate_set_parameter x-postcopy-auto on"));
+    migtest_hmp_migrate(src, true, uri);
+    wait_status(src, "postcopy-active");
+    g_autoptr(JsonObject) info = qtest_query_migrate(src);
+    int64_t pass = migtest_member(info, NULL, "x-postcopy-auto-pass");
+    printf("auto policy: switched after pass %" G_GINT64_FORMAT "\n", pass);
+    ck_assert_int_gt(pass, PASSES_BEFORE_AUTO_SWITCH);
+    migtest_assert_ends(src, "completed");
+    migtest_assert_ends(dst, "completed");
+    g_autoptr(GBytes) src_ram = migtest_save_ram(src);
+    g_autoptr(GBytes) dst_ram = migtest_save_ram(dst);
+    migtest_assert_same_ram(src_ram, dst_ram);
+    qtest_quit(src);
+    qtest_quit(dst);
+}
+END_TEST
+
+/* A migration that converges (the seed guest with XBZRLE) is left alone. */
+START_TEST(test_auto_policy_leaves_a_converging_migration_alone)
+{
+    if (!userfaultfd_available()) {
+        return;
+    }
+    g_autofree char *uri = g_strdup_printf("tcp:127.0.0.1:%d", qtest_free_tcp_port());
+    QTestState *dst = migtest_start_destination("seed", uri);
+    QTestState *src = migtest_start_source("seed", NULL);
+
+    set_postcopy(dst);
+    set_postcopy(src);
+    g_free(qtest_hmp(src, "migrate_set_parameter x-postcopy-auto on"));
+    qtest_expect_stdout(src, ".", 0);
+    migtest_hmp_migrate(src, true, uri);
+    for (;;) {
+        g_autofree char *status = migtest_wait_end(src);
+        ck_assert_str_eq(status, "completed");
+        break;
+    }
+    g_autoptr(JsonObject) info = qtest_query_migrate(src);
+    ck_assert(!json_object_has_member(info, "x-postcopy-auto-pass"));
+    ck_assert_int_eq(migtest_member(info, "ram", "postcopy-bytes"), 0);
+    migtest_assert_ends(dst, "completed");
+    qtest_quit(src);
+    qtest_quit(dst);
+}
+END_TEST
+
 static Suite *postcopy_suite(void)
 {
     Suite *s = suite_create("migration-postcopy");
@@ -240,6 +312,8 @@ static Suite *postcopy_suite(void)
     tcase_add_test(tc, test_postcopy_switch_completes_with_identical_ram);
     tcase_add_test(tc, test_postcopy_guest_runs_at_once_and_fetches_what_it_touches);
     tcase_add_test(tc, test_postcopy_cut_link_pauses_both_sides_and_a_new_link_resumes);
+    tcase_add_test(tc, test_auto_policy_switches_a_migration_that_cannot_converge);
+    tcase_add_test(tc, test_auto_policy_leaves_a_converging_migration_alone);
     suite_add_tcase(s, tc);
     return s;
 }
