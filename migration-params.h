@@ -37,8 +37,8 @@ typedef struct MigrationParams {
 typedef enum MigrationCapability {
     MIGRATION_CAP_XBZRLE,
     MIGRATION_CAP_EVENTS,        /* MIGRATION and MIGRATION_PASS events */
-    MIGRATION_CAP_RETURN_PATH,   /* confirm the end over the connection */
     MIGRATION_CAP_POSTCOPY_RAM,  /* the migration may switch to post-copy */
+    MIGRATION_CAP_RETURN_PATH,   /* confirm the end over the connection */
     MIGRATION_CAP__MAX
 } MigrationCapability;
 

@@ -630,7 +630,7 @@ static JsonObject *parameters(QTestState *s)
     return json_object_ref(json_node_get_object(p));
 }
 
-START_TEST(test_query_migrate_parameters_reports_each_parameter_as_an_integer)
+START_TEST(test_query_migrate_parameters_reports_each_parameter_with_its_type)
 {
     QTestState *s = migtest_start_source("idle", NULL);
     g_autoptr(JsonObject) p = parameters(s);
@@ -641,7 +641,13 @@ START_TEST(test_query_migrate_parameters_reports_each_parameter_as_an_integer)
     add(&expected, "xbzrle-cache-size", J_INT);
     add(&expected, "x-stall-timeout", J_INT);
     add(&expected, "x-commit-timeout", J_INT);
+    /* QEMU's TLS parameters: strings, empty when unset. */
+    add(&expected, "tls-creds", J_STRING);
+    add(&expected, "tls-hostname", J_STRING);
+    add(&expected, "tls-authz", J_STRING);
+    add(&expected, "x-postcopy-auto", J_BOOL);
     assert_members(p, "query-migrate-parameters", &expected);
+    ck_assert_str_eq(json_object_get_string_member(p, "tls-creds"), "");
     ck_assert_int_eq(member(p, NULL, "max-bandwidth"), 32 << 20);
     ck_assert_int_eq(member(p, NULL, "downtime-limit"), 30);
     ck_assert_int_eq(member(p, NULL, "xbzrle-cache-size"), 64 << 20);
@@ -825,7 +831,8 @@ START_TEST(test_query_migrate_capabilities_lists_each_once_in_qemus_order)
     QTestState *s = qtest_start("-kernel guests/idle.elf");
     g_autoptr(JsonNode) caps = qtest_qmp_ok(s, "{'execute': 'query-migrate-capabilities'}");
     static const struct { const char *name; bool state; } expected[] = {
-        { "xbzrle", false }, { "events", false }, { "return-path", true },
+        { "xbzrle", false }, { "events", false }, { "postcopy-ram", false },
+        { "return-path", true },
     };
     Members entry = { .n = 0 };
 
@@ -1155,7 +1162,11 @@ START_TEST(test_hmp_info_migrate_parameters_prints_each_with_its_unit)
                           "downtime-limit: 30 ms\r\n"
                           "xbzrle-cache-size: 67108864 bytes\r\n"
                           "x-stall-timeout: 30000 ms\r\n"
-                          "x-commit-timeout: 2000 ms\r\n");
+                          "x-commit-timeout: 2000 ms\r\n"
+                          "tls-creds: ''\r\n"
+                          "tls-hostname: ''\r\n"
+                          "tls-authz: ''\r\n"
+                          "x-postcopy-auto: off\r\n");
     qtest_quit(s);
 }
 END_TEST
@@ -1215,7 +1226,8 @@ START_TEST(test_hmp_info_migrate_capabilities_prints_on_and_off)
 
     g_free(qtest_hmp(s, "migrate_set_capability events on"));
     g_autofree char *out = qtest_hmp(s, "info migrate_capabilities");
-    ck_assert_str_eq(out, "xbzrle: off\r\nevents: on\r\nreturn-path: on\r\n");
+    ck_assert_str_eq(out, "xbzrle: off\r\nevents: on\r\npostcopy-ram: off\r\n"
+                          "return-path: on\r\n");
     qtest_quit(s);
 }
 END_TEST
@@ -1352,7 +1364,7 @@ static Suite *qmp_migration_suite(void)
     tcase_add_test(destination, test_destination_after_completion_times_its_load);
     tcase_add_test(destination, test_destination_after_a_failed_load_says_why);
 
-    tcase_add_test(params, test_query_migrate_parameters_reports_each_parameter_as_an_integer);
+    tcase_add_test(params, test_query_migrate_parameters_reports_each_parameter_with_its_type);
     tcase_add_test(params, test_set_parameters_changes_only_the_members_given);
     tcase_add_test(params, test_negative_max_bandwidth_is_refused_with_qemus_message);
     tcase_add_test(params, test_downtime_limit_above_2000_s_is_refused_with_qemus_message);
