@@ -14,6 +14,7 @@
 #include "hw/boot-protocol.h"
 #include "hw/serial.h"
 #include "memory.h"
+#include "migration-postcopy.h"
 #include "qemu-error.h"
 #include "qemu-file.h"
 #include "savevm.h"
@@ -44,16 +45,25 @@ static void setup_machine(void)
 }
 
 /* Commands are framed by savevm.c; what they mean is the incoming
- * migration's: here every known one is taken, the others refused. */
+ * migration's: the ones whose payload has a parser are parsed as the
+ * destination does (post-copy's advice and discard ranges), the others
+ * taken or refused. */
 static int fuzz_command(uint16_t cmd, const uint8_t *data, uint16_t len,
                         void *opaque, GError **errp)
 {
-    if (cmd == MIG_CMD_PING || cmd == MIG_CMD_OPEN_RETURN_PATH ||
-        cmd == MIG_CMD_X_HANDSHAKE) {
+    switch (cmd) {
+    case MIG_CMD_PING:
+    case MIG_CMD_OPEN_RETURN_PATH:
+    case MIG_CMD_X_HANDSHAKE:
         return 0;
+    case MIG_CMD_POSTCOPY_ADVISE:
+        return postcopy_check_advise(data, len, errp);
+    case MIG_CMD_POSTCOPY_RAM_DISCARD:
+        return postcopy_apply_discard(data, len, errp);
+    default:
+        g_set_error(errp, QEMU_ERROR, QEMU_ERROR_GENERIC, "command 0x%04x", cmd);
+        return -1;
     }
-    g_set_error(errp, QEMU_ERROR, QEMU_ERROR_GENERIC, "command 0x%04x", cmd);
-    return -1;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
