@@ -51,6 +51,7 @@ EMU_OBJS += page_cache.o
 EMU_OBJS += main-loop.o
 EMU_OBJS += accel.o
 EMU_OBJS += cpus.o
+EMU_OBJS += cpus-throttle.o
 EMU_OBJS += memory.o
 EMU_OBJS += ioport.o
 EMU_OBJS += kvm-all.o
