@@ -148,7 +148,8 @@ void hmp_migrate_set_capability(Monitor *mon, JsonObject *args)
 /*
  * "migrate_set_parameter NAME VALUE": the value read as QEMU's HMP reads it
  * (bandwidth in MiB/s and the cache size in bytes unless a suffix says
- * otherwise; times in ms), then migrate-set-parameters with that member.
+ * otherwise; times in ms; percentages as integers), then
+ * migrate-set-parameters with that member.
  */
 static bool parse_param_value(const char *name, const char *text, int64_t *value,
                               GError **errp)
@@ -159,6 +160,14 @@ static bool parse_param_value(const char *name, const char *text, int64_t *value
     if (!unit) {
         error_setg(errp, "invalid parameter value: %s", name);
         return false;
+    }
+    if (!*unit) {
+        /* A percentage: QEMU reads an unsigned integer, then checks it. */
+        if (parse_int64(text, value, NULL) < 0) {
+            error_setg(errp, "Parameter '%s' expects uint64", name);
+            return false;
+        }
+        return true;
     }
     if (!strcmp(unit, "ms")) {
         return parse_int64(text, value, errp) == 0;
@@ -200,9 +209,9 @@ void hmp_info_migrate_parameters(Monitor *mon, JsonObject *args)
     g_autoptr(GList) names = json_object_get_members(o);
     for (GList *l = names; l; l = l->next) {
         const char *name = l->data;
-        monitor_printf(mon, "%s: %" G_GINT64_FORMAT " %s\n", name,
-                       json_object_get_int_member(o, name),
-                       migrate_param_unit(name));
+        const char *unit = migrate_param_unit(name);
+        monitor_printf(mon, "%s: %" G_GINT64_FORMAT "%s%s\n", name,
+                       json_object_get_int_member(o, name), *unit ? " " : "", unit);
     }
     json_node_unref(params);
 }
