@@ -71,6 +71,7 @@ EMU_OBJS += migration.o
 EMU_OBJS += migration-incoming.o
 EMU_OBJS += migration-params.o
 EMU_OBJS += migration-rp.o
+EMU_OBJS += migration-throttle.o
 EMU_OBJS += migration-qmp.o
 EMU_OBJS += migration-hmp.o
 EMU_OBJS += migration-socket.o

@@ -340,7 +340,8 @@ count what went on the wire, headers included, except those of
     throughput: 124.60 mbps
 
 `downtime` replaces `expected downtime` once completed; a failed migration
-adds `error:`. The miss rate and encoding rate (page bytes per encoded byte)
+adds `error:`; while `auto-converge` throttles the guest, a last line says
+by how much, as QEMU prints it (`cpu throttle percentage: 30`). The miss rate and encoding rate (page bytes per encoded byte)
 are those of the last pass; `iterations` counts dirty-log syncs (one as the
 first pass starts); the throughput is that of the last 100 ms (once
 completed, the average after the setup), as QEMU prints them. A migration

@@ -274,10 +274,14 @@ static void print_transfer_lines(Monitor *mon, JsonObject *o, JsonObject *ram,
                    member_int(ram, "dirty-pages-rate"));
     monitor_printf(mon, "iterations: %" G_GUINT64_FORMAT "\n",
                    member_int(ram, "dirty-sync-count"));
-    /* After the proposal's lines, two of QEMU's. */
+    /* After the proposal's lines, QEMU's. */
     monitor_printf(mon, "setup: %" G_GUINT64_FORMAT " milliseconds\n",
                    member_int(o, "setup-time"));
     monitor_printf(mon, "throughput: %0.2f mbps\n", member_double(ram, "mbps"));
+    if (json_object_has_member(o, "cpu-throttle-percentage")) {
+        monitor_printf(mon, "cpu throttle percentage: %" G_GUINT64_FORMAT "\n",
+                       member_int(o, "cpu-throttle-percentage"));
+    }
 }
 
 static JsonObject *member_object(JsonObject *o, const char *name)

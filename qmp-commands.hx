@@ -523,10 +523,13 @@ outgoing migration:
 - `setup` (connecting, preparing), `cancelled`: `status` only;
 - `failed`: `status` and `error-desc` (why);
 - `active`: `status`, `total-time` and `setup-time` (ms since `migrate`;
-  ms it took before the first pass), `expected-downtime` (ms), `ram`, and
-  `xbzrle-cache` when the migration uses XBZRLE;
+  ms it took before the first pass), `expected-downtime` (ms), `ram`,
+  `xbzrle-cache` when the migration uses XBZRLE, and
+  `cpu-throttle-percentage` (an integer) while `auto-converge` throttles
+  the guest;
 - `completed`: the same with `downtime` (ms the guest was stopped) instead
-  of `expected-downtime`, and `total-time` the whole migration's.
+  of `expected-downtime`, and `total-time` the whole migration's; never
+  `cpu-throttle-percentage` (the throttle ends with the migration).
 
 `ram` is QEMU's `MigrationStats`, every member an integer but `mbps`:
 `transferred` (bytes of RAM records on the wire), `remaining` (bytes of
