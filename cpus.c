@@ -100,8 +100,6 @@ static void pause_vcpu(void)
 {
     g_mutex_lock(&cpu_lock);
     vcpu.run = false;
-    /* A stop ends a hold: the next start runs the guest at once. */
-    vcpu.hold_until = 0;
     current_accel()->cpu_kick(&vcpu.cpu);
     g_cond_broadcast(&cpu_cond);
     while (!vcpu.stopped) {

@@ -34,9 +34,9 @@ void cpus_fini(void);
  * Keeps the vCPU out of the guest until `until_us` (on the clock of
  * g_get_monotonic_time): one inside the guest is kicked out at once and
  * waits as a stopped one does, then runs on by itself. Meanwhile it counts
- * as stopped (vm_stop returns at once); a stop ends the hold, and so does
- * a call with 0. From any thread. The throttle's mechanism
- * (cpus-throttle.c).
+ * as stopped, so vm_stop returns at once; a stop and a start in between
+ * do not end the hold (the guest would escape its throttle), a call with
+ * 0 does. From any thread. The throttle's mechanism (cpus-throttle.c).
  */
 void cpus_hold_until(gint64 until_us);
 
