@@ -280,7 +280,7 @@ check: check-unit check-soft check-san
 # With KVM present the end-to-end tests ran under it; run the machine and
 # migration ones again under the software accelerator, which is what
 # machines without /dev/kvm use.
-SOFT_TESTS = $(filter %/test-migration %/test-machine,$(TEST_PROGS))
+SOFT_TESTS = $(filter %/test-migration %/test-machine %/test-migration-throttle,$(TEST_PROGS))
 check-soft: $(SOFT_TESTS) $(EMULATOR) $(GUEST_ELFS)
 	@failed=0; for t in $(SOFT_TESTS); do \
 	    echo "  TEST     $$t (accel=soft)"; \
