@@ -5,6 +5,7 @@
 #   make              build everything
 #   make check        build and run every test
 #   make bench        build and run the micro-benchmarks
+#   make bench-throttle the vCPU throttle, by a guest's progress
 #   make bench-linkem TCP through emulated links (root)
 #   make demo         the main job: a live XBZRLE migration between two instances
 #   make fuzz         run each fuzz target for FUZZ_SECONDS (default 60)
@@ -154,7 +155,7 @@ FUZZ_SRCS = $(wildcard tests/fuzz/fuzz-*.c)
 FUZZ_NAMES = $(patsubst tests/fuzz/%.c,%,$(FUZZ_SRCS))
 FUZZ_SECONDS ?= 60
 
-.PHONY: all check check-unit check-soft check-san check-fuzz-corpus bench bench-migration bench-linkem demo fuzz fuzz-build clean distclean
+.PHONY: all check check-unit check-soft check-san check-fuzz-corpus bench bench-migration bench-throttle bench-linkem demo fuzz fuzz-build clean distclean
 # Keep intermediate objects (guest objects are built through pattern chains).
 .SECONDARY:
 all: $(EMULATOR) $(GUEST_ELFS) $(TEST_PROGS) $(BENCH_PROGS) $(TOOL_PROGS) $(LINKEM)
@@ -270,6 +271,10 @@ demo: all
 # Migrations of the built-in guests, and the issue's targets (minutes).
 bench-migration: all
 	@$(BUILD)/tools/bench-migration $(BENCH_ARGS)
+
+# The vCPU throttle measured by the seed guest's progress (a few minutes).
+bench-throttle: all
+	@$(BUILD)/tools/bench-throttle $(BENCH_ARGS)
 
 # TCP through emulated links (tools/linkem): needs root, about a minute.
 bench-linkem: $(BUILD)/tools/bench-linkem $(LINKEM)
