@@ -2,7 +2,7 @@
  * The vCPU throttle: a thread of its own keeps the rhythm while the throttle
  * is on (run a slice, hold the vCPU out of the guest, again) and ends when
  * it is turned off. The hold itself is cpus.c's (cpus_hold_until): a kick
- * out of the guest, then a wait that a stop request ends at once.
+ * out of the guest, then a wait during which the vCPU counts as stopped.
  */
 #include "cpus.h"
 #include "cpus-throttle.h"
