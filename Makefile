@@ -5,6 +5,7 @@
 #   make              build everything
 #   make check        build and run every test
 #   make bench        build and run the micro-benchmarks
+#   make bench-throttle the vCPU throttle, by a guest's progress
 #   make bench-linkem TCP through emulated links (root)
 #   make demo         the main job: a live XBZRLE migration between two instances
 #   make fuzz         run each fuzz target for FUZZ_SECONDS (default 60)
@@ -51,6 +52,7 @@ EMU_OBJS += page_cache.o
 EMU_OBJS += main-loop.o
 EMU_OBJS += accel.o
 EMU_OBJS += cpus.o
+EMU_OBJS += cpus-throttle.o
 EMU_OBJS += memory.o
 EMU_OBJS += ioport.o
 EMU_OBJS += kvm-all.o
@@ -75,6 +77,7 @@ EMU_OBJS += migration-rp.o
 EMU_OBJS += migration-tls.o
 EMU_OBJS += migration-postcopy.o
 EMU_OBJS += postcopy-ram.o
+EMU_OBJS += migration-throttle.o
 EMU_OBJS += migration-qmp.o
 EMU_OBJS += migration-hmp.o
 EMU_OBJS += migration-socket.o
@@ -164,7 +167,7 @@ FUZZ_SRCS = $(wildcard tests/fuzz/fuzz-*.c)
 FUZZ_NAMES = $(patsubst tests/fuzz/%.c,%,$(FUZZ_SRCS))
 FUZZ_SECONDS ?= 60
 
-.PHONY: all check check-unit check-soft check-san check-fuzz-corpus bench bench-migration bench-linkem demo fuzz fuzz-build clean distclean
+.PHONY: all check check-unit check-soft check-san check-fuzz-corpus bench bench-migration bench-throttle bench-linkem demo fuzz fuzz-build clean distclean
 # Keep intermediate objects (guest objects are built through pattern chains).
 .SECONDARY:
 all: $(EMULATOR) $(GUEST_ELFS) $(TEST_PROGS) $(BENCH_PROGS) $(TOOL_PROGS) $(LINKEM)
@@ -281,6 +284,10 @@ demo: all
 bench-migration: all
 	@$(BUILD)/tools/bench-migration $(BENCH_ARGS)
 
+# The vCPU throttle measured by the seed guest's progress (a few minutes).
+bench-throttle: all
+	@$(BUILD)/tools/bench-throttle $(BENCH_ARGS)
+
 # TCP through emulated links (tools/linkem): needs root, about a minute.
 bench-linkem: $(BUILD)/tools/bench-linkem $(LINKEM)
 	@$(BUILD)/tools/bench-linkem $(BENCH_ARGS)
@@ -290,7 +297,7 @@ check: check-unit check-soft check-san
 # With KVM present the end-to-end tests ran under it; run the machine and
 # migration ones again under the software accelerator, which is what
 # machines without /dev/kvm use.
-SOFT_TESTS = $(filter %/test-migration %/test-machine %/test-migration-postcopy,$(TEST_PROGS))
+SOFT_TESTS = $(filter %/test-migration %/test-machine %/test-migration-postcopy %/test-migration-throttle,$(TEST_PROGS))
 check-soft: $(SOFT_TESTS) $(EMULATOR) $(GUEST_ELFS)
 	@failed=0; for t in $(SOFT_TESTS); do \
 	    echo "  TEST     $$t (accel=soft)"; \

@@ -54,6 +54,9 @@ static struct {
     bool halted;        /* the guest waits for a kick */
     bool stopped;       /* not inside cpu_exec */
     bool exit;          /* the thread should end */
+    /* Kept out of the guest until then (g_get_monotonic_time), 0: not
+     * held; see cpus_hold_until. */
+    gint64 hold_until;
     /* The state the vCPU stopped itself in (a fault, a panic), not yet
      * recorded as the run state; RUN_STATE__MAX when none. */
     RunState self_stop;
@@ -262,13 +265,32 @@ static void handle_exec_result(ExecResult r)
     }
 }
 
+/* Called with cpu_lock held. */
+static bool vcpu_held(void)
+{
+    return vcpu.hold_until && g_get_monotonic_time() < vcpu.hold_until;
+}
+
+/*
+ * Waits for the next change of the handshake (cpu_lock held); when only a
+ * hold keeps the vCPU out, no longer than the hold lasts.
+ */
+static void vcpu_wait(void)
+{
+    if (vcpu.run && !vcpu.halted && vcpu.hold_until) {
+        g_cond_wait_until(&cpu_cond, &cpu_lock, vcpu.hold_until);
+        return;
+    }
+    g_cond_wait(&cpu_cond, &cpu_lock);
+}
+
 static void vcpu_loop(CPUState *cpu)
 {
     const AccelOps *accel = current_accel();
 
     g_mutex_lock(&cpu_lock);
     for (;;) {
-        while (!vcpu.run || vcpu.halted) {
+        while (!vcpu.run || vcpu.halted || vcpu_held()) {
             if (vcpu.exit) {
                 vcpu.stopped = true;
                 g_cond_broadcast(&cpu_cond);
@@ -277,7 +299,7 @@ static void vcpu_loop(CPUState *cpu)
             }
             vcpu.stopped = true;
             g_cond_broadcast(&cpu_cond);
-            g_cond_wait(&cpu_cond, &cpu_lock);
+            vcpu_wait();
         }
         vcpu.stopped = false;
         g_mutex_unlock(&cpu_lock);
@@ -346,6 +368,23 @@ void cpus_fini(void)
     g_mutex_unlock(&cpu_lock);
     g_thread_join(vcpu.thread);
     vcpu.thread = NULL;
+}
+
+void cpus_hold_until(gint64 until_us)
+{
+    g_mutex_lock(&cpu_lock);
+    if (!vcpu.thread || vcpu.exit) {
+        g_mutex_unlock(&cpu_lock);
+        return;
+    }
+    vcpu.hold_until = until_us;
+    /* One in the guest must leave it now; one outside sees the hold
+     * before it enters again (it checks under cpu_lock). */
+    if (until_us && !vcpu.stopped) {
+        current_accel()->cpu_kick(&vcpu.cpu);
+    }
+    g_cond_broadcast(&cpu_cond);
+    g_mutex_unlock(&cpu_lock);
 }
 
 CPUState *first_cpu(void)

@@ -30,6 +30,16 @@ int cpus_init(const BootEntry *entry, GError **errp);
 /* Stops and joins the vCPU thread (program exit). */
 void cpus_fini(void);
 
+/*
+ * Keeps the vCPU out of the guest until `until_us` (on the clock of
+ * g_get_monotonic_time): one inside the guest is kicked out at once and
+ * waits as a stopped one does, then runs on by itself. Meanwhile it counts
+ * as stopped, so vm_stop returns at once; a stop and a start in between
+ * do not end the hold (the guest would escape its throttle), a call with
+ * 0 does. From any thread. The throttle's mechanism (cpus-throttle.c).
+ */
+void cpus_hold_until(gint64 until_us);
+
 /* The single vCPU (for state save/load). */
 CPUState *first_cpu(void);
 

@@ -283,6 +283,8 @@ HELP    enable or disable a migration capability
 HANDLER hmp_migrate_set_capability
 DOC
 `xbzrle` (every migration uses XBZRLE, as if `migrate -x` were given),
+`auto-converge` (a guest that dirties memory faster than the link takes it
+is slowed down, see `migrate-set-capabilities` in docs/qmp.md),
 `events` (the `MIGRATION` and `MIGRATION_PASS` events on QMP) or
 `return-path` (the closing handshake over connections that carry replies;
 on by default). They cannot change during a migration (`There's a
@@ -301,9 +303,12 @@ DOC
 The parameters of `migrate-set-parameters` (docs/qmp.md): `max-bandwidth`
 (MiB/s without a suffix, as QEMU reads it), `xbzrle-cache-size` (bytes
 without a suffix), `downtime-limit`, `x-stall-timeout`, `x-commit-timeout`
-(ms). A value out of range gets the message of `migrate-set-parameters`
-and changes nothing; an unknown name gets QEMU's `invalid parameter value:
-NAME`, a size that does not read as one `Invalid size VALUE`.
+(ms), `cpu-throttle-initial`, `cpu-throttle-increment`, `max-cpu-throttle`
+(percent, integers). A value out of range gets the message of
+`migrate-set-parameters` and changes nothing; an unknown name gets QEMU's
+`invalid parameter value: NAME`, a size that does not read as one `Invalid
+size VALUE`, a percentage that is no integer `Parameter 'NAME' expects
+uint64`.
 
     (qemu) migrate_set_parameter max-bandwidth 100M
     (qemu) migrate_set_parameter downtime-limit 50
@@ -377,7 +382,8 @@ count what went on the wire, headers included, except those of
     throughput: 124.60 mbps
 
 `downtime` replaces `expected downtime` once completed; a failed migration
-adds `error:`. The miss rate and encoding rate (page bytes per encoded byte)
+adds `error:`; while `auto-converge` throttles the guest, a last line says
+by how much, as QEMU prints it (`cpu throttle percentage: 30`). The miss rate and encoding rate (page bytes per encoded byte)
 are those of the last pass; `iterations` counts dirty-log syncs (one as the
 first pass starts); the throughput is that of the last 100 ms (once
 completed, the average after the setup), as QEMU prints them. A migration
@@ -394,6 +400,7 @@ One line per capability, in QEMU's order:
 
     (qemu) info migrate_capabilities
     xbzrle: off
+    auto-converge: off
     events: off
     return-path: on
 ENDDOC
@@ -402,13 +409,18 @@ COMMAND migrate_parameters
 HELP    show the migration parameters
 HANDLER hmp_info_migrate_parameters
 DOC
-One line per parameter with its unit, as QEMU prints them
-(`x-commit-timeout`: the bound in force):
+One line per parameter with its unit, as QEMU prints them (percentages
+without one; `x-commit-timeout`: the bound in force), in the order of
+`query-migrate-parameters` (QEMU's HMP lists `max-cpu-throttle` right
+after `cpu-throttle-increment`):
 
     (qemu) info migrate_parameters
+    cpu-throttle-initial: 20
+    cpu-throttle-increment: 10
     max-bandwidth: 33554432 bytes/second
     downtime-limit: 30 ms
     xbzrle-cache-size: 67108864 bytes
+    max-cpu-throttle: 99
     x-stall-timeout: 30000 ms
     x-commit-timeout: 2000 ms
 ENDDOC

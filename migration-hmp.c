@@ -158,7 +158,8 @@ void hmp_migrate_set_capability(Monitor *mon, JsonObject *args)
 /*
  * "migrate_set_parameter NAME VALUE": the value read as QEMU's HMP reads it
  * (bandwidth in MiB/s and the cache size in bytes unless a suffix says
- * otherwise; times in ms), then migrate-set-parameters with that member.
+ * otherwise; times in ms; percentages as integers), then
+ * migrate-set-parameters with that member.
  */
 static bool parse_param_value(const char *name, const char *text, int64_t *value,
                               GError **errp)
@@ -169,6 +170,14 @@ static bool parse_param_value(const char *name, const char *text, int64_t *value
     if (!unit) {
         error_setg(errp, "invalid parameter value: %s", name);
         return false;
+    }
+    if (!*unit) {
+        /* A percentage: QEMU reads an unsigned integer, then checks it. */
+        if (parse_int64(text, value, NULL) < 0) {
+            error_setg(errp, "Parameter '%s' expects uint64", name);
+            return false;
+        }
+        return true;
     }
     if (!strcmp(unit, "ms")) {
         return parse_int64(text, value, errp) == 0;
@@ -221,8 +230,9 @@ static void print_parameter(Monitor *mon, JsonObject *o, const char *name)
     } else if (type == G_TYPE_BOOLEAN) {
         monitor_printf(mon, "%s: %s\n", name, json_node_get_boolean(node) ? "on" : "off");
     } else {
-        monitor_printf(mon, "%s: %" G_GINT64_FORMAT " %s\n", name, json_node_get_int(node),
-                       migrate_param_unit(name));
+        const char *unit = migrate_param_unit(name);
+        monitor_printf(mon, "%s: %" G_GINT64_FORMAT "%s%s\n", name, json_node_get_int(node),
+                       *unit ? " " : "", unit);
     }
 }
 
@@ -299,10 +309,14 @@ static void print_transfer_lines(Monitor *mon, JsonObject *o, JsonObject *ram,
                    member_int(ram, "dirty-pages-rate"));
     monitor_printf(mon, "iterations: %" G_GUINT64_FORMAT "\n",
                    member_int(ram, "dirty-sync-count"));
-    /* After the proposal's lines, two of QEMU's. */
+    /* After the proposal's lines, QEMU's. */
     monitor_printf(mon, "setup: %" G_GUINT64_FORMAT " milliseconds\n",
                    member_int(o, "setup-time"));
     monitor_printf(mon, "throughput: %0.2f mbps\n", member_double(ram, "mbps"));
+    if (json_object_has_member(o, "cpu-throttle-percentage")) {
+        monitor_printf(mon, "cpu throttle percentage: %" G_GUINT64_FORMAT "\n",
+                       member_int(o, "cpu-throttle-percentage"));
+    }
 }
 
 /* Post-copy's figures, once it switched (or could). */

@@ -20,19 +20,32 @@ typedef struct ParamDef {
     uint64_t min, max;
     const char *expects;     /* "Parameter 'NAME' expects <this>" */
     const char *unit;        /* for HMP's info migrate_parameters */
+    /* QEMU's type is uint8: its input visitor refuses a value beyond 255
+     * (or negative) before any range is checked. */
+    bool is_uint8;
+    /* The range starts at cpu-throttle-initial's value, whichever of the
+     * two changes (QEMU checks it on the parameters as they would be). */
+    bool min_is_throttle_initial;
 } ParamDef;
 
 #define MAX_DOWNTIME_MS 2000000ull   /* 2000 s, QEMU's limit */
 #define MAX_TIMEOUT_MS 86400000ull   /* a day */
 
 /*
- * The messages are QEMU's, word for word, odd spots included: QEMU builds
- * the downtime limit's range from the text of its macro, so a client sees
- * "(2000 * 1000)". The x- parameters are this project's own (the failure
- * bounds); their messages follow QEMU's pattern, with the member's name as
- * QEMU spells its own x- parameters.
+ * In QEMU's order (query-migrate-parameters' members, and the order QEMU
+ * checks them in). The messages are QEMU's, word for word, odd spots
+ * included: QEMU builds the downtime limit's range from the text of its
+ * macro, so a client sees "(2000 * 1000)". The x- parameters are this
+ * project's own (the failure bounds); their messages follow QEMU's
+ * pattern, with the member's name as QEMU spells its own x- parameters.
  */
 static const ParamDef param_defs[] = {
+    { "cpu-throttle-initial", "cpu_throttle_initial",
+      offsetof(MigrationParams, cpu_throttle_initial), 1, 99,
+      "an integer in the range of 1 to 99", "", .is_uint8 = true },
+    { "cpu-throttle-increment", "cpu_throttle_increment",
+      offsetof(MigrationParams, cpu_throttle_increment), 1, 99,
+      "an integer in the range of 1 to 99", "", .is_uint8 = true },
     { "max-bandwidth", "max_bandwidth", offsetof(MigrationParams, max_bandwidth),
       0, INT64_MAX, "an integer in the range of 0 to 9223372036854775807 bytes/second",
       "bytes/second" },
@@ -41,6 +54,9 @@ static const ParamDef param_defs[] = {
     { "xbzrle-cache-size", "xbzrle_cache_size",
       offsetof(MigrationParams, xbzrle_cache_size), TARGET_PAGE_SIZE, INT64_MAX,
       "a power of two no less than the target page size", "bytes" },
+    { "max-cpu-throttle", "max_cpu_throttle", offsetof(MigrationParams, max_cpu_throttle),
+      0, 99, "an integer in the range of cpu_throttle_initial to 99", "",
+      .is_uint8 = true, .min_is_throttle_initial = true },
     { "x-stall-timeout", "x-stall-timeout", offsetof(MigrationParams, stall_timeout),
       100, MAX_TIMEOUT_MS, "an integer in the range of 100 to 86400000 ms", "ms" },
     { "x-commit-timeout", "x-commit-timeout", offsetof(MigrationParams, commit_timeout),
@@ -76,6 +92,7 @@ static const BoolParamDef bool_param_defs[] = {
 
 static const char *const cap_names[MIGRATION_CAP__MAX] = {
     [MIGRATION_CAP_XBZRLE] = "xbzrle",
+    [MIGRATION_CAP_AUTO_CONVERGE] = "auto-converge",
     [MIGRATION_CAP_EVENTS] = "events",
     [MIGRATION_CAP_RETURN_PATH] = "return-path",
     [MIGRATION_CAP_POSTCOPY_RAM] = "postcopy-ram",
@@ -90,9 +107,12 @@ static struct {
     void *changed_opaque;
 } settings = {
     .params = {
+        .cpu_throttle_initial = MIGRATION_DEFAULT_CPU_THROTTLE_INITIAL,
+        .cpu_throttle_increment = MIGRATION_DEFAULT_CPU_THROTTLE_INCREMENT,
         .max_bandwidth = MIGRATION_DEFAULT_BANDWIDTH,
         .downtime_limit = MIGRATION_DEFAULT_DOWNTIME_MS,
         .xbzrle_cache_size = MIGRATION_DEFAULT_CACHE_SIZE,
+        .max_cpu_throttle = MIGRATION_DEFAULT_MAX_CPU_THROTTLE,
         .stall_timeout = MIGRATION_DEFAULT_STALL_TIMEOUT_MS,
         .commit_timeout = 0,
     },
@@ -165,15 +185,27 @@ static bool is_power_of_two(uint64_t value)
     return value && !(value & (value - 1));
 }
 
-/*
- * QEMU's checks and messages. The cache is also bounded by guest RAM, as
- * QEMU bounded it until it stopped checking (a bigger cache only costs
- * memory), with the message QEMU gave then.
- */
-static bool param_valid(const ParamDef *def, int64_t value, GError **errp)
+/* What QEMU's input visitor checks, before any range: the type. */
+static bool param_type_valid(const ParamDef *def, int64_t value, GError **errp)
 {
-    bool in_range = value >= 0 && (uint64_t)value >= def->min &&
-                    (uint64_t)value <= def->max;
+    if (def->is_uint8 && (value < 0 || value > UINT8_MAX)) {
+        error_setg(errp, "Parameter '%s' expects uint8_t", def->name);
+        return false;
+    }
+    return true;
+}
+
+/*
+ * QEMU's checks and messages, on the parameters as they would be. The
+ * cache is also bounded by guest RAM, as QEMU bounded it until it stopped
+ * checking (a bigger cache only costs memory), with the message QEMU gave
+ * then.
+ */
+static bool param_valid(const ParamDef *def, int64_t value, const MigrationParams *next,
+                        GError **errp)
+{
+    uint64_t min = def->min_is_throttle_initial ? next->cpu_throttle_initial : def->min;
+    bool in_range = value >= 0 && (uint64_t)value >= min && (uint64_t)value <= def->max;
 
     if (!in_range || (is_cache_size(def) && !is_power_of_two((uint64_t)value))) {
         error_setg(errp, "Parameter '%s' expects %s", def->qemu_name, def->expects);
@@ -253,9 +285,18 @@ static void params_changed(void)
     }
 }
 
+/* A range that depends on another parameter is checked whenever either
+ * changes; the others only when given. */
+static bool param_to_check(const ParamDef *def, JsonObject *args)
+{
+    return json_object_has_member(args, def->name) || def->min_is_throttle_initial;
+}
+
 /*
  * Applies every member of `args` named like a parameter, all or nothing:
- * each is checked first, and the first bad one leaves every value as it was.
+ * as QEMU does, every type first, then every range (in QEMU's order, on
+ * the parameters as they would be), and the first bad one leaves every
+ * value as it was.
  */
 static int params_apply(JsonObject *args, GError **errp)
 {
@@ -268,10 +309,17 @@ static int params_apply(JsonObject *args, GError **errp)
             continue;
         }
         int64_t value = json_object_get_int_member(args, def->name);
-        if (!param_valid(def, value, errp)) {
+        if (!param_type_valid(def, value, errp)) {
             return -1;
         }
         *param_field(&next, def) = (uint64_t)value;
+    }
+    for (size_t i = 0; i < G_N_ELEMENTS(param_defs); i++) {
+        const ParamDef *def = &param_defs[i];
+        if (param_to_check(def, args) &&
+            !param_valid(def, (int64_t)*param_field(&next, def), &next, errp)) {
+            return -1;
+        }
     }
     if (apply_str_params(args, &next, errp) < 0 || apply_bool_params(args, &next, errp) < 0) {
         return -1;

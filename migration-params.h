@@ -1,8 +1,9 @@
 /*
  * The migration's settings: parameters (bandwidth, downtime limit, cache
- * size, the failure bounds) and capabilities (xbzrle, return-path, events),
- * with QEMU's names, ranges and error messages, and the QMP commands that
- * set and query them (migration-params.c). Readable from any thread.
+ * size, auto-converge's throttle steps, the failure bounds) and capabilities
+ * (xbzrle, auto-converge, events, return-path), with QEMU's names, ranges
+ * and error messages, and the QMP commands that set and query them
+ * (migration-params.c). Readable from any thread.
  */
 #ifndef MIGRATION_PARAMS_H
 #define MIGRATION_PARAMS_H
@@ -19,11 +20,18 @@
  * and never less than MIGRATION_MIN_COMMIT_TIMEOUT_MS. */
 #define MIGRATION_COMMIT_TIMEOUT_DOWNTIMES 20
 #define MIGRATION_MIN_COMMIT_TIMEOUT_MS 2000
+/* auto-converge's throttle, in percent (QEMU's defaults) */
+#define MIGRATION_DEFAULT_CPU_THROTTLE_INITIAL 20
+#define MIGRATION_DEFAULT_CPU_THROTTLE_INCREMENT 10
+#define MIGRATION_DEFAULT_MAX_CPU_THROTTLE 99
 
 typedef struct MigrationParams {
+    uint64_t cpu_throttle_initial;   /* auto-converge's first throttle, % */
+    uint64_t cpu_throttle_increment; /* and each step up from there, % */
     uint64_t max_bandwidth;      /* bytes per second; 0: no limit */
     uint64_t downtime_limit;     /* ms the guest may stay stopped */
     uint64_t xbzrle_cache_size;  /* bytes, a power of two, at least a page */
+    uint64_t max_cpu_throttle;   /* auto-converge's highest throttle, % */
     uint64_t stall_timeout;      /* ms without progress before giving up */
     uint64_t commit_timeout;     /* ms for the final stage; 0: derived */
     /* TLS (QEMU's): an object id each, empty when unset */
@@ -36,6 +44,7 @@ typedef struct MigrationParams {
 /* In QEMU's order, which query-migrate-capabilities follows. */
 typedef enum MigrationCapability {
     MIGRATION_CAP_XBZRLE,
+    MIGRATION_CAP_AUTO_CONVERGE, /* throttle a guest that dirties too fast */
     MIGRATION_CAP_EVENTS,        /* MIGRATION and MIGRATION_PASS events */
     MIGRATION_CAP_POSTCOPY_RAM,  /* the migration may switch to post-copy */
     MIGRATION_CAP_RETURN_PATH,   /* confirm the end over the connection */
@@ -64,7 +73,7 @@ void migrate_params_set_busy(bool busy);
 bool migrate_params_tls(const MigrationParams *params);
 
 /* The unit HMP prints after a parameter's value ("bytes/second", "ms",
- * "bytes"), or NULL for a name that is no parameter. */
+ * "bytes", "" for a percentage), or NULL for a name that is no parameter. */
 const char *migrate_param_unit(const char *name);
 
 #endif

@@ -202,6 +202,11 @@ static void add_source_progress(JsonObject *o, const MigrationInfo *info)
     if (info->use_xbzrle) {
         json_object_set_object_member(o, "xbzrle-cache", xbzrle_stats(info));
     }
+    /* As QEMU: only while auto-converge throttles the guest (never once
+     * completed: the throttle ends first). */
+    if (info->cpu_throttle_percentage) {
+        add_int(o, "cpu-throttle-percentage", (uint64_t)info->cpu_throttle_percentage);
+    }
 }
 
 static void add_common(JsonObject *o, const MigrationInfo *info)

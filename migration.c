@@ -25,6 +25,7 @@
 #include "migration-params.h"
 #include "migration-postcopy.h"
 #include "migration-rp.h"
+#include "migration-throttle.h"
 #include "migration-tls.h"
 #include "qemu-error.h"
 #include "qemu-file.h"
@@ -420,6 +421,7 @@ static bool pass_converged(QEMUFile *f, uint64_t pass_bytes, uint64_t pass_ns)
 
     migrate_params_get(&p);
     ram_save_sync();
+    migration_throttle_pass(pass_bytes, pass_ns);
     stat_set(&current.rtt_us, (uint64_t)migration_socket_rtt_us(qemu_file_fd(f)));
     migration_notify_pass(stat_get(&ram_save_stats()->iterations));
 
@@ -930,6 +932,9 @@ static void migration_finish(MigrationStatus status, bool was_running,
 {
     GError *close_err = NULL;
 
+    /* Before the guest may run again here, and before anyone can see
+     * the end: no migration leaves the vCPU throttled. */
+    migration_throttle_end();
     if (status != MIG_STATE_COMPLETED && !committed) {
         resume_source(was_running);     /* first of all: nothing is lost */
     }
@@ -1327,6 +1332,7 @@ void migration_get_info(MigrationInfo *info)
     info->mbps_x1000 = stat_get(&current.throughput_mbps_x1000);
     info->pages_per_second = stat_get(&current.pages_per_second);
     info->rtt_us = stat_get(&current.rtt_us);
+    info->cpu_throttle_percentage = migration_throttle_percentage();
     RamStats *rs = ram_save_stats();
     for (size_t i = 0; i < sizeof(RamStats) / sizeof(uint64_t); i++) {
         ((uint64_t *)&info->ram)[i] = stat_get(&((uint64_t *)rs)[i]);

@@ -40,6 +40,7 @@ typedef struct MigrationInfo {
                                       the transfer's average once completed */
     uint64_t pages_per_second;     /* RAM pages sent, the last ~100 ms */
     uint64_t rtt_us;               /* return path round trip, 0 if none */
+    int cpu_throttle_percentage;   /* auto-converge's throttle, 0 if none */
     bool use_xbzrle;
     uint64_t postcopy_auto_pass;   /* the pass after which x-postcopy-auto
                                       switched, 0 if it did not */

@@ -58,15 +58,18 @@ with QEMU's names, types, units, members per state and error messages.
 Where they still differ, and why:
 
 - Features this emulator does not have are absent: of QEMU's parameters
-  only `max-bandwidth`, `downtime-limit` and `xbzrle-cache-size` exist (any
-  other member is an `Invalid parameter`, and `query-migrate-parameters`
-  lists only these and the project's own `x-stall-timeout` and
-  `x-commit-timeout`); of its capabilities only `xbzrle`, `events` and
-  `return-path` (another name `does not accept value`); `migrate` and
-  `migrate-incoming` take `uri` but not `channels`, `resume` or
-  `exit-on-error`; `query-migrate` never shows `blocked-reasons`,
-  `cpu-throttle-percentage`, `vfio`, `socket-address` or the postcopy
-  members, and the `ram` figures of postcopy, multifd and zero-copy are 0.
+  only `max-bandwidth`, `downtime-limit`, `xbzrle-cache-size`,
+  `cpu-throttle-initial`, `cpu-throttle-increment` and `max-cpu-throttle`
+  exist (any other member is an `Invalid parameter`, and
+  `query-migrate-parameters` lists only these and the project's own
+  `x-stall-timeout` and `x-commit-timeout`; `throttle-trigger-threshold` is
+  QEMU's default, 50, and there is no `cpu-throttle-tailslow`); of its
+  capabilities only `xbzrle`, `auto-converge`, `events` and `return-path`
+  (another name `does not accept value`); `migrate` and `migrate-incoming`
+  take `uri` but not `channels`, `resume` or `exit-on-error`;
+  `query-migrate` never shows `blocked-reasons`, `vfio`, `socket-address`
+  or the postcopy members, and the `ram` figures of postcopy, multifd and
+  zero-copy are 0.
   No `cancelling` status: a cancelled migration stays `setup` or `active`
   until its thread has stopped, then becomes `cancelled`.
 - `return-path` is on by default (QEMU: off): the closing handshake is what
@@ -518,6 +521,14 @@ expected: boolean`, `Parameter 'capabilities[0].state' is missing`,
 migration: `There's a migration process in progress`. The capabilities:
 
 - `xbzrle` (off): every migration uses XBZRLE, as if `migrate -x` were given.
+- `auto-converge` (off): when the guest dirties memory faster than the
+  migration sends it, the vCPU is throttled (QEMU's rule): once the bytes
+  dirtied over a period of at least a second exceed half the bytes sent in
+  it, twice in a row, the vCPU runs only `100 - cpu-throttle-initial`
+  percent of the time (a 10 ms slice, then held out of the guest), and
+  `cpu-throttle-increment` more each further time, up to
+  `max-cpu-throttle`. `query-migrate` shows `cpu-throttle-percentage`
+  meanwhile; the throttle ends with the migration, however it ends.
 - `events` (off): the `MIGRATION` event (`{"status": ...}` at each change
   of either side's status) and the `MIGRATION_PASS` event (`{"pass": N}`,
   the source's dirty-sync count, 1 as the first pass starts) are sent; off,
@@ -543,12 +554,13 @@ Every capability once, in QEMU's order.
 
     -> { "execute": "query-migrate-capabilities" }
     <- { "return": [ { "capability": "xbzrle", "state": false },
+                     { "capability": "auto-converge", "state": false },
                      { "capability": "events", "state": false },
                      { "capability": "return-path", "state": true } ] }
 ENDDOC
 
 COMMAND migrate-set-parameters
-ARGS    max-bandwidth:i?,downtime-limit:i?,xbzrle-cache-size:i?,x-stall-timeout:i?,x-commit-timeout:i?,tls-creds:s?,tls-hostname:s?,tls-authz:s?,x-postcopy-auto:b?
+ARGS    cpu-throttle-initial:i?,cpu-throttle-increment:i?,max-bandwidth:i?,downtime-limit:i?,xbzrle-cache-size:i?,max-cpu-throttle:i?,x-stall-timeout:i?,x-commit-timeout:i?,tls-creds:s?,tls-hostname:s?,tls-authz:s?,x-postcopy-auto:b?
 HELP    set migration parameters
 HANDLER qmp_migrate_set_parameters
 DOC
@@ -557,6 +569,11 @@ and one out of range fails with QEMU's message and changes none. They act
 on a running migration too, and may be set on a destination before
 `migrate-incoming`. The parameters and their messages:
 
+- `cpu-throttle-initial`: the percentage `auto-converge` first throttles
+  the vCPU by (default 20; 1 to 99: `Parameter 'cpu_throttle_initial'
+  expects an integer in the range of 1 to 99`).
+- `cpu-throttle-increment`: the percentage it adds each further time
+  (default 10; 1 to 99, the same message with `cpu_throttle_increment`).
 - `max-bandwidth`: bytes per second (default 33554432; 0: no limit).
   Negative: `Parameter 'max_bandwidth' expects an integer in the range of 0
   to 9223372036854775807 bytes/second`.
@@ -567,6 +584,12 @@ on a running migration too, and may be set on a destination before
   67108864): `Parameter 'xbzrle_cache_size' expects a power of two no less
   than the target page size`; at most guest RAM, as QEMU had it: `Parameter
   'cache size' expects exceeds guest ram size`.
+- `max-cpu-throttle`: the highest percentage (default 99), from
+  `cpu-throttle-initial` to 99: `Parameter 'max_cpu_throttle' expects an
+  integer in the range of cpu_throttle_initial to 99`, also when
+  `cpu-throttle-initial` is set above it.
+- The three percentages are QEMU's `uint8`: beyond 255 or negative,
+  `Parameter 'cpu-throttle-initial' expects uint8_t` (the member's name).
 - `x-stall-timeout` (this emulator's): ms a migration may make no progress
   (nothing written, nothing read) before it fails, on either side (default
   30000; 100 to 86400000: `Parameter 'x-stall-timeout' expects an integer
@@ -605,8 +628,9 @@ Every parameter; `x-commit-timeout` is the bound in force (derived when
 set to 0).
 
     -> { "execute": "query-migrate-parameters" }
-    <- { "return": { "max-bandwidth": 33554432, "downtime-limit": 30,
-                     "xbzrle-cache-size": 67108864,
+    <- { "return": { "cpu-throttle-initial": 20, "cpu-throttle-increment": 10,
+                     "max-bandwidth": 33554432, "downtime-limit": 30,
+                     "xbzrle-cache-size": 67108864, "max-cpu-throttle": 99,
                      "x-stall-timeout": 30000, "x-commit-timeout": 2000,
                      "tls-creds": "", "tls-hostname": "", "tls-authz": "",
                      "x-postcopy-auto": false } }
@@ -623,10 +647,13 @@ outgoing migration:
 - `setup` (connecting, preparing), `cancelled`: `status` only;
 - `failed`: `status` and `error-desc` (why);
 - `active`: `status`, `total-time` and `setup-time` (ms since `migrate`;
-  ms it took before the first pass), `expected-downtime` (ms), `ram`, and
-  `xbzrle-cache` when the migration uses XBZRLE;
+  ms it took before the first pass), `expected-downtime` (ms), `ram`,
+  `xbzrle-cache` when the migration uses XBZRLE, and
+  `cpu-throttle-percentage` (an integer) while `auto-converge` throttles
+  the guest;
 - `completed`: the same with `downtime` (ms the guest was stopped) instead
-  of `expected-downtime`, and `total-time` the whole migration's;
+  of `expected-downtime`, and `total-time` the whole migration's; never
+  `cpu-throttle-percentage` (the throttle ends with the migration);
 - `postcopy-active`, `postcopy-paused`, `postcopy-recover` (after the
   switch to post-copy; `migrate-start-postcopy`): as `active`; once
   completed, `downtime` is the switch's (stopped here to running there).

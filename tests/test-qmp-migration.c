@@ -636,9 +636,12 @@ START_TEST(test_query_migrate_parameters_reports_each_parameter_with_its_type)
     g_autoptr(JsonObject) p = parameters(s);
     Members expected = { .n = 0 };
 
+    add(&expected, "cpu-throttle-initial", J_INT);
+    add(&expected, "cpu-throttle-increment", J_INT);
     add(&expected, "max-bandwidth", J_INT);
     add(&expected, "downtime-limit", J_INT);
     add(&expected, "xbzrle-cache-size", J_INT);
+    add(&expected, "max-cpu-throttle", J_INT);
     add(&expected, "x-stall-timeout", J_INT);
     add(&expected, "x-commit-timeout", J_INT);
     /* QEMU's TLS parameters: strings, empty when unset. */
@@ -648,9 +651,12 @@ START_TEST(test_query_migrate_parameters_reports_each_parameter_with_its_type)
     add(&expected, "x-postcopy-auto", J_BOOL);
     assert_members(p, "query-migrate-parameters", &expected);
     ck_assert_str_eq(json_object_get_string_member(p, "tls-creds"), "");
+    ck_assert_int_eq(member(p, NULL, "cpu-throttle-initial"), 20);
+    ck_assert_int_eq(member(p, NULL, "cpu-throttle-increment"), 10);
     ck_assert_int_eq(member(p, NULL, "max-bandwidth"), 32 << 20);
     ck_assert_int_eq(member(p, NULL, "downtime-limit"), 30);
     ck_assert_int_eq(member(p, NULL, "xbzrle-cache-size"), 64 << 20);
+    ck_assert_int_eq(member(p, NULL, "max-cpu-throttle"), 99);
     ck_assert_int_eq(member(p, NULL, "x-stall-timeout"), 30000);
     ck_assert_int_eq(member(p, NULL, "x-commit-timeout"), 2000);
     qtest_quit(s);
@@ -831,7 +837,8 @@ START_TEST(test_query_migrate_capabilities_lists_each_once_in_qemus_order)
     QTestState *s = qtest_start("-kernel guests/idle.elf");
     g_autoptr(JsonNode) caps = qtest_qmp_ok(s, "{'execute': 'query-migrate-capabilities'}");
     static const struct { const char *name; bool state; } expected[] = {
-        { "xbzrle", false }, { "events", false }, { "postcopy-ram", false },
+        { "xbzrle", false }, { "auto-converge", false }, { "events", false },
+        { "postcopy-ram", false },
         { "return-path", true },
     };
     Members entry = { .n = 0 };
@@ -1158,9 +1165,12 @@ START_TEST(test_hmp_info_migrate_parameters_prints_each_with_its_unit)
     QTestState *s = qtest_start("-kernel guests/idle.elf");
     g_autofree char *out = qtest_hmp(s, "info migrate_parameters");
 
-    ck_assert_str_eq(out, "max-bandwidth: 33554432 bytes/second\r\n"
+    ck_assert_str_eq(out, "cpu-throttle-initial: 20\r\n"
+                          "cpu-throttle-increment: 10\r\n"
+                          "max-bandwidth: 33554432 bytes/second\r\n"
                           "downtime-limit: 30 ms\r\n"
                           "xbzrle-cache-size: 67108864 bytes\r\n"
+                          "max-cpu-throttle: 99\r\n"
                           "x-stall-timeout: 30000 ms\r\n"
                           "x-commit-timeout: 2000 ms\r\n"
                           "tls-creds: ''\r\n"
@@ -1226,7 +1236,8 @@ START_TEST(test_hmp_info_migrate_capabilities_prints_on_and_off)
 
     g_free(qtest_hmp(s, "migrate_set_capability events on"));
     g_autofree char *out = qtest_hmp(s, "info migrate_capabilities");
-    ck_assert_str_eq(out, "xbzrle: off\r\nevents: on\r\npostcopy-ram: off\r\n"
+    ck_assert_str_eq(out, "xbzrle: off\r\nauto-converge: off\r\nevents: on\r\n"
+                          "postcopy-ram: off\r\n"
                           "return-path: on\r\n");
     qtest_quit(s);
 }
