@@ -220,8 +220,10 @@ static void chr_take_passed_fds(CharDriverState *chr, struct msghdr *msg)
 
 /*
  * A TLS client's bytes; errno EAGAIN when none are decrypted yet. A failure
- * is said on stderr and ends the input. Under write_lock: a read may make
- * GnuTLS write (its answer to the peer's key update).
+ * ends the input; it is said on stderr unless the client merely left
+ * without ending the session, which is no more news than a plaintext
+ * client's leaving. Under write_lock: a read may make GnuTLS write (its
+ * answer to the peer's key update).
  */
 static ssize_t chr_recv_tls(CharDriverState *chr, uint8_t *buf, size_t len)
 {
@@ -234,8 +236,10 @@ static ssize_t chr_recv_tls(CharDriverState *chr, uint8_t *buf, size_t len)
         errno = EAGAIN;
         return -1;
     }
-    if (n < 0) {
+    if (n < 0 && !tls_session_peer_cut(chr->session)) {
         error_report("chardev '%s': %s", chr->label, err->message);
+    }
+    if (n < 0) {
         errno = EPROTO;
         return -1;
     }

@@ -35,6 +35,8 @@ struct TlsSession {
     bool failed;
     char *peer_identity;
     bool write_pending;         /* a record made, not fully sent yet */
+    bool peer_cut;              /* the last read met the connection's end
+                                   without the peer's close_notify */
     /* Set by the transport functions, each in its own direction's thread. */
     int read_errno;
     int write_errno;
@@ -621,6 +623,7 @@ ssize_t tls_session_read(TlsSession *s, void *buf, size_t len, GError **errp)
         n = gnutls_record_recv(s->gs, buf, len);
     } while (n < 0 && n != GNUTLS_E_AGAIN && n != GNUTLS_E_REHANDSHAKE &&
              !gnutls_error_is_fatal(n));
+    s->peer_cut = n == GNUTLS_E_PREMATURE_TERMINATION;
     if (n >= 0) {
         return n;
     }
@@ -635,6 +638,11 @@ ssize_t tls_session_read(TlsSession *s, void *buf, size_t len, GError **errp)
 size_t tls_session_pending(TlsSession *s)
 {
     return gnutls_record_check_pending(s->gs);
+}
+
+bool tls_session_peer_cut(const TlsSession *s)
+{
+    return s->peer_cut;
 }
 
 ssize_t tls_session_write(TlsSession *s, const void *buf, size_t len,

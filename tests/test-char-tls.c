@@ -301,6 +301,26 @@ START_TEST(test_requests_sent_in_one_tls_record_are_all_answered)
 }
 END_TEST
 
+START_TEST(test_clients_leaving_with_or_without_ending_the_session_are_not_logged)
+{
+    TlsMonitor m = start_qmp();
+    TlsClient *polite = connect_as(&m, "cli");
+
+    qmp_negotiate(polite);
+    tls_client_close(polite);
+    TlsClient *abrupt = connect_as(&m, "cli");
+    qmp_negotiate(abrupt);
+    tls_client_drop(abrupt);
+    /* The next client is served once the server saw the last one go. */
+    TlsClient *next = connect_as(&m, "cli");
+    qmp_negotiate(next);
+    tls_client_close(next);
+    g_autofree char *err = qtest_stderr(m.s);
+    ck_assert_msg(!strstr(err, "chardev '" LABEL "'"), "%s", err);
+    stop_monitor(&m);
+}
+END_TEST
+
 START_TEST(test_tls_creds_of_a_chardev_cannot_be_deleted)
 {
     TlsMonitor m = start_qmp();
@@ -806,6 +826,7 @@ static Suite *char_tls_suite(void)
     tcase_add_test(monitors, test_qmp_over_tls_with_a_client_certificate_greets_and_answers_query_status);
     tcase_add_test(monitors, test_hmp_over_tls_answers_info_status);
     tcase_add_test(monitors, test_requests_sent_in_one_tls_record_are_all_answered);
+    tcase_add_test(monitors, test_clients_leaving_with_or_without_ending_the_session_are_not_logged);
     tcase_add_test(monitors, test_tls_creds_of_a_chardev_cannot_be_deleted);
 
     tcase_add_test(refusals, test_a_client_without_certificate_is_refused_and_the_next_one_served);

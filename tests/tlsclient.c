@@ -87,6 +87,14 @@ TlsClient *tls_client_connect(const char *address, const char *creds_id,
     return c;
 }
 
+void tls_client_drop(TlsClient *c)
+{
+    tls_session_free(c->session);
+    close(c->fd);
+    g_string_free(c->in, TRUE);
+    g_free(c);
+}
+
 void tls_client_close(TlsClient *c)
 {
     if (!c) {
@@ -94,10 +102,7 @@ void tls_client_close(TlsClient *c)
     }
     /* One try: a server that stopped reading does not get to hold us. */
     tls_session_bye(c->session, NULL);
-    tls_session_free(c->session);
-    close(c->fd);
-    g_string_free(c->in, TRUE);
-    g_free(c);
+    tls_client_drop(c);
 }
 
 int tls_client_send(TlsClient *c, const char *text, GError **errp)

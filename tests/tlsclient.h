@@ -36,6 +36,8 @@ TlsClient *tls_client_connect(const char *address, const char *creds_id,
 
 /* Ends the session (close_notify, best effort) and closes. NULL is fine. */
 void tls_client_close(TlsClient *c);
+/* Closes without ending the session, as a client that just exits. */
+void tls_client_drop(TlsClient *c);
 
 /* Sends all of `text`. 0, or -1 with *errp set. */
 int tls_client_send(TlsClient *c, const char *text, GError **errp);
