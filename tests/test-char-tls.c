@@ -8,7 +8,7 @@
  * emulator's server credentials "tls0" (verify-peer=on, so a client
  * certificate is required), and in this process the client credentials
  * "cli" (a certificate named TLS_CERTS_CLIENT_DN) and "bare" (none), used by
- * tests/tlsclient.h.
+ * tests/tlsconn.h.
  */
 #include <check.h>
 #include <errno.h>
@@ -28,7 +28,7 @@
 #include "qemu-error.h"
 #include "qemu-sockets.h"
 #include "tlscerts.h"
-#include "tlsclient.h"
+#include "tlsconn.h"
 
 #define OUTPUT_CAP (1024 * 1024)    /* qemu-char.h */
 #define LABEL "mon0"
@@ -127,10 +127,10 @@ static void stop_monitor(TlsMonitor *m)
     g_free(m->address);
 }
 
-static TlsClient *connect_as(TlsMonitor *m, const char *creds)
+static TlsConn *connect_as(TlsMonitor *m, const char *creds)
 {
     g_autoptr(GError) err = NULL;
-    TlsClient *c = tls_client_connect(m->address, creds, TLS_CERTS_HOSTNAME, &err);
+    TlsConn *c = tls_conn_connect(m->address, creds, TLS_CERTS_HOSTNAME, &err);
 
     ck_assert_msg(c, "TLS client '%s': %s", creds, err ? err->message : "");
     return c;
@@ -175,25 +175,25 @@ static JsonObject *parse_message(const char *line)
 }
 
 /* The next QMP message (each ends with CR LF). */
-static JsonObject *qmp_read(TlsClient *c)
+static JsonObject *qmp_read(TlsConn *c)
 {
     g_autoptr(GError) err = NULL;
-    g_autofree char *line = tls_client_read_until(c, "\n", &err);
+    g_autofree char *line = tls_conn_read_until(c, "\n", &err);
 
     ck_assert_msg(line, "reading a QMP message: %s", err ? err->message : "");
     return parse_message(line);
 }
 
-static void send_text(TlsClient *c, const char *text)
+static void send_text(TlsConn *c, const char *text)
 {
     g_autoptr(GError) err = NULL;
 
-    ck_assert_msg(tls_client_send(c, text, &err) == 0, "sending: %s",
+    ck_assert_msg(tls_conn_send(c, text, &err) == 0, "sending: %s",
                   err ? err->message : "");
 }
 
 /* A request's whole reply. */
-static JsonObject *qmp_request(TlsClient *c, const char *request)
+static JsonObject *qmp_request(TlsConn *c, const char *request)
 {
     g_autofree char *line = g_strconcat(request, "\n", NULL);
 
@@ -209,7 +209,7 @@ static void assert_returns(JsonObject *reply)
 }
 
 /* Reads the greeting and negotiates capabilities, as every QMP client. */
-static void qmp_negotiate(TlsClient *c)
+static void qmp_negotiate(TlsConn *c)
 {
     g_autoptr(JsonObject) greeting = qmp_read(c);
     ck_assert(json_object_has_member(greeting, "QMP"));
@@ -217,7 +217,7 @@ static void qmp_negotiate(TlsClient *c)
     assert_returns(reply);
 }
 
-static char *query_status(TlsClient *c)
+static char *query_status(TlsConn *c)
 {
     g_autoptr(JsonObject) reply = qmp_request(c, "{\"execute\": \"query-status\"}");
 
@@ -228,10 +228,10 @@ static char *query_status(TlsClient *c)
 
 /* What the client reads first when the server refused it after its own
  * handshake completed (TLS 1.3): an error, never a greeting. */
-static char *refusal_seen_by(TlsClient *c)
+static char *refusal_seen_by(TlsConn *c)
 {
     g_autoptr(GError) err = NULL;
-    g_autofree char *line = tls_client_read_until(c, "\n", &err);
+    g_autofree char *line = tls_conn_read_until(c, "\n", &err);
 
     ck_assert_msg(!line, "a refused client read '%s'", line);
     return g_strdup(err->message);
@@ -243,7 +243,7 @@ static char *refusal_seen_by(TlsClient *c)
 START_TEST(test_qmp_over_tls_with_a_client_certificate_greets_and_answers_query_status)
 {
     TlsMonitor m = start_qmp();
-    TlsClient *c = connect_as(&m, "cli");
+    TlsConn *c = connect_as(&m, "cli");
 
     g_autoptr(JsonObject) greeting = qmp_read(c);
     JsonObject *qmp = json_object_get_object_member(greeting, "QMP");
@@ -252,7 +252,7 @@ START_TEST(test_qmp_over_tls_with_a_client_certificate_greets_and_answers_query_
     assert_returns(caps);
     g_autofree char *status = query_status(c);
     ck_assert_str_eq(status, "prelaunch");
-    tls_client_close(c);
+    tls_conn_close(c);
     stop_monitor(&m);
 }
 END_TEST
@@ -260,17 +260,17 @@ END_TEST
 START_TEST(test_hmp_over_tls_answers_info_status)
 {
     TlsMonitor m = start_monitor("readline", "", "");
-    TlsClient *c = connect_as(&m, "cli");
+    TlsConn *c = connect_as(&m, "cli");
     g_autoptr(GError) err = NULL;
 
-    g_autofree char *banner = tls_client_read_until(c, "(qemu) ", &err);
+    g_autofree char *banner = tls_conn_read_until(c, "(qemu) ", &err);
     ck_assert_msg(banner, "%s", err ? err->message : "");
     ck_assert(g_str_has_prefix(banner, "QEMU "));
     send_text(c, "info status\n");
-    g_autofree char *out = tls_client_read_until(c, "(qemu) ", &err);
+    g_autofree char *out = tls_conn_read_until(c, "(qemu) ", &err);
     ck_assert_msg(out, "%s", err ? err->message : "");
     ck_assert_str_eq(out, "VM status: paused (prelaunch)\r\n(qemu) ");
-    tls_client_close(c);
+    tls_conn_close(c);
     stop_monitor(&m);
 }
 END_TEST
@@ -282,7 +282,7 @@ START_TEST(test_requests_sent_in_one_tls_record_are_all_answered)
      * comes on the socket to wake the server. */
     enum { REQUESTS = 300 };
     TlsMonitor m = start_qmp();
-    TlsClient *c = connect_as(&m, "cli");
+    TlsConn *c = connect_as(&m, "cli");
     g_autoptr(GString) batch = g_string_new(NULL);
 
     qmp_negotiate(c);
@@ -296,25 +296,70 @@ START_TEST(test_requests_sent_in_one_tls_record_are_all_answered)
         ck_assert_int_eq(json_object_get_int_member(reply, "id"), id);
         assert_returns(reply);
     }
-    tls_client_close(c);
+    tls_conn_close(c);
     stop_monitor(&m);
+}
+END_TEST
+
+typedef struct Acceptor {
+    int listen_fd;
+    TlsConn *conn;
+    char *error;
+} Acceptor;
+
+static gpointer accept_in_background(gpointer opaque)
+{
+    Acceptor *a = opaque;
+    g_autoptr(GError) err = NULL;
+
+    a->conn = tls_conn_accept(a->listen_fd, "srv", &err);
+    a->error = err ? g_strdup(err->message) : NULL;
+    return NULL;
+}
+
+START_TEST(test_a_chardev_that_connects_out_serves_qmp_over_tls_to_its_server)
+{
+    g_autofree char *sdir = tls_certs_path(certs, TLS_CERTS_X509_SERVER);
+    g_autofree char *cdir = tls_certs_path(certs, TLS_CERTS_X509_CLIENT);
+    g_autoptr(GError) err = NULL;
+    Acceptor a = { .listen_fd = inet_listen_any_port("127.0.0.1", &err) };
+
+    ck_assert_msg(a.listen_fd >= 0, "%s", err ? err->message : "");
+    int port = socket_local_port(a.listen_fd, NULL);
+    add_object("tls-creds-x509,id=srv,endpoint=server,dir=%s", sdir);
+    /* The emulator does its handshake at start-up: the test's server side
+     * answers meanwhile. */
+    GThread *t = g_thread_new("accept", accept_in_background, &a);
+    QTestState *s = qtest_start("-S -kernel guests/idle.elf "
+                                "-object tls-creds-x509,id=tls1,endpoint=client,dir=%s "
+                                "-chardev socket,id=" LABEL ",host=127.0.0.1,port=%d,"
+                                "tls-creds=tls1 -mon chardev=" LABEL ",mode=control",
+                                cdir, port);
+    g_thread_join(t);
+    ck_assert_msg(a.conn, "%s", a.error);
+    qmp_negotiate(a.conn);
+    g_autofree char *status = query_status(a.conn);
+    ck_assert_str_eq(status, "prelaunch");
+    tls_conn_close(a.conn);
+    close(a.listen_fd);
+    qtest_quit(s);
 }
 END_TEST
 
 START_TEST(test_clients_leaving_with_or_without_ending_the_session_are_not_logged)
 {
     TlsMonitor m = start_qmp();
-    TlsClient *polite = connect_as(&m, "cli");
+    TlsConn *polite = connect_as(&m, "cli");
 
     qmp_negotiate(polite);
-    tls_client_close(polite);
-    TlsClient *abrupt = connect_as(&m, "cli");
+    tls_conn_close(polite);
+    TlsConn *abrupt = connect_as(&m, "cli");
     qmp_negotiate(abrupt);
-    tls_client_drop(abrupt);
+    tls_conn_drop(abrupt);
     /* The next client is served once the server saw the last one go. */
-    TlsClient *next = connect_as(&m, "cli");
+    TlsConn *next = connect_as(&m, "cli");
     qmp_negotiate(next);
-    tls_client_close(next);
+    tls_conn_close(next);
     g_autofree char *err = qtest_stderr(m.s);
     ck_assert_msg(!strstr(err, "chardev '" LABEL "'"), "%s", err);
     stop_monitor(&m);
@@ -338,19 +383,19 @@ END_TEST
 START_TEST(test_a_client_without_certificate_is_refused_and_the_next_one_served)
 {
     TlsMonitor m = start_qmp();
-    TlsClient *bare = connect_as(&m, "bare");
+    TlsConn *bare = connect_as(&m, "bare");
 
     g_autofree char *seen = refusal_seen_by(bare);
     ck_assert_str_eq(seen, "TLS read failed: the server ended the session: "
                      "Certificate is required");
     expect_stderr(m.s, "chardev '" LABEL "': client dropped: TLS handshake failed: "
                   "the client sent no certificate, and 'tls0' has verify-peer=on");
-    tls_client_close(bare);
-    TlsClient *good = connect_as(&m, "cli");
+    tls_conn_close(bare);
+    TlsConn *good = connect_as(&m, "cli");
     qmp_negotiate(good);
     g_autofree char *status = query_status(good);
     ck_assert_str_eq(status, "prelaunch");
-    tls_client_close(good);
+    tls_conn_close(good);
     stop_monitor(&m);
 }
 END_TEST
@@ -358,14 +403,14 @@ END_TEST
 START_TEST(test_a_client_whose_identity_tls_authz_does_not_allow_is_refused)
 {
     TlsMonitor m = start_qmp_with_authz("CN=someone-else,O=QEMU test");
-    TlsClient *c = connect_as(&m, "cli");
+    TlsConn *c = connect_as(&m, "cli");
 
     g_autofree char *seen = refusal_seen_by(c);
     ck_assert_str_eq(seen, "TLS read failed: the server ended the session: "
                      "Access was denied");
     expect_stderr(m.s, "chardev '" LABEL "': client dropped: TLS x509 authz check "
                   "for " TLS_CERTS_CLIENT_DN " is denied\n");
-    tls_client_close(c);
+    tls_conn_close(c);
     stop_monitor(&m);
 }
 END_TEST
@@ -373,19 +418,19 @@ END_TEST
 START_TEST(test_a_client_whose_identity_tls_authz_allows_is_served)
 {
     TlsMonitor m = start_qmp_with_authz(TLS_CERTS_CLIENT_DN);
-    TlsClient *c = connect_as(&m, "cli");
+    TlsConn *c = connect_as(&m, "cli");
 
     qmp_negotiate(c);
     g_autofree char *status = query_status(c);
     ck_assert_str_eq(status, "prelaunch");
-    tls_client_close(c);
+    tls_conn_close(c);
     g_autofree char *err = qtest_stderr(m.s);
     ck_assert_ptr_null(strstr(err, "chardev '" LABEL "'"));
     stop_monitor(&m);
 }
 END_TEST
 
-START_TEST(test_a_plaintext_client_on_the_tls_port_is_dropped_and_the_next_tls_client_served)
+START_TEST(test_a_plaintext_client_on_the_tls_port_is_dropped_and_the_next_tls_conn_served)
 {
     static const char caps[] = "{\"execute\": \"qmp_capabilities\"}\n";
     TlsMonitor m = start_qmp();
@@ -397,14 +442,14 @@ START_TEST(test_a_plaintext_client_on_the_tls_port_is_dropped_and_the_next_tls_c
                   "the client did not start a TLS handshake (is it connecting "
                   "without TLS?); it sent \"{\\\"execute\\\": \\\"qmp\"\n");
     qmp_client_close(plain);
-    TlsClient *c = connect_as(&m, "cli");
+    TlsConn *c = connect_as(&m, "cli");
     qmp_negotiate(c);
-    tls_client_close(c);
+    tls_conn_close(c);
     stop_monitor(&m);
 }
 END_TEST
 
-START_TEST(test_a_tls_client_on_a_plaintext_chardev_is_dropped_with_a_log_line)
+START_TEST(test_a_tls_conn_on_a_plaintext_chardev_is_dropped_with_a_log_line)
 {
     int port = qtest_free_tcp_port();
     g_autofree char *address = g_strdup_printf("tcp:127.0.0.1:%d", port);
@@ -415,7 +460,7 @@ START_TEST(test_a_tls_client_on_a_plaintext_chardev_is_dropped_with_a_log_line)
     g_autoptr(GError) err = NULL;
 
     add_client_creds();
-    ck_assert_ptr_null(tls_client_connect(address, "cli", TLS_CERTS_HOSTNAME, &err));
+    ck_assert_ptr_null(tls_conn_connect(address, "cli", TLS_CERTS_HOSTNAME, &err));
     ck_assert_msg(g_str_has_prefix(err->message, "TLS handshake failed: the server "
                                    "did not answer with TLS"), "%s", err->message);
     expect_stderr(s, "chardev '" LABEL "': client dropped: it started a TLS "
@@ -439,7 +484,7 @@ static int help_replies_for(QTestState *s, size_t bytes)
 
 /* Sends `count` "help" requests, ids from `first`; false once the server
  * has closed the connection. */
-static bool send_help_requests(TlsClient *c, int first, int count)
+static bool send_help_requests(TlsConn *c, int first, int count)
 {
     g_autoptr(GString) batch = g_string_new(NULL);
     g_autoptr(GError) err = NULL;
@@ -449,7 +494,7 @@ static bool send_help_requests(TlsClient *c, int first, int count)
                                "\"arguments\": {\"command-line\": \"help\"}, "
                                "\"id\": %d}\n", id);
     }
-    return tls_client_send(c, batch->str, &err) == 0;
+    return tls_conn_send(c, batch->str, &err) == 0;
 }
 
 /*
@@ -473,10 +518,10 @@ static TlsMonitor start_running_qmp(void)
     return m;
 }
 
-START_TEST(test_output_a_tls_client_does_not_read_below_the_cap_arrives_in_order)
+START_TEST(test_output_a_tls_conn_does_not_read_below_the_cap_arrives_in_order)
 {
     TlsMonitor m = start_running_qmp();
-    TlsClient *c = connect_as(&m, "cli");
+    TlsConn *c = connect_as(&m, "cli");
     g_autofree char *help = qtest_hmp(m.s, "help");
     int count = help_replies_for(m.s, OUTPUT_CAP / 2);
 
@@ -493,15 +538,15 @@ START_TEST(test_output_a_tls_client_does_not_read_below_the_cap_arrives_in_order
     }
     g_autofree char *err = qtest_stderr(m.s);
     ck_assert_ptr_null(strstr(err, "chardev '" LABEL "'"));
-    tls_client_close(c);
+    tls_conn_close(c);
     stop_monitor(&m);
 }
 END_TEST
 
-START_TEST(test_a_tls_client_over_the_cap_is_dropped_and_the_next_served)
+START_TEST(test_a_tls_conn_over_the_cap_is_dropped_and_the_next_served)
 {
     TlsMonitor m = start_running_qmp();
-    TlsClient *stuck = connect_as(&m, "cli");
+    TlsConn *stuck = connect_as(&m, "cli");
     int total = help_replies_for(m.s, 3 * OUTPUT_CAP);
 
     qmp_negotiate(stuck);
@@ -513,21 +558,22 @@ START_TEST(test_a_tls_client_over_the_cap_is_dropped_and_the_next_served)
     /* Reading before the server dropped the client would take its output,
      * and a client that reads is not stuck. */
     expect_stderr(m.s, "chardev '" LABEL "': the client reads no output");
-    ck_assert(tls_client_wait_closed(stuck));
-    TlsClient *next = connect_as(&m, "cli");
+    ck_assert(tls_conn_wait_closed(stuck));
+    TlsConn *next = connect_as(&m, "cli");
     qmp_negotiate(next);
     g_autofree char *status = query_status(next);
     ck_assert_str_eq(status, "running");
     g_autofree char *err = qtest_stderr(m.s);
     ck_assert_int_eq(count_occurrences(err, "chardev '" LABEL "'"), 1);
-    tls_client_close(next);
-    tls_client_close(stuck);
+    tls_conn_close(next);
+    tls_conn_close(stuck);
     stop_monitor(&m);
 }
 END_TEST
 
 /* ---------------------------------------------------------------------- */
-/* The handshake's time bound, in this process (qemu-char.h) */
+/* In this process, through qemu-char.h: the handshake's time bound, and
+ * non-blocking writes over TLS */
 
 static bool opened;
 
@@ -551,6 +597,18 @@ static int redirect_stderr(void)
     close(p[1]);
     ck_assert_int_eq(fcntl(p[0], F_SETFL, O_NONBLOCK), 0);
     return p[0];
+}
+
+static void run_until_opened(void)
+{
+    gint64 deadline = g_get_monotonic_time() + qtest_timeout_ms() * 1000LL;
+
+    while (!opened) {
+        ck_assert_msg(g_get_monotonic_time() < deadline, "never opened");
+        if (!g_main_context_iteration(NULL, FALSE)) {
+            g_usleep(1000);
+        }
+    }
 }
 
 /* Runs the main loop until the peer of `fd` closed it. */
@@ -599,6 +657,108 @@ START_TEST(test_a_client_that_never_finishes_its_handshake_is_dropped_when_time_
     dup2(saved_err, STDERR_FILENO);
     close(saved_err);
     close(log);
+}
+END_TEST
+
+typedef struct Background {
+    const char *path;
+    TlsConn *conn;
+    const char *until;          /* read: up to this */
+    char *got;
+    char *error;
+    gint done;
+} Background;
+
+static gpointer connect_in_background(gpointer opaque)
+{
+    Background *bg = opaque;
+    g_autoptr(GError) err = NULL;
+
+    bg->conn = tls_conn_connect(bg->path, "cli", TLS_CERTS_HOSTNAME, &err);
+    bg->error = err ? g_strdup(err->message) : NULL;
+    g_atomic_int_set(&bg->done, 1);
+    return NULL;
+}
+
+static gpointer read_in_background(gpointer opaque)
+{
+    Background *bg = opaque;
+    g_autoptr(GError) err = NULL;
+
+    bg->got = tls_conn_read_until(bg->conn, bg->until, &err);
+    bg->error = err ? g_strdup(err->message) : NULL;
+    g_atomic_int_set(&bg->done, 1);
+    return NULL;
+}
+
+/* Runs the main loop (the chardev's handshake and output) until the
+ * background thread is done. */
+static void run_until_done(Background *bg, GThread *t)
+{
+    gint64 deadline = g_get_monotonic_time() + 2 * qtest_timeout_ms() * 1000LL;
+
+    while (!g_atomic_int_get(&bg->done)) {
+        ck_assert_msg(g_get_monotonic_time() < deadline, "the thread never ended");
+        if (!g_main_context_iteration(NULL, FALSE)) {
+            g_usleep(1000);
+        }
+    }
+    g_thread_join(t);
+}
+
+static char pattern_char(size_t i)
+{
+    return 'a' + i % 26;
+}
+
+START_TEST(test_bytes_a_nonblocking_write_reports_taken_arrive_once_and_in_order)
+{
+    g_autofree char *dir = tls_certs_path(certs, TLS_CERTS_X509_SERVER);
+    g_autofree char *path = tls_certs_path(certs, "chr.sock");
+    g_autoptr(GError) err = NULL;
+    Background bg = { .path = path };
+
+    add_client_creds();
+    add_object("tls-creds-x509,id=tls0,endpoint=server,dir=%s", dir);
+    ChardevSocketOptions opts = { .path = path, .server = true, .tls_creds = "tls0" };
+    CharDriverState *chr = qemu_chr_new_socket("tls", &opts, &err);
+    ck_assert_msg(chr, "%s", err ? err->message : "");
+    qemu_chr_add_handlers(chr, fe_can_read, fe_read, fe_event, NULL);
+    run_until_done(&bg, g_thread_new("connect", connect_in_background, &bg));
+    ck_assert_msg(bg.conn, "%s", bg.error);
+    /* With TLS 1.3 the client is done first: the chardev's client is there
+     * once it says so. */
+    run_until_opened();
+
+    /* Nobody reads: writes fill the socket until one takes nothing. The
+     * one that finds it full still takes its bytes (GnuTLS made their
+     * record), and says so. */
+    size_t taken = 0;
+    for (;;) {
+        uint8_t block[1000];
+        for (size_t i = 0; i < sizeof(block); i++) {
+            block[i] = pattern_char(taken + i);
+        }
+        int n = qemu_chr_write_nonblock(chr, block, sizeof(block));
+        ck_assert_int_ge(n, 0);
+        if (n == 0) {
+            break;
+        }
+        taken += n;
+        ck_assert_uint_lt(taken, 64 << 20);
+    }
+    /* Other bytes next: what was reported not taken must never arrive. */
+    ck_assert_int_eq(qemu_chr_write(chr, (const uint8_t *)"END", 3), 3);
+    Background reader = { .conn = bg.conn, .until = "END" };
+    run_until_done(&reader, g_thread_new("read", read_in_background, &reader));
+    ck_assert_msg(reader.got, "%s", reader.error);
+    ck_assert_uint_eq(strlen(reader.got), taken + 3);
+    for (size_t i = 0; i < taken; i++) {
+        ck_assert_msg(reader.got[i] == pattern_char(i), "byte %zu", i);
+    }
+    g_free(reader.got);
+    tls_conn_close(bg.conn);
+    qemu_chr_delete(chr);
 }
 END_TEST
 
@@ -819,26 +979,28 @@ static Suite *char_tls_suite(void)
     TCase *monitors = tls_tcase("monitors-over-tls", 4);
     TCase *refusals = tls_tcase("refusals", 4);
     TCase *stuck = tls_tcase("stuck-clients", 6);
-    TCase *bound = tls_tcase("handshake-bound", 2);
+    TCase *in_process = tls_tcase("in-process", 3);
     TCase *options = tls_tcase("chardev-and-mon", 3);
     TCase *errors = tls_tcase("option-errors", 2);
 
     tcase_add_test(monitors, test_qmp_over_tls_with_a_client_certificate_greets_and_answers_query_status);
     tcase_add_test(monitors, test_hmp_over_tls_answers_info_status);
     tcase_add_test(monitors, test_requests_sent_in_one_tls_record_are_all_answered);
+    tcase_add_test(monitors, test_a_chardev_that_connects_out_serves_qmp_over_tls_to_its_server);
     tcase_add_test(monitors, test_clients_leaving_with_or_without_ending_the_session_are_not_logged);
     tcase_add_test(monitors, test_tls_creds_of_a_chardev_cannot_be_deleted);
 
     tcase_add_test(refusals, test_a_client_without_certificate_is_refused_and_the_next_one_served);
     tcase_add_test(refusals, test_a_client_whose_identity_tls_authz_does_not_allow_is_refused);
     tcase_add_test(refusals, test_a_client_whose_identity_tls_authz_allows_is_served);
-    tcase_add_test(refusals, test_a_plaintext_client_on_the_tls_port_is_dropped_and_the_next_tls_client_served);
-    tcase_add_test(refusals, test_a_tls_client_on_a_plaintext_chardev_is_dropped_with_a_log_line);
+    tcase_add_test(refusals, test_a_plaintext_client_on_the_tls_port_is_dropped_and_the_next_tls_conn_served);
+    tcase_add_test(refusals, test_a_tls_conn_on_a_plaintext_chardev_is_dropped_with_a_log_line);
 
-    tcase_add_test(stuck, test_output_a_tls_client_does_not_read_below_the_cap_arrives_in_order);
-    tcase_add_test(stuck, test_a_tls_client_over_the_cap_is_dropped_and_the_next_served);
+    tcase_add_test(stuck, test_output_a_tls_conn_does_not_read_below_the_cap_arrives_in_order);
+    tcase_add_test(stuck, test_a_tls_conn_over_the_cap_is_dropped_and_the_next_served);
 
-    tcase_add_test(bound, test_a_client_that_never_finishes_its_handshake_is_dropped_when_time_is_up);
+    tcase_add_test(in_process, test_a_client_that_never_finishes_its_handshake_is_dropped_when_time_is_up);
+    tcase_add_test(in_process, test_bytes_a_nonblocking_write_reports_taken_arrive_once_and_in_order);
 
     tcase_add_test(options, test_mon_control_on_a_unix_chardev_with_the_old_flags_serves_qmp);
     tcase_add_test(options, test_mon_pretty_on_indents_qmp_messages_by_four_spaces);
@@ -859,7 +1021,7 @@ static Suite *char_tls_suite(void)
     suite_add_tcase(s, monitors);
     suite_add_tcase(s, refusals);
     suite_add_tcase(s, stuck);
-    suite_add_tcase(s, bound);
+    suite_add_tcase(s, in_process);
     suite_add_tcase(s, options);
     suite_add_tcase(s, errors);
     return s;

@@ -1,5 +1,5 @@
 /*
- * A TLS client for tests (see tlsclient.h): the non-blocking session API
+ * TLS connections for tests (see tlsconn.h): the non-blocking session API
  * driven with poll(), each wait bounded by libqmp's timeout.
  */
 #include <errno.h>
@@ -11,9 +11,9 @@
 #include "libqmp.h"
 #include "qemu-error.h"
 #include "qemu-sockets.h"
-#include "tlsclient.h"
+#include "tlsconn.h"
 
-struct TlsClient {
+struct TlsConn {
     int fd;
     TlsSession *session;
     GString *in;        /* received, not returned yet */
@@ -64,15 +64,13 @@ static int connect_address(const char *address, GError **errp)
     }
 }
 
-TlsClient *tls_client_connect(const char *address, const char *creds_id,
-                              const char *hostname, GError **errp)
+/* The handshake on `fd` (closed on failure). */
+static TlsConn *handshake(int fd, const char *creds_id,
+                          TlsCredsEndpoint endpoint, const char *hostname,
+                          GError **errp)
 {
-    int fd = connect_address(address, errp);
-    if (fd < 0) {
-        return NULL;
-    }
-    TlsSession *session = tls_session_new(fd, creds_id, TLS_CREDS_ENDPOINT_CLIENT,
-                                          hostname, NULL, errp);
+    TlsSession *session = tls_session_new(fd, creds_id, endpoint, hostname,
+                                          NULL, errp);
     if (!session ||
         tls_session_handshake_wait(session, qtest_timeout_ms(), errp) !=
         TLS_SESSION_DONE) {
@@ -80,14 +78,37 @@ TlsClient *tls_client_connect(const char *address, const char *creds_id,
         close(fd);
         return NULL;
     }
-    TlsClient *c = g_new0(TlsClient, 1);
+    TlsConn *c = g_new0(TlsConn, 1);
     c->fd = fd;
     c->session = session;
     c->in = g_string_new(NULL);
     return c;
 }
 
-void tls_client_drop(TlsClient *c)
+TlsConn *tls_conn_connect(const char *address, const char *creds_id,
+                          const char *hostname, GError **errp)
+{
+    int fd = connect_address(address, errp);
+    if (fd < 0) {
+        return NULL;
+    }
+    return handshake(fd, creds_id, TLS_CREDS_ENDPOINT_CLIENT, hostname, errp);
+}
+
+TlsConn *tls_conn_accept(int listen_fd, const char *creds_id, GError **errp)
+{
+    if (!wait_ready(listen_fd, POLLIN, deadline_from_now())) {
+        error_setg(errp, "test: nobody connected for %d ms", qtest_timeout_ms());
+        return NULL;
+    }
+    int fd = socket_accept(listen_fd, errp);
+    if (fd < 0) {
+        return NULL;
+    }
+    return handshake(fd, creds_id, TLS_CREDS_ENDPOINT_SERVER, NULL, errp);
+}
+
+void tls_conn_drop(TlsConn *c)
 {
     tls_session_free(c->session);
     close(c->fd);
@@ -95,17 +116,17 @@ void tls_client_drop(TlsClient *c)
     g_free(c);
 }
 
-void tls_client_close(TlsClient *c)
+void tls_conn_close(TlsConn *c)
 {
     if (!c) {
         return;
     }
     /* One try: a server that stopped reading does not get to hold us. */
     tls_session_bye(c->session, NULL);
-    tls_client_drop(c);
+    tls_conn_drop(c);
 }
 
-int tls_client_send(TlsClient *c, const char *text, GError **errp)
+int tls_conn_send(TlsConn *c, const char *text, GError **errp)
 {
     gint64 deadline = deadline_from_now();
     size_t len = strlen(text);
@@ -130,7 +151,7 @@ int tls_client_send(TlsClient *c, const char *text, GError **errp)
 
 /* Reads what is there, waiting for some: > 0 bytes, 0 at the end of the
  * session, -1 with *errp (an error, or the deadline). */
-static ssize_t read_some(TlsClient *c, gint64 deadline, GError **errp)
+static ssize_t read_some(TlsConn *c, gint64 deadline, GError **errp)
 {
     char buf[16384];
 
@@ -150,7 +171,7 @@ static ssize_t read_some(TlsClient *c, gint64 deadline, GError **errp)
     }
 }
 
-char *tls_client_read_until(TlsClient *c, const char *needle, GError **errp)
+char *tls_conn_read_until(TlsConn *c, const char *needle, GError **errp)
 {
     gint64 deadline = deadline_from_now();
 
@@ -173,7 +194,7 @@ char *tls_client_read_until(TlsClient *c, const char *needle, GError **errp)
     }
 }
 
-bool tls_client_wait_closed(TlsClient *c)
+bool tls_conn_wait_closed(TlsConn *c)
 {
     gint64 deadline = deadline_from_now();
 
