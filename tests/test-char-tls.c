@@ -238,6 +238,41 @@ static char *refusal_seen_by(TlsConn *c)
 }
 
 /* ---------------------------------------------------------------------- */
+/* Helpers: a TLS client in another thread, while this one waits for the
+ * emulator or runs the main loop */
+
+typedef struct Background {
+    const char *address;        /* connect: there, as "cli" */
+    TlsConn *conn;
+    const char *until;          /* read: up to this */
+    char *got;
+    char *error;
+    gint done;
+} Background;
+
+static gpointer connect_in_background(gpointer opaque)
+{
+    Background *bg = opaque;
+    g_autoptr(GError) err = NULL;
+
+    bg->conn = tls_conn_connect(bg->address, "cli", TLS_CERTS_HOSTNAME, &err);
+    bg->error = err ? g_strdup(err->message) : NULL;
+    g_atomic_int_set(&bg->done, 1);
+    return NULL;
+}
+
+static gpointer read_in_background(gpointer opaque)
+{
+    Background *bg = opaque;
+    g_autoptr(GError) err = NULL;
+
+    bg->got = tls_conn_read_until(bg->conn, bg->until, &err);
+    bg->error = err ? g_strdup(err->message) : NULL;
+    g_atomic_int_set(&bg->done, 1);
+    return NULL;
+}
+
+/* ---------------------------------------------------------------------- */
 /* QMP and HMP over TLS */
 
 START_TEST(test_qmp_over_tls_with_a_client_certificate_greets_and_answers_query_status)
@@ -342,6 +377,33 @@ START_TEST(test_a_chardev_that_connects_out_serves_qmp_over_tls_to_its_server)
     ck_assert_str_eq(status, "prelaunch");
     tls_conn_close(a.conn);
     close(a.listen_fd);
+    qtest_quit(s);
+}
+END_TEST
+
+START_TEST(test_a_server_with_wait_on_starts_once_its_first_tls_client_is_in)
+{
+    g_autofree char *dir = tls_certs_path(certs, TLS_CERTS_X509_SERVER);
+    int port = qtest_free_tcp_port();
+    g_autofree char *address = g_strdup_printf("tcp:127.0.0.1:%d", port);
+    Background bg = { .address = address };
+
+    add_client_creds();
+    /* The client connects (retrying) while the emulator starts: start-up
+     * goes on, and the QMP socket libqmp waits for appears, only once the
+     * client's handshake is done. */
+    GThread *t = g_thread_new("client", connect_in_background, &bg);
+    QTestState *s = qtest_start("-S -kernel guests/idle.elf "
+                                "-object tls-creds-x509,id=tls0,endpoint=server,dir=%s "
+                                "-chardev socket,id=" LABEL ",host=127.0.0.1,port=%d,"
+                                "server=on,wait=on,tls-creds=tls0 "
+                                "-mon chardev=" LABEL ",mode=control", dir, port);
+    g_thread_join(t);
+    ck_assert_msg(bg.conn, "%s", bg.error);
+    qmp_negotiate(bg.conn);
+    g_autofree char *status = query_status(bg.conn);
+    ck_assert_str_eq(status, "prelaunch");
+    tls_conn_close(bg.conn);
     qtest_quit(s);
 }
 END_TEST
@@ -660,37 +722,6 @@ START_TEST(test_a_client_that_never_finishes_its_handshake_is_dropped_when_time_
 }
 END_TEST
 
-typedef struct Background {
-    const char *path;
-    TlsConn *conn;
-    const char *until;          /* read: up to this */
-    char *got;
-    char *error;
-    gint done;
-} Background;
-
-static gpointer connect_in_background(gpointer opaque)
-{
-    Background *bg = opaque;
-    g_autoptr(GError) err = NULL;
-
-    bg->conn = tls_conn_connect(bg->path, "cli", TLS_CERTS_HOSTNAME, &err);
-    bg->error = err ? g_strdup(err->message) : NULL;
-    g_atomic_int_set(&bg->done, 1);
-    return NULL;
-}
-
-static gpointer read_in_background(gpointer opaque)
-{
-    Background *bg = opaque;
-    g_autoptr(GError) err = NULL;
-
-    bg->got = tls_conn_read_until(bg->conn, bg->until, &err);
-    bg->error = err ? g_strdup(err->message) : NULL;
-    g_atomic_int_set(&bg->done, 1);
-    return NULL;
-}
-
 /* Runs the main loop (the chardev's handshake and output) until the
  * background thread is done. */
 static void run_until_done(Background *bg, GThread *t)
@@ -716,7 +747,7 @@ START_TEST(test_bytes_a_nonblocking_write_reports_taken_arrive_once_and_in_order
     g_autofree char *dir = tls_certs_path(certs, TLS_CERTS_X509_SERVER);
     g_autofree char *path = tls_certs_path(certs, "chr.sock");
     g_autoptr(GError) err = NULL;
-    Background bg = { .path = path };
+    Background bg = { .address = path };
 
     add_client_creds();
     add_object("tls-creds-x509,id=tls0,endpoint=server,dir=%s", dir);
@@ -987,6 +1018,7 @@ static Suite *char_tls_suite(void)
     tcase_add_test(monitors, test_hmp_over_tls_answers_info_status);
     tcase_add_test(monitors, test_requests_sent_in_one_tls_record_are_all_answered);
     tcase_add_test(monitors, test_a_chardev_that_connects_out_serves_qmp_over_tls_to_its_server);
+    tcase_add_test(monitors, test_a_server_with_wait_on_starts_once_its_first_tls_client_is_in);
     tcase_add_test(monitors, test_clients_leaving_with_or_without_ending_the_session_are_not_logged);
     tcase_add_test(monitors, test_tls_creds_of_a_chardev_cannot_be_deleted);
 
