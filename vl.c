@@ -94,6 +94,15 @@ void option_error(const char *option, const char *fmt, ...)
     exit(1);
 }
 
+/* An option whose argument is refused: "-opt ARG: why". Takes err. */
+static G_GNUC_NORETURN void option_arg_error(const char *option,
+                                             const char *arg, GError *err)
+{
+    error_report("%s %s: %s", option, arg, err->message);
+    g_error_free(err);
+    exit(1);
+}
+
 static G_GNUC_NORETURN void startup_failed(GError *err)
 {
     error_report_err(err);
@@ -228,18 +237,17 @@ static void add_monitor_spec(const char *spec, MonitorMode mode, const char *opt
 /* -chardev: checked now, made at start-up (after the objects it names). */
 static void parse_chardev(const char *arg)
 {
-    g_autofree char *option = g_strdup_printf("-chardev %s", arg);
-    g_autoptr(GError) err = NULL;
+    GError *err = NULL;
     ChardevOpts *opts = chardev_opts_parse(arg, &err);
 
     if (!opts) {
-        option_error(option, "%s", err->message);
+        option_arg_error("-chardev", arg, err);
     }
     if (!config.chardevs) {
         config.chardevs = g_ptr_array_new();
     }
     ChardevArg *c = g_new(ChardevArg, 1);
-    c->option = g_steal_pointer(&option);
+    c->option = g_strdup_printf("-chardev %s", arg);
     c->opts = opts;
     g_ptr_array_add(config.chardevs, c);
 }
@@ -251,41 +259,52 @@ static const QemuOptDesc mon_keys[] = {
     { NULL }
 };
 
-static MonitorMode parse_mon_mode(const char *option, const char *mode)
+static int parse_mon_mode(const char *mode, MonitorMode *out, GError **errp)
 {
     if (!mode || !strcmp(mode, "readline")) {
-        return MONITOR_MODE_HMP;
+        *out = MONITOR_MODE_HMP;
+    } else if (!strcmp(mode, "control")) {
+        *out = MONITOR_MODE_QMP;
+    } else {
+        error_setg(errp, "Parameter 'mode' does not accept value '%s' "
+                   "(expected readline or control)", mode);
+        return -1;
     }
-    if (!strcmp(mode, "control")) {
-        return MONITOR_MODE_QMP;
-    }
-    option_error(option, "Parameter 'mode' does not accept value '%s' "
-                 "(expected readline or control)", mode);
+    return 0;
 }
 
 /* -mon [chardev=]ID[,mode=readline|control][,pretty=on|off] */
-static void parse_mon(const char *arg)
+static int mon_spec_parse(const char *arg, MonitorSpec *m, GError **errp)
 {
-    g_autofree char *option = g_strdup_printf("-mon %s", arg);
-    g_autoptr(GError) err = NULL;
-    g_autoptr(QemuOpts) opts = qemu_opts_parse(arg, "chardev", mon_keys, &err);
+    g_autoptr(QemuOpts) opts = qemu_opts_parse(arg, "chardev", mon_keys, errp);
 
-    if (!opts) {
-        option_error(option, "%s", err->message);
+    if (!opts ||
+        parse_mon_mode(qemu_opt_get(opts, "mode"), &m->mode, errp) < 0) {
+        return -1;
     }
     const char *chardev = qemu_opt_get(opts, "chardev");
     if (!chardev) {
-        option_error(option, "Parameter 'chardev' is missing");
+        error_setg(errp, "Parameter 'chardev' is missing");
+        return -1;
     }
-    MonitorSpec m = {
-        .chardev = g_strdup(chardev),
-        .mode = parse_mon_mode(option, qemu_opt_get(opts, "mode")),
-        .pretty = qemu_opt_get_bool(opts, "pretty", false),
-    };
-    if (m.pretty && m.mode == MONITOR_MODE_HMP) {
-        option_error(option, "'pretty' is not compatible with HMP monitors");
+    m->pretty = qemu_opt_get_bool(opts, "pretty", false);
+    if (m->pretty && m->mode == MONITOR_MODE_HMP) {
+        error_setg(errp, "'pretty' is not compatible with HMP monitors");
+        return -1;
     }
-    m.option = g_steal_pointer(&option);
+    m->chardev = g_strdup(chardev);
+    return 0;
+}
+
+static void parse_mon(const char *arg)
+{
+    MonitorSpec m = { 0 };
+    GError *err = NULL;
+
+    if (mon_spec_parse(arg, &m, &err) < 0) {
+        option_arg_error("-mon", arg, err);
+    }
+    m.option = g_strdup_printf("-mon %s", arg);
     add_monitor(m, "-mon");
 }
 
