@@ -50,9 +50,11 @@ CharDriverState *qemu_chr_new(const char *label, const char *spec,
  * chardev listens again. `tls_authz`, the id of an authz-simple object,
  * admits only the client identity it allows (listening chardevs; x509
  * with verify-peer, or PSK). A connecting chardev checks the server's
- * certificate against `host`. Input and output then go through the
- * session, with the same queue, cap and stuck-client handling as plaintext;
- * descriptors cannot be passed over TLS.
+ * certificate against `host` (a Unix socket has no host to check against:
+ * a connecting one with x509 and verify-peer is refused, PSK works). Input
+ * and output then go through the session, with the same queue, cap and
+ * stuck-client handling as plaintext; descriptors cannot be passed over
+ * TLS.
  *
  * A listening chardev without TLS drops a client whose first bytes are a
  * TLS handshake, saying so on stderr.
