@@ -96,6 +96,9 @@ EMU_OBJS += ui/sdl.o
 endif
 EMU_OBJS += qemu-sockets.o
 EMU_OBJS += qemu-char.o
+EMU_OBJS += qemu-char-tls.o
+EMU_OBJS += qemu-char-opts.o
+EMU_OBJS += qemu-option.o
 EMU_OBJS += readline.o
 EMU_OBJS += monitor-args.o
 EMU_OBJS += monitor.o

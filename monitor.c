@@ -64,6 +64,7 @@ struct Monitor {
     MonitorFormat fmt;      /* xp's defaults */
 
     /* QMP */
+    bool pretty;            /* indented, multi-line JSON */
     bool negotiated;
     JsonSplitter split;
     bool resyncing;         /* after a reset: skipping to where a message
@@ -207,17 +208,23 @@ void hmp_run_qmp(Monitor *mon, QmpHandler *handler, JsonObject *args)
     }
 }
 
-/* One QMP message: compact JSON and CR LF, as QEMU sends them. */
-static char *qmp_serialize(JsonObject *msg)
+/* One QMP message and CR LF, as QEMU sends them: compact JSON, or with
+ * pretty=on indented by 4 spaces, as QEMU indents it. */
+static char *qmp_serialize(const Monitor *mon, JsonObject *msg)
 {
     g_autoptr(JsonNode) node = monitor_result_object(json_object_ref(msg));
-    g_autofree char *json = json_to_string(node, FALSE);
+    g_autoptr(JsonGenerator) gen = json_generator_new();
+
+    json_generator_set_root(gen, node);
+    json_generator_set_pretty(gen, mon->pretty);
+    json_generator_set_indent(gen, 4);
+    g_autofree char *json = json_generator_to_data(gen, NULL);
     return g_strconcat(json, "\r\n", NULL);
 }
 
 static void qmp_send(Monitor *mon, JsonObject *msg)
 {
-    g_autofree char *text = qmp_serialize(msg);
+    g_autofree char *text = qmp_serialize(mon, msg);
     monitor_write(mon, text, strlen(text));
 }
 
@@ -251,15 +258,15 @@ static void qmp_send_reply(Monitor *mon, JsonNode *ret, const GError *err,
 
 static gboolean monitor_broadcast(gpointer opaque)
 {
-    char *text = opaque;
+    JsonObject *event = opaque;
 
     for (guint i = 0; monitors && i < monitors->len; i++) {
         Monitor *mon = g_ptr_array_index(monitors, i);
         if (mon->mode == MONITOR_MODE_QMP && mon->negotiated) {
-            monitor_write(mon, text, strlen(text));
+            qmp_send(mon, event);
         }
     }
-    g_free(text);
+    json_object_unref(event);
     return G_SOURCE_REMOVE;
 }
 
@@ -276,9 +283,9 @@ void monitor_protocol_event(const char *name, JsonNode *data)
         json_object_set_member(event, "data", data);
     }
     json_object_set_object_member(event, "timestamp", timestamp);
-    /* The text is made now (the timestamp), sent from the main thread, which
-     * owns the list of monitors. */
-    main_loop_invoke(monitor_broadcast, qmp_serialize(event));
+    /* Sent from the main thread, which owns the list of monitors (the
+     * timestamp is already in). */
+    main_loop_invoke(monitor_broadcast, g_steal_pointer(&event));
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1213,6 +1220,11 @@ Monitor *monitor_init(CharDriverState *chr, MonitorMode mode, GError **errp)
     qemu_chr_add_handlers_background(chr, monitor_can_read, monitor_read,
                                      monitor_event, mon);
     return mon;
+}
+
+void monitor_set_pretty(Monitor *mon, bool pretty)
+{
+    mon->pretty = pretty;
 }
 
 void monitor_suspend(Monitor *mon)

@@ -28,6 +28,10 @@ typedef enum {
  */
 Monitor *monitor_init(CharDriverState *chr, MonitorMode mode, GError **errp);
 
+/* QMP: replies and events as indented, multi-line JSON (-mon pretty=on),
+ * for people reading them; each still ends with CR LF. */
+void monitor_set_pretty(Monitor *mon, bool pretty);
+
 /*
  * A QMP handler: `args` holds the request's arguments, already checked
  * against the table (present, known, of the right JSON type; sizes and flags

@@ -4,7 +4,9 @@
  * multiplexer. Input is read by fd watches of the main loop and handed to
  * the frontend; output is written under a per-device lock (the vCPU and
  * migration threads write too) and never waits for a peer: what it does not
- * take at once is queued and flushed from the main loop.
+ * take at once is queued and flushed from the main loop. A socket with TLS
+ * reads and writes through its client's session (the handshakes are
+ * qemu-char-tls.c's).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,8 +21,10 @@
 #include <unistd.h>
 #include <glib-unix.h>
 
+#include "crypto/tlssession.h"
 #include "main-loop.h"
 #include "qemu-char.h"
+#include "qemu-char-tls.h"
 #include "qemu-error.h"
 #include "qemu-sockets.h"
 #include "ui/console.h"
@@ -87,6 +91,19 @@ struct CharDriverState {
     guint listen_watch;
     char *unix_path;    /* a Unix server's path, removed with the device */
     int msgfd;          /* last fd received with SCM_RIGHTS */
+    bool first_input_seen;  /* a plaintext server looked at the client's
+                               first bytes (a TLS client?) */
+
+    /* sockets with TLS */
+    ChrTls *tls;
+    int tls_handshake_ms;
+    TlsSession *session;    /* the client's, from its handshake on; set and
+                               cleared under write_lock (writers use it) */
+    bool tls_record_made;   /* a write wanted the socket: GnuTLS holds a
+                               record of the bytes at the queue's head */
+    ChrTlsHandshake *handshake; /* a client still in its handshake... */
+    int handshake_fd;           /* ...on this socket */
+    guint pending_idle;     /* reading what GnuTLS already decrypted */
 
     /* pty: our own slave fd keeps the master readable with no client */
     int pty_slave;
@@ -201,8 +218,39 @@ static void chr_take_passed_fds(CharDriverState *chr, struct msghdr *msg)
     }
 }
 
+/*
+ * A TLS client's bytes; errno EAGAIN when none are decrypted yet. A failure
+ * ends the input; it is said on stderr unless the client merely left
+ * without ending the session, which is no more news than a plaintext
+ * client's leaving. Under write_lock: a read may make GnuTLS write (its
+ * answer to the peer's key update).
+ */
+static ssize_t chr_recv_tls(CharDriverState *chr, uint8_t *buf, size_t len)
+{
+    g_autoptr(GError) err = NULL;
+
+    g_mutex_lock(&chr->write_lock);
+    ssize_t n = tls_session_read(chr->session, buf, len, &err);
+    g_mutex_unlock(&chr->write_lock);
+    if (n == TLS_SESSION_WANT_READ) {
+        errno = EAGAIN;
+        return -1;
+    }
+    if (n < 0 && !tls_session_peer_cut(chr->session)) {
+        error_report("chardev '%s': %s", chr->label, err->message);
+    }
+    if (n < 0) {
+        errno = EPROTO;
+        return -1;
+    }
+    return n;
+}
+
 static ssize_t chr_recv(CharDriverState *chr, uint8_t *buf, size_t len)
 {
+    if (chr->session) {
+        return chr_recv_tls(chr, buf, len);
+    }
     if (!chr->is_socket) {
         return read(chr->in_fd, buf, len);
     }
@@ -237,30 +285,77 @@ static void chr_input_ended(CharDriverState *chr)
     chr_update_watch(chr);
 }
 
-static gboolean chr_readable(gint fd, GIOCondition cond, gpointer opaque)
+/* A plaintext server's first bytes from a client: false when they start a
+ * TLS handshake (said on stderr), which no frontend here would understand. */
+static bool chr_first_input_ok(CharDriverState *chr, const uint8_t *buf,
+                               size_t len)
 {
-    CharDriverState *chr = opaque;
+    if (chr->first_input_seen || chr->listen_fd < 0 || chr->tls) {
+        return true;
+    }
+    chr->first_input_seen = true;
+    return !chr_tls_refuse_client_hello(chr->label, buf, len);
+}
+
+static void chr_take_pending_later(CharDriverState *chr);
+
+/*
+ * Hands the frontend what it can take now. When input stops (the frontend
+ * is full, the peer is gone), chr_update_watch removes the input watch,
+ * which may be the source running this.
+ */
+static void chr_read_input(CharDriverState *chr)
+{
     uint8_t buf[4096];
 
     int room = chr->fe.can_read ? chr->fe.can_read(chr->fe.opaque)
                                 : (int)sizeof(buf);
     if (room <= 0) {
-        chr->in_watch = 0;
         chr->throttled = true;
-        return G_SOURCE_REMOVE;
+        chr_update_watch(chr);
+        return;
     }
     ssize_t n = chr_recv(chr, buf, MIN((size_t)room, sizeof(buf)));
     if (n < 0 && (errno == EINTR || errno == EAGAIN)) {
-        return G_SOURCE_CONTINUE;
+        return;
     }
     if (n <= 0) {
-        chr->in_watch = 0;
         chr_input_ended(chr);
-        return G_SOURCE_REMOVE;
+        return;
     }
-    /* The frontend may disconnect or throttle us: do not touch chr after. */
+    if (!chr_first_input_ok(chr, buf, n)) {
+        chr_drop_client(chr);
+        return;
+    }
+    /* The frontend may drop the client or throttle us meanwhile. */
     chr->fe.read(chr->fe.opaque, buf, n);
+    chr_take_pending_later(chr);
+}
+
+static gboolean chr_readable(gint fd, GIOCondition cond, gpointer opaque)
+{
+    chr_read_input(opaque);
     return G_SOURCE_CONTINUE;
+}
+
+static gboolean chr_pending_input(gpointer opaque)
+{
+    CharDriverState *chr = opaque;
+
+    chr->pending_idle = 0;
+    chr_read_input(chr);
+    return G_SOURCE_REMOVE;
+}
+
+/* Bytes GnuTLS decrypted beyond what the frontend took (a record holds up
+ * to 16 KiB) make no fd readable: they are read from the loop, for as long
+ * as input is wanted (chr_update_watch cancels this when it is not). */
+static void chr_take_pending_later(CharDriverState *chr)
+{
+    if (chr->in_watch && !chr->pending_idle && chr->session &&
+        tls_session_pending(chr->session) > 0) {
+        chr->pending_idle = chr_defer(chr_pending_input, chr);
+    }
 }
 
 static void chr_update_watch(CharDriverState *chr)
@@ -271,9 +366,14 @@ static void chr_update_watch(CharDriverState *chr)
     if (want && !chr->in_watch) {
         chr->in_watch = g_unix_fd_add(chr->in_fd, G_IO_IN | G_IO_HUP | G_IO_ERR,
                                       chr_readable, chr);
+        chr_take_pending_later(chr);
     } else if (!want && chr->in_watch) {
         g_source_remove(chr->in_watch);
         chr->in_watch = 0;
+    }
+    if (!want && chr->pending_idle) {
+        g_source_remove(chr->pending_idle);
+        chr->pending_idle = 0;
     }
 }
 
@@ -282,11 +382,38 @@ static void chr_update_watch(CharDriverState *chr)
  * flushed from the main loop when out_fd is writable again. */
 
 #define CHR_OUTPUT_CAP (1024 * 1024)
+/* The most a TLS record carries (RFC 8446, 5.1). */
+#define TLS_RECORD_MAX (16 * 1024)
 
 typedef struct WritableWatch {
     GSourceFunc fn;
     gpointer opaque;
 } WritableWatch;
+
+/*
+ * chr_write_now through the client's TLS session: at most one record. When
+ * the socket is full the record is made all the same, and GnuTLS sends it
+ * when called again with the same bytes first: the caller queues them (the
+ * queue is always written from its head), and tls_record_made says so.
+ */
+static ssize_t chr_write_tls(CharDriverState *chr, const uint8_t *buf,
+                             size_t len)
+{
+    ssize_t n = tls_session_write(chr->session, buf, len, NULL);
+
+    if (n == TLS_SESSION_WANT_WRITE) {
+        chr->tls_record_made = true;
+        return 0;
+    }
+    chr->tls_record_made = false;
+    if (n < 0) {
+        return -1;      /* the session is dead: its input side says why */
+    }
+    if (n > 0) {
+        chr->out_stalled = 0;
+    }
+    return n;
+}
 
 /* Writes what the peer takes now: the bytes written (0 when it takes none
  * for now), or -1 on an error (the peer went away). Lock held. */
@@ -295,6 +422,10 @@ static ssize_t chr_write_now(CharDriverState *chr, const uint8_t *buf,
 {
     struct pollfd pfd = { .fd = chr->out_fd, .events = POLLOUT };
     ssize_t n;
+
+    if (chr->session) {
+        return chr_write_tls(chr, buf, len);
+    }
 
     do {
         if (chr->is_socket) {
@@ -518,7 +649,15 @@ static int chr_output_some(CharDriverState *chr, const uint8_t *buf, int len)
     if (chr->out_queue->len) {
         return 0;       /* queued output goes first */
     }
-    return chr_write_now(chr, buf, len);
+    ssize_t n = chr_write_now(chr, buf, len);
+    if (n == 0 && chr->tls_record_made) {
+        /* GnuTLS holds a record of these bytes and will send it: they are
+         * taken, and wait at the head of the queue, where its next write
+         * must find them (the caller may well not call again). */
+        n = MIN(len, TLS_RECORD_MAX);
+        chr_enqueue(chr, buf, n, false);
+    }
+    return n;
 }
 
 int qemu_chr_write_nonblock(CharDriverState *chr, const uint8_t *buf, int len)
@@ -610,16 +749,32 @@ static void chr_print(CharDriverState *chr, const char *text)
 
 static void chr_listen_watch_start(CharDriverState *chr);
 
-static void chr_set_client(CharDriverState *chr, int fd)
+/* The client is there, its TLS handshake (if any) done: the frontend hears
+ * of it now. */
+static void chr_set_client(CharDriverState *chr, int fd, TlsSession *session)
 {
     g_mutex_lock(&chr->write_lock);
     chr->in_fd = chr->out_fd = fd;
+    chr->session = session;
+    chr->tls_record_made = false;
     g_mutex_unlock(&chr->write_lock);
     chr->open = true;
     chr->throttled = false;
+    chr->first_input_seen = false;
     chr_cancel_deferred_open(chr);
     chr_update_watch(chr);
     chr_send_event(chr, CHR_EVENT_OPENED);
+}
+
+/* Best effort, when nothing waits to be sent before it: the TLS client
+ * learns that the end is meant (close_notify) rather than a cut. */
+static void chr_end_session(CharDriverState *chr)
+{
+    g_mutex_lock(&chr->write_lock);
+    if (chr->session && chr->out_queue->len == 0 && !chr->over_cap) {
+        tls_session_bye(chr->session, NULL);
+    }
+    g_mutex_unlock(&chr->write_lock);
 }
 
 static void chr_drop_client(CharDriverState *chr)
@@ -629,12 +784,15 @@ static void chr_drop_client(CharDriverState *chr)
     if (chr->kind != CHR_SOCKET || fd < 0) {
         return;
     }
+    chr_end_session(chr);
     /* The peer sees the end at once, whatever input was left unread. */
     shutdown(fd, SHUT_RDWR);
     g_mutex_lock(&chr->write_lock);
     chr->in_fd = chr->out_fd = -1;
+    TlsSession *session = g_steal_pointer(&chr->session);
     chr_forget_output(chr);
     g_mutex_unlock(&chr->write_lock);
+    tls_session_free(session);
     chr_update_watch(chr);
     chr_cancel_deferred_open(chr);
     close(fd);
@@ -647,6 +805,21 @@ static void chr_drop_client(CharDriverState *chr)
     }
 }
 
+static void chr_handshake_done(void *opaque, TlsSession *session)
+{
+    CharDriverState *chr = opaque;
+    int fd = chr->handshake_fd;
+
+    chr->handshake = NULL;
+    chr->handshake_fd = -1;
+    if (!session) {
+        close(fd);      /* refused or failed, and logged */
+        chr_listen_watch_start(chr);
+        return;
+    }
+    chr_set_client(chr, fd, session);
+}
+
 static gboolean chr_accept_ready(gint fd, GIOCondition cond, gpointer opaque)
 {
     CharDriverState *chr = opaque;
@@ -657,7 +830,16 @@ static gboolean chr_accept_ready(gint fd, GIOCondition cond, gpointer opaque)
         return G_SOURCE_CONTINUE;
     }
     chr->listen_watch = 0;
-    chr_set_client(chr, client);
+    if (chr->tls) {
+        /* Not listening meanwhile: the next client waits in the backlog,
+         * as it would behind a connected one. */
+        chr->handshake_fd = client;
+        chr->handshake = chr_tls_handshake_start(chr->tls, client,
+                                                 chr->tls_handshake_ms,
+                                                 chr_handshake_done, chr);
+        return G_SOURCE_REMOVE;
+    }
+    chr_set_client(chr, client, NULL);
     return G_SOURCE_REMOVE;
 }
 
@@ -669,34 +851,146 @@ static void chr_listen_watch_start(CharDriverState *chr)
     }
 }
 
-static int chr_wait_first_client(CharDriverState *chr, const char *spec,
+/* A TLS client's handshake done before returning (wait=on, connecting):
+ * the session, or NULL with *errp set. */
+static TlsSession *chr_handshake_now(CharDriverState *chr, int fd,
+                                     GError **errp)
+{
+    return chr_tls_handshake_wait(chr->tls, fd, chr->tls_handshake_ms, errp);
+}
+
+/* The first client, before start-up goes on (wait=on). A TLS client that
+ * fails its handshake is dropped, as it would be later, and the wait goes
+ * on. */
+static int chr_wait_first_client(CharDriverState *chr, const char *address,
                                  GError **errp)
 {
     fprintf(stderr, "%s: waiting for a connection on %s\n",
-            g_get_prgname() ? g_get_prgname() : "qemu", spec);
+            g_get_prgname() ? g_get_prgname() : "qemu", address);
     for (;;) {
         struct pollfd pfd = { .fd = chr->listen_fd, .events = POLLIN };
         if (poll(&pfd, 1, -1) < 0 && errno != EINTR) {
             error_setg_errno(errp, errno, "waiting for a connection on %s",
-                             spec);
+                             address);
             return -1;
         }
         int fd = socket_accept(chr->listen_fd, NULL);
-        if (fd >= 0) {
-            chr->in_fd = chr->out_fd = fd;
-            chr->open = true;
-            return 0;
+        if (fd < 0) {
+            continue;
         }
+        g_autoptr(GError) err = NULL;
+        TlsSession *session = chr->tls ? chr_handshake_now(chr, fd, &err) : NULL;
+        if (chr->tls && !session) {
+            error_report("chardev '%s': client dropped: %s", chr->label,
+                         err->message);
+            close(fd);
+            continue;
+        }
+        chr->in_fd = chr->out_fd = fd;
+        chr->session = session;
+        chr->open = true;
+        return 0;
     }
 }
 
-typedef struct SocketOpts {
+static CharDriverState *chr_alloc(const char *label, ChrKind kind);
+static void chr_free(CharDriverState *chr);
+
+/* "HOST:PORT" as inet_listen and inet_connect take it. */
+static char *inet_address(const ChardevSocketOptions *opts)
+{
+    bool ipv6 = opts->host && strchr(opts->host, ':');
+
+    return g_strdup_printf(ipv6 ? "[%s]:%s" : "%s:%s",
+                           opts->host ? opts->host : "", opts->port);
+}
+
+static int chr_socket_connect(CharDriverState *chr,
+                              const ChardevSocketOptions *opts,
+                              const char *address, GError **errp)
+{
+    int fd = opts->path ? unix_connect(opts->path, errp)
+                        : inet_connect(address, errp);
+    if (fd < 0) {
+        return -1;
+    }
+    TlsSession *session = chr->tls ? chr_handshake_now(chr, fd, errp) : NULL;
+    if (chr->tls && !session) {
+        close(fd);
+        return -1;
+    }
+    chr->in_fd = chr->out_fd = fd;
+    chr->session = session;
+    chr->open = true;
+    return 0;
+}
+
+static int chr_socket_listen(CharDriverState *chr,
+                             const ChardevSocketOptions *opts,
+                             const char *address, GError **errp)
+{
+    chr->listen_fd = opts->path ? unix_listen(opts->path, errp)
+                                : inet_listen(address, errp);
+    if (chr->listen_fd < 0) {
+        return -1;
+    }
+    chr->unix_path = g_strdup(opts->path);
+    socket_set_nonblock(chr->listen_fd, TRUE);
+    g_autofree char *shown = g_strdup_printf("%s:%s", opts->path ? "unix" : "tcp",
+                                             opts->path ? opts->path : address);
+    if (opts->wait && chr_wait_first_client(chr, shown, errp) < 0) {
+        return -1;
+    }
+    if (!chr->open) {
+        chr_listen_watch_start(chr);
+    }
+    return 0;
+}
+
+static int chr_socket_tls(CharDriverState *chr,
+                          const ChardevSocketOptions *opts, GError **errp)
+{
+    if (opts->tls_authz && !opts->tls_creds) {
+        error_setg(errp, "'tls-authz' option requires 'tls-creds' option");
+        return -1;
+    }
+    if (!opts->tls_creds) {
+        return 0;
+    }
+    chr->tls = chr_tls_new(chr->label, opts->tls_creds, opts->tls_authz,
+                           opts->server, opts->path ? NULL : opts->host, errp);
+    chr->tls_handshake_ms = opts->tls_handshake_ms;
+    return chr->tls ? 0 : -1;
+}
+
+CharDriverState *qemu_chr_new_socket(const char *label,
+                                     const ChardevSocketOptions *opts,
+                                     GError **errp)
+{
+    g_autofree char *address = opts->path ? NULL : inet_address(opts);
+    CharDriverState *chr = chr_alloc(label, CHR_SOCKET);
+
+    chr->is_socket = true;
+    chr_init_output(chr, true);
+    if (chr_socket_tls(chr, opts, errp) < 0 ||
+        (opts->server ? chr_socket_listen(chr, opts, address, errp)
+                      : chr_socket_connect(chr, opts, address, errp)) < 0) {
+        chr_free(chr);
+        return NULL;
+    }
+    return chr;
+}
+
+/* The legacy spec: "unix:PATH[,server][,nowait]" or
+ * "tcp:HOST:PORT[,server][,nowait]" (and "wait", "nodelay": the default). */
+typedef struct LegacySocketSpec {
     char *address;
     bool server;
     bool nowait;
-} SocketOpts;
+} LegacySocketSpec;
 
-static int socket_opts_parse(const char *spec, SocketOpts *opts, GError **errp)
+static int legacy_socket_parse(const char *spec, LegacySocketSpec *ls,
+                               GError **errp)
 {
     g_auto(GStrv) parts = g_strsplit(spec, ",", -1);
 
@@ -706,62 +1000,41 @@ static int socket_opts_parse(const char *spec, SocketOpts *opts, GError **errp)
     }
     for (int i = 1; parts[i]; i++) {
         if (!strcmp(parts[i], "server")) {
-            opts->server = true;
+            ls->server = true;
         } else if (!strcmp(parts[i], "nowait")) {
-            opts->nowait = true;
+            ls->nowait = true;
         } else if (strcmp(parts[i], "wait") && strcmp(parts[i], "nodelay")) {
             error_setg(errp, "unknown socket option '%s' in '%s'", parts[i],
                        spec);
             return -1;
         }
     }
-    opts->address = g_strdup(parts[0]);
+    ls->address = g_strdup(parts[0]);
     return 0;
 }
-
-static CharDriverState *chr_alloc(const char *label, ChrKind kind);
-static void chr_free(CharDriverState *chr);
 
 static CharDriverState *chr_open_socket(const char *label, const char *spec,
                                         bool is_unix, GError **errp)
 {
-    SocketOpts opts = { 0 };
-    const char *address = strchr(spec, ':') + 1;
+    LegacySocketSpec ls = { 0 };
+    g_autofree char *host = NULL;
+    g_autofree char *port = NULL;
 
-    if (socket_opts_parse(address, &opts, errp) < 0) {
+    if (legacy_socket_parse(strchr(spec, ':') + 1, &ls, errp) < 0) {
         return NULL;
     }
-    g_autofree char *addr = opts.address;
-    CharDriverState *chr = chr_alloc(label, CHR_SOCKET);
-    chr->is_socket = true;
-    chr_init_output(chr, true);
-    if (!opts.server) {
-        int fd = is_unix ? unix_connect(addr, errp) : inet_connect(addr, errp);
-        if (fd < 0) {
-            chr_free(chr);
-            return NULL;
-        }
-        chr->in_fd = chr->out_fd = fd;
-        chr->open = true;
-        return chr;
-    }
-    chr->listen_fd = is_unix ? unix_listen(addr, errp) : inet_listen(addr, errp);
-    if (chr->listen_fd < 0) {
-        chr_free(chr);
+    g_autofree char *address = ls.address;
+    if (!is_unix && inet_parse(address, &host, &port, errp) < 0) {
         return NULL;
     }
-    if (is_unix) {
-        chr->unix_path = g_strdup(addr);
-    }
-    socket_set_nonblock(chr->listen_fd, TRUE);
-    if (!opts.nowait && chr_wait_first_client(chr, spec, errp) < 0) {
-        chr_free(chr);
-        return NULL;
-    }
-    if (!chr->open) {
-        chr_listen_watch_start(chr);
-    }
-    return chr;
+    ChardevSocketOptions opts = {
+        .path = is_unix ? address : NULL,
+        .host = host,
+        .port = port,
+        .server = ls.server,
+        .wait = ls.server && !ls.nowait,
+    };
+    return qemu_chr_new_socket(label, &opts, errp);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1106,6 +1379,7 @@ static CharDriverState *chr_alloc(const char *label, ChrKind kind)
     chr->kind = kind;
     chr->in_fd = chr->out_fd = -1;
     chr->listen_fd = -1;
+    chr->handshake_fd = -1;
     chr->msgfd = -1;
     chr->pty_slave = -1;
     g_mutex_init(&chr->write_lock);
@@ -1154,6 +1428,10 @@ static void chr_free(CharDriverState *chr)
     if (chr->listen_watch) {
         g_source_remove(chr->listen_watch);
     }
+    chr_tls_handshake_cancel(chr->handshake);
+    if (chr->handshake_fd >= 0) {
+        close(chr->handshake_fd);
+    }
     chr_forget_output(chr);
     g_byte_array_unref(chr->out_queue);
     g_slist_free_full(chr->drain_waiters, g_free);
@@ -1181,6 +1459,8 @@ static void chr_free(CharDriverState *chr)
         close(chr->pty_slave);
     }
     chr_close_msgfd(chr);
+    tls_session_free(chr->session);
+    chr_tls_free(chr->tls);
     g_mutex_clear(&chr->write_lock);
     g_free(chr->unix_path);
     g_free(chr->label);

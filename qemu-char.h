@@ -36,6 +36,45 @@ typedef void CharEventHandler(void *opaque, CharEvent event);
  */
 CharDriverState *qemu_chr_new(const char *label, const char *spec,
                               GError **errp);
+
+/*
+ * A socket chardev as -chardev socket describes it (qemu-char-opts.h reads
+ * the option): a Unix socket at `path`, or TCP at `host` and `port`.
+ *
+ * With `tls_creds`, the id of a tls-creds-x509 or tls-creds-psk object for
+ * the chardev's side (a server's when listening), every connection is TLS:
+ * a listening chardev does each client's handshake in the main loop,
+ * bounded by `tls_handshake_ms` (0: 10 s), and only a client whose
+ * handshake completed reaches the frontend (CHR_EVENT_OPENED); one that
+ * fails or takes too long is dropped with a line on stderr, and the
+ * chardev listens again. `tls_authz`, the id of an authz-simple object,
+ * admits only the client identity it allows (listening chardevs; x509
+ * with verify-peer, or PSK). A connecting chardev checks the server's
+ * certificate against `host` (a Unix socket has no host to check against:
+ * a connecting one with x509 and verify-peer is refused, PSK works). Input
+ * and output then go through the session, with the same queue, cap and
+ * stuck-client handling as plaintext; descriptors cannot be passed over
+ * TLS.
+ *
+ * A listening chardev without TLS drops a client whose first bytes are a
+ * TLS handshake, saying so on stderr.
+ */
+typedef struct ChardevSocketOptions {
+    const char *path;
+    const char *host;
+    const char *port;
+    bool server;            /* listen; otherwise connect */
+    bool wait;              /* server: wait for the first client (and its
+                               handshake) before returning */
+    const char *tls_creds;
+    const char *tls_authz;
+    int tls_handshake_ms;
+} ChardevSocketOptions;
+
+CharDriverState *qemu_chr_new_socket(const char *label,
+                                     const ChardevSocketOptions *opts,
+                                     GError **errp);
+
 void qemu_chr_delete(CharDriverState *chr);
 
 const char *qemu_chr_label(CharDriverState *chr);

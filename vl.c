@@ -28,7 +28,9 @@
 #include "monitor.h"
 #include "object.h"
 #include "qemu-char.h"
+#include "qemu-char-opts.h"
 #include "qemu-error.h"
+#include "qemu-option.h"
 #include "sysemu.h"
 #include "target-i386/machine.h"
 #include "ui/console.h"
@@ -37,9 +39,18 @@
 #define MAX_MONITORS 4
 
 typedef struct MonitorSpec {
-    const char *spec;
+    const char *spec;           /* -monitor/-qmp DEV; NULL for -mon */
+    const char *chardev;        /* -mon: the id of a -chardev... */
+    CharDriverState *chr;       /* ...found once the chardevs are made */
+    char *option;               /* the option as typed, for messages */
     MonitorMode mode;
+    bool pretty;
 } MonitorSpec;
+
+typedef struct ChardevArg {
+    char *option;               /* "-chardev TEXT", for messages */
+    ChardevOpts *opts;
+} ChardevArg;
 
 typedef struct VLConfig {
     uint64_t ram_size;
@@ -54,6 +65,7 @@ typedef struct VLConfig {
     const char *kernel;
     const char *append;
     const char *serial;
+    GPtrArray *chardevs;         /* ChardevArg, in order */
     MonitorSpec monitors[MAX_MONITORS];
     int nr_monitors;
     const char *incoming;
@@ -67,6 +79,7 @@ static VLConfig config = {
 
 static int daemon_pipe = -1;
 static char *pidfile_written;
+static GHashTable *chardevs_in_use;    /* ids of -chardevs with a frontend */
 
 /* --- errors at start-up ------------------------------------------------------ */
 
@@ -78,6 +91,15 @@ void option_error(const char *option, const char *fmt, ...)
     g_autofree char *msg = g_strdup_vprintf(fmt, ap);
     va_end(ap);
     error_report("%s: %s", option, msg);
+    exit(1);
+}
+
+/* An option whose argument is refused: "-opt ARG: why". Takes err. */
+static G_GNUC_NORETURN void option_arg_error(const char *option,
+                                             const char *arg, GError *err)
+{
+    error_report("%s %s: %s", option, arg, err->message);
+    g_error_free(err);
     exit(1);
 }
 
@@ -112,6 +134,22 @@ static void usage(void)
            "                       tls-creds-psk (TLS credentials), authz-simple\n"
            "                       (who may connect); see object-add in docs/qmp.md\n"
            "\n"
+           "Character devices and monitors (QEMU's syntax):\n"
+           "  -chardev socket,id=ID,host=HOST,port=PORT[,server=on|off][,wait=on|off]\n"
+           "           [,tls-creds=ID[,tls-authz=ID]]\n"
+           "                       a TCP socket (path=PATH instead of host and port: a\n"
+           "                       Unix socket); server=on listens, and waits for the\n"
+           "                       first client unless wait=off (old flags: server,\n"
+           "                       nowait). tls-creds: every client does a TLS handshake\n"
+           "                       (a server's tls-creds-x509 with verify-peer=on asks\n"
+           "                       for a client certificate); tls-authz: only the client\n"
+           "                       identity an authz-simple object allows (docs/security.md)\n"
+           "  -chardev stdio|null|pty,id=ID   -chardev file,id=ID,path=PATH\n"
+           "  -mon chardev=ID[,mode=readline|control][,pretty=on|off]\n"
+           "                       a monitor on chardev ID: readline is the human\n"
+           "                       monitor (the default), control is QMP (pretty=on:\n"
+           "                       indented JSON)\n"
+           "\n"
            "Start-up:\n"
            "  -S                   do not start the vCPU (use 'cont')\n"
            "  -incoming URI        wait for a migration: tcp:HOST:PORT, unix:PATH,\n"
@@ -127,6 +165,7 @@ static void usage(void)
            "                       display's console; default stdio, vc with -display sdl)\n"
            "  -monitor DEV         a human monitor on DEV (same forms)\n"
            "  -qmp DEV             a QMP monitor on DEV (unix: or tcp:)\n"
+           "                       (-serial, -monitor, -qmp: also chardev:ID, a -chardev)\n"
            "  -nographic           no display; serial port and monitor on stdio (Ctrl-a h)\n"
            "  -display none|sdl    the display (sdl: the serial console in a window)\n"
            "\n"
@@ -179,14 +218,94 @@ static void parse_ram_size(const char *arg)
     config.ram_size = size;
 }
 
-static void add_monitor(const char *spec, MonitorMode mode, const char *opt)
+static void add_monitor(MonitorSpec m, const char *opt)
 {
     if (config.nr_monitors == MAX_MONITORS) {
         option_error(opt, "at most %d monitors", MAX_MONITORS);
     }
-    config.monitors[config.nr_monitors].spec = spec;
-    config.monitors[config.nr_monitors].mode = mode;
-    config.nr_monitors++;
+    if (!m.option) {
+        m.option = g_strdup_printf("%s %s", opt, m.spec);
+    }
+    config.monitors[config.nr_monitors++] = m;
+}
+
+static void add_monitor_spec(const char *spec, MonitorMode mode, const char *opt)
+{
+    add_monitor((MonitorSpec){ .spec = spec, .mode = mode }, opt);
+}
+
+/* -chardev: checked now, made at start-up (after the objects it names). */
+static void parse_chardev(const char *arg)
+{
+    GError *err = NULL;
+    ChardevOpts *opts = chardev_opts_parse(arg, &err);
+
+    if (!opts) {
+        option_arg_error("-chardev", arg, err);
+    }
+    if (!config.chardevs) {
+        config.chardevs = g_ptr_array_new();
+    }
+    ChardevArg *c = g_new(ChardevArg, 1);
+    c->option = g_strdup_printf("-chardev %s", arg);
+    c->opts = opts;
+    g_ptr_array_add(config.chardevs, c);
+}
+
+static const QemuOptDesc mon_keys[] = {
+    { "chardev", QEMU_OPT_STRING },
+    { "mode", QEMU_OPT_STRING },
+    { "pretty", QEMU_OPT_BOOL },
+    { NULL }
+};
+
+static int parse_mon_mode(const char *mode, MonitorMode *out, GError **errp)
+{
+    if (!mode || !strcmp(mode, "readline")) {
+        *out = MONITOR_MODE_HMP;
+    } else if (!strcmp(mode, "control")) {
+        *out = MONITOR_MODE_QMP;
+    } else {
+        error_setg(errp, "Parameter 'mode' does not accept value '%s' "
+                   "(expected readline or control)", mode);
+        return -1;
+    }
+    return 0;
+}
+
+/* -mon [chardev=]ID[,mode=readline|control][,pretty=on|off] */
+static int mon_spec_parse(const char *arg, MonitorSpec *m, GError **errp)
+{
+    g_autoptr(QemuOpts) opts = qemu_opts_parse(arg, "chardev", mon_keys, errp);
+
+    if (!opts ||
+        parse_mon_mode(qemu_opt_get(opts, "mode"), &m->mode, errp) < 0) {
+        return -1;
+    }
+    const char *chardev = qemu_opt_get(opts, "chardev");
+    if (!chardev) {
+        error_setg(errp, "Parameter 'chardev' is missing");
+        return -1;
+    }
+    m->pretty = qemu_opt_get_bool(opts, "pretty", false);
+    if (m->pretty && m->mode == MONITOR_MODE_HMP) {
+        error_setg(errp, "'pretty' is not compatible with HMP monitors");
+        return -1;
+    }
+    m->chardev = g_strdup(chardev);
+    return 0;
+}
+
+static void parse_mon(const char *arg)
+{
+    MonitorSpec m = { 0 };
+    GError *err = NULL;
+
+    if (mon_spec_parse(arg, &m, &err) < 0) {
+        option_arg_error("-mon", arg, err);
+    }
+    m.option = g_strdup_printf("-mon %s", arg);
+    add_monitor(m, "-mon");
 }
 
 typedef enum { ARG_NONE, ARG_ONE } ArgKind;
@@ -210,8 +329,10 @@ static void opt_enable_kvm(const char *a) { config.accel = "kvm"; }
 static void opt_kernel(const char *a) { config.kernel = a; }
 static void opt_append(const char *a) { config.append = a; }
 static void opt_serial(const char *a) { config.serial = a; }
-static void opt_monitor(const char *a) { add_monitor(a, MONITOR_MODE_HMP, "-monitor"); }
-static void opt_qmp(const char *a) { add_monitor(a, MONITOR_MODE_QMP, "-qmp"); }
+static void opt_monitor(const char *a) { add_monitor_spec(a, MONITOR_MODE_HMP, "-monitor"); }
+static void opt_qmp(const char *a) { add_monitor_spec(a, MONITOR_MODE_QMP, "-qmp"); }
+static void opt_chardev(const char *a) { parse_chardev(a); }
+static void opt_mon(const char *a) { parse_mon(a); }
 static void opt_incoming(const char *a) { config.incoming = a; }
 
 static void opt_object(const char *a)
@@ -260,6 +381,8 @@ static const Option options[] = {
     { "serial", ARG_ONE, opt_serial },
     { "monitor", ARG_ONE, opt_monitor },
     { "qmp", ARG_ONE, opt_qmp },
+    { "chardev", ARG_ONE, opt_chardev },
+    { "mon", ARG_ONE, opt_mon },
     { "incoming", ARG_ONE, opt_incoming },
     { "object", ARG_ONE, opt_object },
     { "h", ARG_NONE, opt_help },
@@ -304,8 +427,19 @@ static void parse_command_line(int argc, char **argv)
 static bool monitor_uses_stdio(void)
 {
     for (int i = 0; i < config.nr_monitors; i++) {
-        if (!strcmp(config.monitors[i].spec, "stdio") ||
-            !strcmp(config.monitors[i].spec, "mon:stdio")) {
+        const char *spec = config.monitors[i].spec;
+        if (spec && (!strcmp(spec, "stdio") || !strcmp(spec, "mon:stdio"))) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool chardev_uses_stdio(void)
+{
+    for (guint i = 0; config.chardevs && i < config.chardevs->len; i++) {
+        ChardevArg *c = g_ptr_array_index(config.chardevs, i);
+        if (!strcmp(chardev_opts_backend(c->opts), "stdio")) {
             return true;
         }
     }
@@ -314,7 +448,8 @@ static bool monitor_uses_stdio(void)
 
 static void check_option_combinations(void)
 {
-    bool uses_stdio = config.nographic || monitor_uses_stdio() || (config.serial &&
+    bool uses_stdio = config.nographic || monitor_uses_stdio() ||
+                      chardev_uses_stdio() || (config.serial &&
                       (!strcmp(config.serial, "stdio") || !strcmp(config.serial, "mon:stdio")));
     if (config.daemonize && uses_stdio) {
         option_error("-daemonize", "cannot be used with stdio (-nographic, -serial stdio "
@@ -354,6 +489,54 @@ static void create_objects(void)
         if (object_create_from_string(arg, &err) < 0) {
             error_prepend(&err, "-object %s", arg);
             startup_failed(err);
+        }
+    }
+}
+
+/* -chardev, in command-line order, after the objects their tls-creds and
+ * tls-authz name; a listening socket without wait=off waits here for its
+ * first client. */
+static void create_chardevs(void)
+{
+    for (guint i = 0; config.chardevs && i < config.chardevs->len; i++) {
+        ChardevArg *c = g_ptr_array_index(config.chardevs, i);
+        GError *err = NULL;
+        if (!chardev_new(c->opts, &err)) {
+            error_prepend(&err, "%s", c->option);
+            startup_failed(err);
+        }
+    }
+}
+
+/* A -chardev for one frontend (a monitor, the UART): each has one. The
+ * error names the option that asked for it. */
+static CharDriverState *claim_chardev(const char *id, const char *option)
+{
+    CharDriverState *chr = chardev_find(id);
+    GError *err = NULL;
+
+    if (!chr) {
+        error_setg(&err, "%s: chardev \"%s\" not found", option, id);
+        startup_failed(err);
+    }
+    if (!chardevs_in_use) {
+        chardevs_in_use = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    }
+    if (!g_hash_table_add(chardevs_in_use, g_strdup(id))) {
+        error_setg(&err, "%s: Device '%s' is in use", option, id);
+        startup_failed(err);
+    }
+    return chr;
+}
+
+/* -mon's chardevs, found as soon as they exist: a wrong id stops start-up
+ * before anything else happens. */
+static void claim_monitor_chardevs(void)
+{
+    for (int i = 0; i < config.nr_monitors; i++) {
+        MonitorSpec *m = &config.monitors[i];
+        if (m->chardev) {
+            m->chr = claim_chardev(m->chardev, m->option);
         }
     }
 }
@@ -452,6 +635,11 @@ static CharDriverState *open_chardev(const char *label, const char *spec,
                                      const char *option)
 {
     GError *err = NULL;
+
+    if (g_str_has_prefix(spec, "chardev:")) {
+        g_autofree char *what = g_strdup_printf("%s %s", option, spec);
+        return claim_chardev(spec + strlen("chardev:"), what);
+    }
     CharDriverState *chr = qemu_chr_new(label, spec, &err);
 
     if (!chr) {
@@ -472,7 +660,7 @@ static const char *default_serial_spec(void)
     if (!strcmp(config.display, "sdl")) {
         return "vc";
     }
-    if (config.daemonize || monitor_uses_stdio()) {
+    if (config.daemonize || monitor_uses_stdio() || chardev_uses_stdio()) {
         return "null";
     }
     return "stdio";
@@ -491,11 +679,27 @@ static CharDriverState *open_serial(CharDriverState **mux)
     *mux = NULL;
     if (!strcmp(spec, "mon:stdio")) {
         *mux = chr;
-        add_monitor("mon:stdio", MONITOR_MODE_HMP, "-serial");
+        add_monitor_spec("mon:stdio", MONITOR_MODE_HMP, "-serial");
     } else if (config.nographic && !monitor_uses_stdio()) {
-        add_monitor("stdio", MONITOR_MODE_HMP, "-nographic");
+        add_monitor_spec("stdio", MONITOR_MODE_HMP, "-nographic");
     }
     return chr;
+}
+
+/* The chardev of monitor number i: a -chardev (-mon), the terminal the
+ * UART shares (mon:stdio), or one of its own. */
+static CharDriverState *monitor_chardev(const MonitorSpec *m, int i,
+                                        CharDriverState *stdio_mux)
+{
+    if (m->chr) {
+        return m->chr;
+    }
+    if (!strcmp(m->spec, "mon:stdio") && stdio_mux) {
+        return stdio_mux;
+    }
+    g_autofree char *label = g_strdup_printf("monitor%d", i);
+    return open_chardev(label, m->spec,
+                        m->mode == MONITOR_MODE_QMP ? "-qmp" : "-monitor");
 }
 
 static void start_monitors(CharDriverState *stdio_mux)
@@ -503,17 +707,12 @@ static void start_monitors(CharDriverState *stdio_mux)
     for (int i = 0; i < config.nr_monitors; i++) {
         MonitorSpec *m = &config.monitors[i];
         GError *err = NULL;
-        CharDriverState *chr;
-        if (!strcmp(m->spec, "mon:stdio") && stdio_mux) {
-            chr = stdio_mux;
-        } else {
-            g_autofree char *label = g_strdup_printf("monitor%d", i);
-            chr = open_chardev(label, m->spec,
-                               m->mode == MONITOR_MODE_QMP ? "-qmp" : "-monitor");
-        }
-        if (!monitor_init(chr, m->mode, &err)) {
+        Monitor *mon = monitor_init(monitor_chardev(m, i, stdio_mux), m->mode,
+                                    &err);
+        if (!mon) {
             startup_failed(err);
         }
+        monitor_set_pretty(mon, m->pretty);
     }
 }
 
@@ -569,6 +768,8 @@ int main(int argc, char **argv)
     }
     atexit(qemu_chr_cleanup);
     create_objects();
+    create_chardevs();
+    claim_monitor_chardevs();
 
     accel_select(choose_accelerator());
     serial = open_serial(&serial_mux);

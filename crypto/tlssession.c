@@ -35,6 +35,8 @@ struct TlsSession {
     bool failed;
     char *peer_identity;
     bool write_pending;         /* a record made, not fully sent yet */
+    bool peer_cut;              /* the last read met the connection's end
+                                   without the peer's close_notify */
     /* Set by the transport functions, each in its own direction's thread. */
     int read_errno;
     int write_errno;
@@ -107,9 +109,17 @@ static void note_not_tls(TlsSession *s, const uint8_t *b, size_t len)
     }
 }
 
-/* Looks at the peer's first bytes before GnuTLS reads them: false when
- * they are not TLS. */
-static bool check_first_bytes(TlsSession *s)
+/*
+ * Looks at the peer's first bytes before GnuTLS reads them. Returns what
+ * the peek returned (> 0: bytes seen; 0: EOF; < 0 with errno: nothing yet,
+ * or an error), or -1 with errno EPROTO when the bytes are not TLS.
+ *
+ * Until some bytes have been seen the pull returns what this returns and
+ * never goes on to recv: a recv after an empty peek could take bytes that
+ * arrived in between, and the next peek would then judge the middle of a
+ * record (a ServerHello without its record header) as not TLS.
+ */
+static ssize_t check_first_bytes(TlsSession *s)
 {
     uint8_t peek[FIRST_BYTES_SHOWN];
     ssize_t n;
@@ -118,14 +128,15 @@ static bool check_first_bytes(TlsSession *s)
         n = recv(s->fd, peek, sizeof(peek), MSG_PEEK | MSG_DONTWAIT);
     } while (n < 0 && errno == EINTR);
     if (n <= 0) {
-        return true;            /* nothing yet, or EOF: the real recv tells */
+        return n;
     }
     s->first_bytes_checked = true;
-    if (starts_like_tls(s, peek, n)) {
-        return true;
+    if (!starts_like_tls(s, peek, n)) {
+        note_not_tls(s, peek, n);
+        errno = EPROTO;
+        return -1;
     }
-    note_not_tls(s, peek, n);
-    return false;
+    return n;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -154,10 +165,14 @@ static ssize_t tls_pull(gnutls_transport_ptr_t ptr, void *buf, size_t len)
     TlsSession *s = ptr;
     ssize_t n;
 
-    if (!s->first_bytes_checked && !check_first_bytes(s)) {
-        s->read_errno = EPROTO;
-        errno = EPROTO;
-        return -1;
+    if (!s->first_bytes_checked) {
+        n = check_first_bytes(s);
+        if (n <= 0) {
+            if (n < 0 && errno != EAGAIN) {
+                s->read_errno = errno;
+            }
+            return n;
+        }
     }
     do {
         n = recv(s->fd, buf, len, MSG_DONTWAIT);
@@ -608,6 +623,7 @@ ssize_t tls_session_read(TlsSession *s, void *buf, size_t len, GError **errp)
         n = gnutls_record_recv(s->gs, buf, len);
     } while (n < 0 && n != GNUTLS_E_AGAIN && n != GNUTLS_E_REHANDSHAKE &&
              !gnutls_error_is_fatal(n));
+    s->peer_cut = n == GNUTLS_E_PREMATURE_TERMINATION;
     if (n >= 0) {
         return n;
     }
@@ -622,6 +638,11 @@ ssize_t tls_session_read(TlsSession *s, void *buf, size_t len, GError **errp)
 size_t tls_session_pending(TlsSession *s)
 {
     return gnutls_record_check_pending(s->gs);
+}
+
+bool tls_session_peer_cut(const TlsSession *s)
+{
+    return s->peer_cut;
 }
 
 ssize_t tls_session_write(TlsSession *s, const void *buf, size_t len,

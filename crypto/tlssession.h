@@ -114,6 +114,11 @@ ssize_t tls_session_read(TlsSession *s, void *buf, size_t len, GError **errp);
  * should read these before polling the fd again, which would not wake. */
 size_t tls_session_pending(TlsSession *s);
 
+/* Whether the last read failed only because the peer closed the connection
+ * without ending the session: what many clients do when they just exit (a
+ * server need not report it as it would a broken session). */
+bool tls_session_peer_cut(const TlsSession *s);
+
 /*
  * Encrypts and sends up to len bytes (one TLS record, 16 KiB at most):
  * the count taken, TLS_SESSION_WANT_WRITE, or TLS_SESSION_ERROR with *errp.

@@ -1276,6 +1276,7 @@ START_TEST(test_bye_ends_the_session_and_the_peer_reads_its_end)
     connect_ends(&e);
     ck_assert_int_eq(bye(e.client, &err), TLS_SESSION_DONE);
     ck_assert_int_eq(read_some(e.server, buf, sizeof(buf), &err), 0);
+    ck_assert(!tls_session_peer_cut(e.server));
     disconnect_ends(&e);
 }
 END_TEST
@@ -1291,6 +1292,7 @@ START_TEST(test_connection_closed_without_bye_is_an_error_not_an_end)
     ck_assert_int_eq(read_some(e.client, buf, sizeof(buf), &err), TLS_SESSION_ERROR);
     ck_assert_str_eq(err->message, "TLS read failed: the server closed the connection "
                      "without ending the TLS session");
+    ck_assert(tls_session_peer_cut(e.client));
     disconnect_ends(&e);
 }
 END_TEST
