@@ -11,9 +11,7 @@
  *    and a sync every 100 ms, under KVM and soft, and the guests' own passes
  *    per second (read from their state block) with logging off and on.
  *
- * Each configuration runs in a child process of its own: a process holds one
- * accelerator and one machine, built as vl.c builds it (accelerator,
- * pc_init, cpus_init). The parent creates nothing before it forks.
+ * Each configuration runs in a child process of its own (bench-machine.h).
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -25,6 +23,7 @@
 #include <unistd.h>
 
 #include "accel.h"
+#include "bench/bench-machine.h"
 #include "bench/bench-util.h"
 #include "cpus.h"
 #include "hw/boot-protocol.h"
@@ -66,94 +65,12 @@ static int repetitions(void)
     return n > MAX_REPS ? MAX_REPS : n;
 }
 
-static G_GNUC_NORETURN void die(const char *what, GError *err)
-{
-    fprintf(stderr, "bench-dirty: %s: %s\n", what, err ? err->message : "failed");
-    exit(1);
-}
-
-/* Runs fn(arg) in a child process; exits if the child failed. */
-static void run_child(void (*fn)(const void *arg), const void *arg)
-{
-    fflush(stdout);
-    pid_t pid = fork();
-    if (pid < 0) {
-        perror("fork");
-        exit(1);
-    }
-    if (pid == 0) {
-        fn(arg);
-        fflush(stdout);
-        _exit(0);
-    }
-    int status;
-    if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status)) {
-        fprintf(stderr, "bench-dirty: a measurement failed\n");
-        exit(1);
-    }
-}
-
-/* Builds the machine in this (child) process; the guest does not run yet. */
 static void build_machine(const AccelOps *accel, uint64_t ram, const char *kernel,
                           const char *append)
 {
-    GError *err = NULL;
-    BootEntry entry;
     MachineConfig cfg = { .ram_size = ram, .kernel = kernel, .append = append };
 
-    accel_select(accel);
-    if (accel->init(&err) < 0) {
-        die("accelerator", err);
-    }
-    if (pc_init(&cfg, &entry, &err) < 0 || cpus_init(&entry, &err) < 0) {
-        die("machine", err);
-    }
-}
-
-static void start_dirty_log(void)
-{
-    GError *err = NULL;
-
-    if (memory_global_dirty_log_start(&err) < 0) {
-        die("dirty log", err);
-    }
-}
-
-static void start_guest(void)
-{
-    GError *err = NULL;
-
-    if (vm_start(&err) < 0) {
-        die("vm_start", err);
-    }
-}
-
-static void reset_guest(void)
-{
-    GError *err = NULL;
-
-    if (qemu_system_reset(&err) < 0) {
-        die("system_reset", err);
-    }
-}
-
-/* A word of the workload's state block, as the guest last wrote it. */
-static volatile uint64_t *guest_state_word(unsigned offset)
-{
-    return (volatile uint64_t *)gpa_to_host(WORKLOAD_STATE_GPA + offset, 8);
-}
-
-static void wait_state_at_least(unsigned offset, uint64_t value)
-{
-    volatile uint64_t *word = guest_state_word(offset);
-
-    for (int ms = 0; *word < value; ms++) {
-        if (ms == PROGRESS_TIMEOUT_MS) {
-            fprintf(stderr, "bench-dirty: the guest made no progress\n");
-            exit(1);
-        }
-        usleep(1000);
-    }
+    bench_build_machine(accel, &cfg);
 }
 
 /* One sync as a migration iteration does it: fetch the log, then take
@@ -271,10 +188,10 @@ static void time_writer_syncs(double *ms, int n, uint64_t *pages)
 {
     for (int i = 0; i < n; i++) {
         sync_and_take_all();
-        *guest_state_word(WRITER_DONE_OFFSET) = 0;
-        reset_guest();
-        start_guest();
-        wait_state_at_least(WRITER_DONE_OFFSET, 1);
+        *bench_guest_state_word(WRITER_DONE_OFFSET) = 0;
+        bench_reset_guest();
+        bench_start_guest();
+        bench_wait_state_at_least(WRITER_DONE_OFFSET, 1);
         vm_stop(RUN_STATE_PAUSED);
         ms[i] = timed_sync_ms(pages);
     }
@@ -293,7 +210,7 @@ static void measure_sync_writer(const void *arg)
     uint64_t pages = 0;
 
     build_machine(c->accel, c->ram, "guests/writer.elf", append);
-    start_dirty_log();
+    bench_start_dirty_log();
     time_clean_syncs(ms, n, &pages);
     print_sync_row(c, pages, ms, n, plain_walk_ms(total, 0, 0));
     time_writer_syncs(ms, n, &pages);
@@ -306,10 +223,10 @@ static void measure_sync_writer(const void *arg)
  * are read apart, but a pass that ends in between only makes it wait more. */
 static void wait_a_b_full_pass(uint64_t passes, uint64_t next)
 {
-    volatile uint64_t *p = guest_state_word(AB_PASSES_OFFSET);
-    volatile uint64_t *n = guest_state_word(AB_NEXT_OFFSET);
+    volatile uint64_t *p = bench_guest_state_word(AB_PASSES_OFFSET);
+    volatile uint64_t *n = bench_guest_state_word(AB_NEXT_OFFSET);
 
-    wait_state_at_least(AB_PASSES_OFFSET, passes + 1);
+    bench_wait_state_at_least(AB_PASSES_OFFSET, passes + 1);
     for (int ms = 0; *p == passes + 1 && *n <= next; ms++) {
         if (ms == PROGRESS_TIMEOUT_MS) {
             fprintf(stderr, "bench-dirty: the guest made no progress\n");
@@ -328,19 +245,19 @@ static void measure_sync_a_b(const void *arg)
     uint64_t pages = 0;
 
     build_machine(c->accel, c->ram, "guests/a-b.elf", NULL);
-    start_dirty_log();
-    start_guest();
-    wait_state_at_least(AB_PASSES_OFFSET, 1);
+    bench_start_dirty_log();
+    bench_start_guest();
+    bench_wait_state_at_least(AB_PASSES_OFFSET, 1);
     for (int i = 0; i < n; i++) {
         vm_stop(RUN_STATE_PAUSED);
         sync_and_take_all();
-        uint64_t passes = *guest_state_word(AB_PASSES_OFFSET);
-        uint64_t next = *guest_state_word(AB_NEXT_OFFSET);
-        start_guest();
+        uint64_t passes = *bench_guest_state_word(AB_PASSES_OFFSET);
+        uint64_t next = *bench_guest_state_word(AB_NEXT_OFFSET);
+        bench_start_guest();
         wait_a_b_full_pass(passes, next);
         vm_stop(RUN_STATE_PAUSED);
         ms[i] = timed_sync_ms(&pages);
-        start_guest();
+        bench_start_guest();
     }
     vm_stop(RUN_STATE_PAUSED);
     print_sync_row(c, pages, ms, n, plain_walk_ms(c->ram / PAGE, FIRST_FREE_PAGE, 1));
@@ -372,10 +289,10 @@ static void sleep_until_ns(uint64_t deadline)
 /* The guest's passes per second over `ns` from now. */
 static double passes_per_second(unsigned offset, uint64_t ns)
 {
-    uint64_t p0 = *guest_state_word(offset), t0 = bench_now_ns();
+    uint64_t p0 = *bench_guest_state_word(offset), t0 = bench_now_ns();
 
     sleep_until_ns(t0 + ns);
-    uint64_t p1 = *guest_state_word(offset), t1 = bench_now_ns();
+    uint64_t p1 = *bench_guest_state_word(offset), t1 = bench_now_ns();
     return (double)(p1 - p0) * 1e9 / (double)(t1 - t0);
 }
 
@@ -398,12 +315,12 @@ static void sample_dirty_rate(unsigned passes_offset, RateSamples *r)
             r->per_sync[i] = (double)pages;
             r->per_second[i] = (double)pages * 1e9 / (double)(now - t);
         } else if (i == -1) {
-            p0 = *guest_state_word(passes_offset);
+            p0 = *bench_guest_state_word(passes_offset);
             t0 = now;
         }
         t = now;
     }
-    r->passes_per_second = (double)(*guest_state_word(passes_offset) - p0) * 1e9 /
+    r->passes_per_second = (double)(*bench_guest_state_word(passes_offset) - p0) * 1e9 /
                            (double)(t - t0);
 }
 
@@ -414,10 +331,10 @@ static void measure_rate(const void *arg)
     RateSamples r;
 
     build_machine(c->accel, RATE_RAM, kernel, NULL);
-    start_guest();
-    wait_state_at_least(c->passes_offset, 1);
+    bench_start_guest();
+    bench_wait_state_at_least(c->passes_offset, 1);
     double off = passes_per_second(c->passes_offset, 5 * SYNC_INTERVAL_NS);
-    start_dirty_log();
+    bench_start_dirty_log();
     sample_dirty_rate(c->passes_offset, &r);
     vm_stop(RUN_STATE_PAUSED);
     memory_global_dirty_log_stop();
@@ -472,18 +389,6 @@ static void print_copy_limits(void)
 
 /* ---------------------------------------------------------------------- */
 
-static bool kvm_usable(void)
-{
-    GError *err = NULL;
-
-    if (kvm_accel_ops.available(&err)) {
-        return true;
-    }
-    printf("kvm: not measured (%s)\n", err->message);
-    g_error_free(err);
-    return false;
-}
-
 static void print_sync_table(const AccelOps *const *accels, int naccels)
 {
     printf("Dirty-log sync: fetch the log and take every dirty page, ms, median "
@@ -494,8 +399,8 @@ static void print_sync_table(const AccelOps *const *accels, int naccels)
     for (int a = 0; a < naccels; a++) {
         for (size_t r = 0; r < G_N_ELEMENTS(ram_sizes); r++) {
             SyncCase c = { accels[a], ram_sizes[r] };
-            run_child(measure_sync_writer, &c);
-            run_child(measure_sync_a_b, &c);
+            bench_run_child(measure_sync_writer, &c);
+            bench_run_child(measure_sync_a_b, &c);
         }
     }
     printf("\n");
@@ -516,23 +421,8 @@ static void print_rate_table(const AccelOps *const *accels, int naccels)
     for (int a = 0; a < naccels; a++) {
         RateCase seed = { accels[a], "seed", SEED_PASSES_OFFSET, SEED_PAGES };
         RateCase sparse = { accels[a], "sparse", SPARSE_PASSES_OFFSET, sparse_pages };
-        run_child(measure_rate, &seed);
-        run_child(measure_rate, &sparse);
-    }
-}
-
-/* The guests are built by make's default target, not by make bench. */
-static void check_guests_built(void)
-{
-    static const char *const guests[] = { "writer", "a-b", "seed", "sparse" };
-
-    for (size_t i = 0; i < G_N_ELEMENTS(guests); i++) {
-        g_autofree char *path = g_strdup_printf("guests/%s.elf", guests[i]);
-        if (access(path, R_OK) < 0) {
-            fprintf(stderr, "bench-dirty: %s is missing: run make (from the top of "
-                    "the tree) first\n", path);
-            exit(1);
-        }
+        bench_run_child(measure_rate, &seed);
+        bench_run_child(measure_rate, &sparse);
     }
 }
 
@@ -541,9 +431,11 @@ int main(void)
     const AccelOps *accels[2];
     int naccels = 0;
 
-    check_guests_built();
+    static const char *const guests[] = { "writer", "a-b", "seed", "sparse" };
+
+    bench_check_guests_built(guests, G_N_ELEMENTS(guests));
     bench_print_machine();
-    if (kvm_usable()) {
+    if (bench_kvm_usable()) {
         accels[naccels++] = &kvm_accel_ops;
     }
     accels[naccels++] = &soft_accel_ops;
