@@ -4,9 +4,13 @@
  * 1. The cost of one sync per GiB of guest RAM: fetching the accelerator's
  *    log (memory_global_dirty_log_sync) and taking every dirty page from the
  *    bitmaps (ram_block_take_dirty), with 0%, 1% and 100% of the pages
- *    dirty, for 1 GiB and 4 GiB guests, under KVM and soft. Beside it, the
- *    hardware's limit measured in the same run: reading a plain bitmap with
- *    the same bits set and visiting them, and memcpy/memcmp of 256 MiB.
+ *    dirty, for 1 GiB and 4 GiB guests, under KVM and soft, with
+ *    transparent huge pages (the emulator's default) and, for 1 GiB,
+ *    without (THP off for the child, bench_thp_disable); and what backs
+ *    the RAM afterwards (huge pages, KVM's 4 KiB and 2 MiB mappings).
+ *    Beside it, the hardware's limit measured in the same run: reading a
+ *    plain bitmap with the same bits set and visiting them, and
+ *    memcpy/memcmp of 256 MiB.
  * 2. The page-dirtying rate of the seed and sparse guests with logging on
  *    and a sync every 100 ms, under KVM and soft, and the guests' own passes
  *    per second (read from their state block) with logging off and on.
@@ -24,6 +28,7 @@
 
 #include "accel.h"
 #include "bench/bench-machine.h"
+#include "bench/bench-mapping.h"
 #include "bench/bench-util.h"
 #include "cpus.h"
 #include "hw/boot-protocol.h"
@@ -40,7 +45,7 @@
 #define RATE_INTERVALS 15               /* measured syncs per guest */
 #define RATE_WARMUP_INTERVALS 3
 #define RATE_RAM (1 * GiB)
-#define PROGRESS_TIMEOUT_MS 60000
+#define PROGRESS_TIMEOUT_MS 300000
 #define LIMIT_BUFFER (256 * MiB)
 /* Offsets in the workloads' state blocks (guests/seed.c, sparse.c, a-b.c,
  * writer.c), which live in guest RAM at WORKLOAD_STATE_GPA. */
@@ -73,28 +78,11 @@ static void build_machine(const AccelOps *accel, uint64_t ram, const char *kerne
     bench_build_machine(accel, &cfg);
 }
 
-/* One sync as a migration iteration does it: fetch the log, then take
- * every dirty page of every block. Returns the pages taken. */
-static uint64_t sync_and_take_all(void)
-{
-    uint64_t taken = 0;
-
-    memory_global_dirty_log_sync();
-    for (RAMBlock *b = ram_block_first(); b; b = ram_block_next(b)) {
-        uint64_t npages = ram_block_length(b) / PAGE;
-        for (uint64_t p = ram_block_take_dirty(b, 0); p < npages;
-             p = ram_block_take_dirty(b, p + 1)) {
-            taken++;
-        }
-    }
-    return taken;
-}
-
 static double timed_sync_ms(uint64_t *pages)
 {
     uint64_t t0 = bench_now_ns();
 
-    *pages = sync_and_take_all();
+    *pages = bench_sync_and_take_all();
     return (double)(bench_now_ns() - t0) / 1e6;
 }
 
@@ -153,17 +141,45 @@ static BenchStats plain_walk_ms(uint64_t npages, uint64_t first, uint64_t stride
 typedef struct SyncCase {
     const AccelOps *accel;
     uint64_t ram;
+    bool thp;
 } SyncCase;
+
+/* What backs guest RAM now: MiB in huge pages, and under KVM its mappings
+ * of 4 KiB and of 2 MiB. */
+static const char *backing_column(char *buf, size_t size)
+{
+    BenchBacking b;
+
+    bench_backing(&b);
+    if (b.kvm_known) {
+        snprintf(buf, size, "%6" PRIu64 "  %7" PRIu64 " / %4" PRIu64, b.anon_huge_kib >> 10,
+                 b.kvm_pages_4k, b.kvm_pages_2m);
+    } else {
+        snprintf(buf, size, "%6" PRIu64, b.anon_huge_kib >> 10);
+    }
+    return buf;
+}
 
 static void print_sync_row(const SyncCase *c, uint64_t pages, const double *ms, int n,
                            BenchStats limit)
 {
     BenchStats st = bench_stats(ms, n);
     double gib = (double)c->ram / GiB;
+    char backing[64];
 
-    printf("  %-4s  %3.0f GiB  %6.2f%%  %8" PRIu64 "  %8.3f [%8.3f-%8.3f]  %8.3f  "
-           "%8.3f\n", c->accel->name, gib, 100.0 * pages / (c->ram / PAGE), pages,
-           st.median, st.min, st.max, st.median / gib, limit.median / gib);
+    printf("  %-4s  %3.0f GiB  %-3s  %6.2f%%  %8" PRIu64 "  %8.3f [%8.3f-%8.3f]  %8.3f  "
+           "%8.3f  %s\n", c->accel->name, gib, c->thp ? "on" : "off",
+           100.0 * pages / (c->ram / PAGE), pages, st.median, st.min, st.max,
+           st.median / gib, limit.median / gib, backing_column(backing, sizeof(backing)));
+}
+
+/* The machine of a sync case, without huge pages when it says so. */
+static void build_sync_machine(const SyncCase *c, const char *kernel, const char *append)
+{
+    if (!c->thp) {
+        bench_thp_disable();
+    }
+    build_machine(c->accel, c->ram, kernel, append);
 }
 
 /* Low RAM the writer can address in one run: it refuses a range that
@@ -177,7 +193,7 @@ static uint64_t low_free_pages(uint64_t ram)
 static void time_clean_syncs(double *ms, int n, uint64_t *pages)
 {
     for (int i = 0; i < n; i++) {
-        sync_and_take_all();
+        bench_sync_and_take_all();
         ms[i] = timed_sync_ms(pages);
     }
 }
@@ -187,7 +203,7 @@ static void time_clean_syncs(double *ms, int n, uint64_t *pages)
 static void time_writer_syncs(double *ms, int n, uint64_t *pages)
 {
     for (int i = 0; i < n; i++) {
-        sync_and_take_all();
+        bench_sync_and_take_all();
         *bench_guest_state_word(WRITER_DONE_OFFSET) = 0;
         bench_reset_guest();
         bench_start_guest();
@@ -209,7 +225,7 @@ static void measure_sync_writer(const void *arg)
     double ms[MAX_REPS];
     uint64_t pages = 0;
 
-    build_machine(c->accel, c->ram, "guests/writer.elf", append);
+    build_sync_machine(c, "guests/writer.elf", append);
     bench_start_dirty_log();
     time_clean_syncs(ms, n, &pages);
     print_sync_row(c, pages, ms, n, plain_walk_ms(total, 0, 0));
@@ -244,13 +260,13 @@ static void measure_sync_a_b(const void *arg)
     double ms[MAX_REPS];
     uint64_t pages = 0;
 
-    build_machine(c->accel, c->ram, "guests/a-b.elf", NULL);
+    build_sync_machine(c, "guests/a-b.elf", NULL);
     bench_start_dirty_log();
     bench_start_guest();
     bench_wait_state_at_least(AB_PASSES_OFFSET, 1);
     for (int i = 0; i < n; i++) {
         vm_stop(RUN_STATE_PAUSED);
-        sync_and_take_all();
+        bench_sync_and_take_all();
         uint64_t passes = *bench_guest_state_word(AB_PASSES_OFFSET);
         uint64_t next = *bench_guest_state_word(AB_NEXT_OFFSET);
         bench_start_guest();
@@ -307,10 +323,10 @@ static void sample_dirty_rate(unsigned passes_offset, RateSamples *r)
 {
     uint64_t t = bench_now_ns(), p0 = 0, t0 = 0;
 
-    sync_and_take_all();
+    bench_sync_and_take_all();
     for (int i = -RATE_WARMUP_INTERVALS; i < RATE_INTERVALS; i++) {
         sleep_until_ns(t + SYNC_INTERVAL_NS);
-        uint64_t pages = sync_and_take_all(), now = bench_now_ns();
+        uint64_t pages = bench_sync_and_take_all(), now = bench_now_ns();
         if (i >= 0) {
             r->per_sync[i] = (double)pages;
             r->per_second[i] = (double)pages * 1e9 / (double)(now - t);
@@ -394,13 +410,24 @@ static void print_sync_table(const AccelOps *const *accels, int naccels)
     printf("Dirty-log sync: fetch the log and take every dirty page, ms, median "
            "[min-max] of %d;\nlimit = a plain bitmap with the same bits, read and "
            "walked (ms per GiB)\n", repetitions());
-    printf("  accel   RAM     dirty     pages  sync + take, ms               "
-           "  per GiB     limit\n");
+    printf("THP = transparent huge pages (off: PR_SET_THP_DISABLE for the child); after "
+           "the row's syncs: huge = MiB of\nthe process in huge pages, kvm maps = KVM's "
+           "mappings of 4 KiB / 2 MiB\n");
+    printf("  accel   RAM  THP     dirty     pages  sync + take, ms               "
+           "  per GiB     limit    huge  kvm maps 4K / 2M\n");
     for (int a = 0; a < naccels; a++) {
         for (size_t r = 0; r < G_N_ELEMENTS(ram_sizes); r++) {
-            SyncCase c = { accels[a], ram_sizes[r] };
-            bench_run_child(measure_sync_writer, &c);
-            bench_run_child(measure_sync_a_b, &c);
+            for (int thp = 1; thp >= 0; thp--) {
+                SyncCase c = { accels[a], ram_sizes[r], thp };
+                /* Without huge pages, 1 GiB tells the cost per GiB: under
+                 * PVM each logged write faults (tens of us), and the 4 GiB
+                 * rows take minutes. */
+                if (!thp && ram_sizes[r] > 1 * GiB) {
+                    continue;
+                }
+                bench_run_child(measure_sync_writer, &c);
+                bench_run_child(measure_sync_a_b, &c);
+            }
         }
     }
     printf("\n");

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -15,7 +16,7 @@
 #include "memory.h"
 #include "sysemu.h"
 
-#define PROGRESS_TIMEOUT_NS 60000000000ull
+#define PROGRESS_TIMEOUT_NS 300000000000ull
 /* Fine enough for the first-touch times (a tenth of a millisecond or more
  * each), coarse enough to leave the CPU to the guest. */
 #define STATE_POLL_US 100
@@ -82,6 +83,15 @@ bool bench_kvm_usable(void)
     return false;
 }
 
+void bench_thp_disable(void)
+{
+    if (prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0) < 0) {
+        fprintf(stderr, "%s: PR_SET_THP_DISABLE: %s\n", program_invocation_short_name,
+                g_strerror(errno));
+        exit(1);
+    }
+}
+
 void bench_build_machine(const AccelOps *accel, const MachineConfig *cfg)
 {
     GError *err = NULL;
@@ -126,6 +136,21 @@ void bench_start_dirty_log(void)
 volatile uint64_t *bench_guest_state_word(unsigned offset)
 {
     return (volatile uint64_t *)gpa_to_host(WORKLOAD_STATE_GPA + offset, 8);
+}
+
+uint64_t bench_sync_and_take_all(void)
+{
+    uint64_t taken = 0;
+
+    memory_global_dirty_log_sync();
+    for (RAMBlock *b = ram_block_first(); b; b = ram_block_next(b)) {
+        uint64_t npages = ram_block_length(b) / TARGET_PAGE_SIZE;
+        for (uint64_t p = ram_block_take_dirty(b, 0); p < npages;
+             p = ram_block_take_dirty(b, p + 1)) {
+            taken++;
+        }
+    }
+    return taken;
 }
 
 void bench_wait_state_at_least(unsigned offset, uint64_t value)

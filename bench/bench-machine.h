@@ -32,6 +32,11 @@ void bench_check_guests_built(const char *const *names, size_t count);
 /* Whether KVM can run here; prints why not when it cannot. */
 bool bench_kvm_usable(void);
 
+/* Transparent huge pages off for this process and the processes it starts,
+ * whatever madvise() asks for (prctl PR_SET_THP_DISABLE): how a benchmark
+ * compares the emulator's default with a host that offers none. */
+void bench_thp_disable(void);
+
 /* Builds the machine in this (child) process; the guest does not run yet. */
 void bench_build_machine(const AccelOps *accel, const MachineConfig *cfg);
 
@@ -43,7 +48,14 @@ void bench_start_dirty_log(void);
  * RAM), as the guest last wrote it. */
 volatile uint64_t *bench_guest_state_word(unsigned offset);
 
-/* Waits until that word is at least `value`; exits after a minute without. */
+/* Waits until that word is at least `value`; exits after five minutes
+ * without (a first pass over 4 GiB of untouched RAM under KVM with the
+ * dirty log on takes tens of seconds on a busy host). */
 void bench_wait_state_at_least(unsigned offset, uint64_t value);
+
+/* One dirty-log sync as a migration iteration does it: fetch the
+ * accelerator's log, then take every dirty page of every block. Returns the
+ * pages taken. */
+uint64_t bench_sync_and_take_all(void);
 
 #endif
