@@ -49,6 +49,7 @@ typedef struct RunConfig {
     double cap;            /* seconds before a cancel (0: RUN_CAP_SECONDS) */
     Linkem *link;          /* through an emulated link: source in a, destination in b */
     uint64_t downtime_ms;  /* the limit (0: the default, 30 ms) */
+    bool dst_prealloc;     /* -mem-prealloc on the destination */
 } RunConfig;
 
 typedef struct ProcessMemory {
@@ -217,8 +218,9 @@ static void run_one(const RunConfig *c, RunResult *r)
     QTestState *src = qtest_start_opts(&src_opts, "-m %s -kernel guests/%s.elf -append \"%s\"",
                                        ram, c->guest, c->append ? c->append : "");
     g_autofree char *uri = destination_uri(c, src);
-    QTestState *dst = qtest_start_opts(&dst_opts, "-m %s -kernel guests/%s.elf -S -incoming %s",
-                                       ram, c->guest, uri);
+    QTestState *dst = qtest_start_opts(&dst_opts, "-m %s%s -kernel guests/%s.elf -S "
+                                       "-incoming %s", ram,
+                                       c->dst_prealloc ? " -mem-prealloc" : "", c->guest, uri);
 
     memset(r, 0, sizeof(*r));
     wait_until_ready(src, c);
@@ -608,9 +610,11 @@ static void print_thp_header(void)
 
 static void print_thp_row(const RunConfig *c, bool thp, const RunResult *r)
 {
-    printf("| %s%s | %" G_GUINT64_FORMAT " GiB | %s | %s | %.2f | %" G_GINT64_FORMAT
+    printf("| %s%s%s%s | %" G_GUINT64_FORMAT " GiB | %s | %s | %.2f | %" G_GINT64_FORMAT
            " | %" G_GINT64_FORMAT " | %.1f | %.2f (%.2f) | %.0f / %.0f | %.0f / %.0f |\n",
-           c->guest, c->xbzrle ? ", XBZRLE" : "", c->ram / GIB, thp ? "on" : "off",
+           c->guest, c->stop_first ? " (stopped)" : "", c->xbzrle ? ", XBZRLE" : "",
+           c->dst_prealloc ? ", destination -mem-prealloc" : "", c->ram / GIB,
+           thp ? "on" : "off",
            r->completed ? "completed" : "**not converged**", r->seconds,
            r->setup_ms, r->downtime_ms, r->transferred / 1e6, r->cpu_total, r->cpu_vcpu,
            kib_mib(r->src_mem.rss_kib), kib_mib(r->dst_mem.rss_kib),
@@ -635,6 +639,10 @@ static const RunResult *median_run(RunResult *runs, int n)
  * The seed guest with XBZRLE and an idle 4 GiB guest, at no limit, with
  * THP on and off in turn, THP_RUNS times each; then the medians. Each run
  * starts a new source and destination, so each starts from fresh memory.
+ * Beside them the raw-page case of the targets (every page of 1 GiB sent
+ * once, raw): with the destination's RAM touched lazily, as by default, its
+ * first touch of every page falls within the migration; with -mem-prealloc
+ * it was paid at its start.
  */
 static void run_thp(void)
 {
@@ -643,6 +651,12 @@ static void run_thp(void)
           .xbzrle = true, .cache = 64 * MIB, .warmup = 1.0 },
         { .guest = "idle", .ram = 4 * GIB, .speed = 0, .speed_name = "unlimited",
           .cache = 64 * MIB, .warmup = 0.5 },
+        { .guest = "dense", .append = "wss=1G", .ram = GIB, .speed = 0,
+          .speed_name = "unlimited", .cache = 64 * MIB, .stop_first = true, .ready = ".",
+          .warmup = 0.5 },
+        { .guest = "dense", .append = "wss=1G", .ram = GIB, .speed = 0,
+          .speed_name = "unlimited", .cache = 64 * MIB, .stop_first = true, .ready = ".",
+          .warmup = 0.5, .dst_prealloc = true },
     };
     enum { NCONFIGS = G_N_ELEMENTS(configs) };
     RunResult runs[NCONFIGS][2][THP_RUNS];
@@ -654,8 +668,9 @@ static void run_thp(void)
     }
     printf("\nTransparent huge pages on (the emulator's default, MADV_HUGEPAGE) and off "
            "(PR_SET_THP_DISABLE on the emulator processes: as a host without THP), "
-           "no bandwidth limit, %d runs each, in turn; RSS after the migration\n\n",
-           THP_RUNS);
+           "no bandwidth limit, %d runs each, in turn; RSS after the migration. "
+           "dense (stopped): every page sent raw once, the destination's RAM touched "
+           "lazily (the default) or preallocated\n\n", THP_RUNS);
     print_thp_header();
     for (int i = 0; i < THP_RUNS; i++) {
         for (int thp = 1; thp >= 0; thp--) {
