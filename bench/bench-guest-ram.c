@@ -139,10 +139,12 @@ static void print_host_limit(int n)
         }
     }
     printf("Hardware limit, same run: a host process writing a byte to each page of "
-           "1 GiB of fresh guest-RAM\nmemory (qemu_ram_alloc), median of %d: THP %.1f ms "
-           "(%.3f us per 4 KiB page), THP off %.1f ms (%.3f us per page)\n\n", n,
-           median(ms[1], n), median(ms[1], n) * 1e3 / (TOUCH_RAM / PAGE),
-           median(ms[0], n), median(ms[0], n) * 1e3 / (TOUCH_RAM / PAGE));
+           "1 GiB of fresh guest-RAM\nmemory (qemu_ram_alloc), ms, median [min-max] of %d: "
+           "THP ", n);
+    print_ms(ms[1], n);
+    printf(" (%.3f us per 4 KiB page), THP off ", median(ms[1], n) * 1e3 / (TOUCH_RAM / PAGE));
+    print_ms(ms[0], n);
+    printf(" (%.3f us per page)\n\n", median(ms[0], n) * 1e3 / (TOUCH_RAM / PAGE));
 }
 
 /* ---------------------------------------------------------------------- */
