@@ -413,7 +413,7 @@ static void print_sync_table(const AccelOps *const *accels, int naccels)
     printf("THP = transparent huge pages (off: PR_SET_THP_DISABLE for the child); after "
            "the row's syncs: huge = MiB of\nthe process in huge pages, kvm maps = KVM's "
            "mappings of 4 KiB / 2 MiB\n");
-    printf("  accel   RAM  THP     dirty     pages  sync + take, ms               "
+    printf("  accel     RAM  THP    dirty     pages  sync + take, ms               "
            "  per GiB     limit    huge  kvm maps 4K / 2M\n");
     for (int a = 0; a < naccels; a++) {
         for (size_t r = 0; r < G_N_ELEMENTS(ram_sizes); r++) {
