@@ -151,7 +151,7 @@ TEST_SRCS = $(wildcard tests/test-*.c)
 TEST_PROGS = $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 TEST_SUPPORT_OBJS = $(patsubst %.c,$(BUILD)/%.o,$(filter-out $(TEST_SRCS),$(wildcard tests/*.c)))
 
-BENCH_SRCS = $(filter-out bench/bench-util.c,$(wildcard bench/bench-*.c))
+BENCH_SRCS = $(filter-out bench/bench-util.c bench/bench-machine.c bench/bench-mapping.c,$(wildcard bench/bench-*.c))
 BENCH_PROGS = $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 BENCH_SUPPORT_OBJS = $(patsubst %.c,$(BUILD)/%.o,$(filter-out $(BENCH_SRCS),$(wildcard bench/*.c)))
 

@@ -4,16 +4,18 @@
  * 1. The cost of one sync per GiB of guest RAM: fetching the accelerator's
  *    log (memory_global_dirty_log_sync) and taking every dirty page from the
  *    bitmaps (ram_block_take_dirty), with 0%, 1% and 100% of the pages
- *    dirty, for 1 GiB and 4 GiB guests, under KVM and soft. Beside it, the
- *    hardware's limit measured in the same run: reading a plain bitmap with
- *    the same bits set and visiting them, and memcpy/memcmp of 256 MiB.
+ *    dirty, for 1 GiB and 4 GiB guests, under KVM and soft, with
+ *    transparent huge pages (the emulator's default) and, for 1 GiB,
+ *    without (THP off for the child, bench_thp_disable); and what backs
+ *    the RAM afterwards (huge pages, KVM's 4 KiB and 2 MiB mappings).
+ *    Beside it, the hardware's limit measured in the same run: reading a
+ *    plain bitmap with the same bits set and visiting them, and
+ *    memcpy/memcmp of 256 MiB.
  * 2. The page-dirtying rate of the seed and sparse guests with logging on
  *    and a sync every 100 ms, under KVM and soft, and the guests' own passes
  *    per second (read from their state block) with logging off and on.
  *
- * Each configuration runs in a child process of its own: a process holds one
- * accelerator and one machine, built as vl.c builds it (accelerator,
- * pc_init, cpus_init). The parent creates nothing before it forks.
+ * Each configuration runs in a child process of its own (bench-machine.h).
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -25,6 +27,8 @@
 #include <unistd.h>
 
 #include "accel.h"
+#include "bench/bench-machine.h"
+#include "bench/bench-mapping.h"
 #include "bench/bench-util.h"
 #include "cpus.h"
 #include "hw/boot-protocol.h"
@@ -41,7 +45,7 @@
 #define RATE_INTERVALS 15               /* measured syncs per guest */
 #define RATE_WARMUP_INTERVALS 3
 #define RATE_RAM (1 * GiB)
-#define PROGRESS_TIMEOUT_MS 60000
+#define PROGRESS_TIMEOUT_MS 300000
 #define LIMIT_BUFFER (256 * MiB)
 /* Offsets in the workloads' state blocks (guests/seed.c, sparse.c, a-b.c,
  * writer.c), which live in guest RAM at WORKLOAD_STATE_GPA. */
@@ -66,118 +70,19 @@ static int repetitions(void)
     return n > MAX_REPS ? MAX_REPS : n;
 }
 
-static G_GNUC_NORETURN void die(const char *what, GError *err)
-{
-    fprintf(stderr, "bench-dirty: %s: %s\n", what, err ? err->message : "failed");
-    exit(1);
-}
-
-/* Runs fn(arg) in a child process; exits if the child failed. */
-static void run_child(void (*fn)(const void *arg), const void *arg)
-{
-    fflush(stdout);
-    pid_t pid = fork();
-    if (pid < 0) {
-        perror("fork");
-        exit(1);
-    }
-    if (pid == 0) {
-        fn(arg);
-        fflush(stdout);
-        _exit(0);
-    }
-    int status;
-    if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status)) {
-        fprintf(stderr, "bench-dirty: a measurement failed\n");
-        exit(1);
-    }
-}
-
-/* Builds the machine in this (child) process; the guest does not run yet. */
 static void build_machine(const AccelOps *accel, uint64_t ram, const char *kernel,
                           const char *append)
 {
-    GError *err = NULL;
-    BootEntry entry;
     MachineConfig cfg = { .ram_size = ram, .kernel = kernel, .append = append };
 
-    accel_select(accel);
-    if (accel->init(&err) < 0) {
-        die("accelerator", err);
-    }
-    if (pc_init(&cfg, &entry, &err) < 0 || cpus_init(&entry, &err) < 0) {
-        die("machine", err);
-    }
-}
-
-static void start_dirty_log(void)
-{
-    GError *err = NULL;
-
-    if (memory_global_dirty_log_start(&err) < 0) {
-        die("dirty log", err);
-    }
-}
-
-static void start_guest(void)
-{
-    GError *err = NULL;
-
-    if (vm_start(&err) < 0) {
-        die("vm_start", err);
-    }
-}
-
-static void reset_guest(void)
-{
-    GError *err = NULL;
-
-    if (qemu_system_reset(&err) < 0) {
-        die("system_reset", err);
-    }
-}
-
-/* A word of the workload's state block, as the guest last wrote it. */
-static volatile uint64_t *guest_state_word(unsigned offset)
-{
-    return (volatile uint64_t *)gpa_to_host(WORKLOAD_STATE_GPA + offset, 8);
-}
-
-static void wait_state_at_least(unsigned offset, uint64_t value)
-{
-    volatile uint64_t *word = guest_state_word(offset);
-
-    for (int ms = 0; *word < value; ms++) {
-        if (ms == PROGRESS_TIMEOUT_MS) {
-            fprintf(stderr, "bench-dirty: the guest made no progress\n");
-            exit(1);
-        }
-        usleep(1000);
-    }
-}
-
-/* One sync as a migration iteration does it: fetch the log, then take
- * every dirty page of every block. Returns the pages taken. */
-static uint64_t sync_and_take_all(void)
-{
-    uint64_t taken = 0;
-
-    memory_global_dirty_log_sync();
-    for (RAMBlock *b = ram_block_first(); b; b = ram_block_next(b)) {
-        uint64_t npages = ram_block_length(b) / PAGE;
-        for (uint64_t p = ram_block_take_dirty(b, 0); p < npages;
-             p = ram_block_take_dirty(b, p + 1)) {
-            taken++;
-        }
-    }
-    return taken;
+    bench_build_machine(accel, &cfg);
 }
 
 static double timed_sync_ms(uint64_t *pages)
 {
     uint64_t t0 = bench_now_ns();
 
-    *pages = sync_and_take_all();
+    *pages = bench_sync_and_take_all();
     return (double)(bench_now_ns() - t0) / 1e6;
 }
 
@@ -236,17 +141,45 @@ static BenchStats plain_walk_ms(uint64_t npages, uint64_t first, uint64_t stride
 typedef struct SyncCase {
     const AccelOps *accel;
     uint64_t ram;
+    bool thp;
 } SyncCase;
+
+/* What backs guest RAM now: MiB in huge pages, and under KVM its mappings
+ * of 4 KiB and of 2 MiB. */
+static const char *backing_column(char *buf, size_t size)
+{
+    BenchBacking b;
+
+    bench_backing(&b);
+    if (b.kvm_known) {
+        snprintf(buf, size, "%6" PRIu64 "  %7" PRIu64 " / %4" PRIu64, b.anon_huge_kib >> 10,
+                 b.kvm_pages_4k, b.kvm_pages_2m);
+    } else {
+        snprintf(buf, size, "%6" PRIu64, b.anon_huge_kib >> 10);
+    }
+    return buf;
+}
 
 static void print_sync_row(const SyncCase *c, uint64_t pages, const double *ms, int n,
                            BenchStats limit)
 {
     BenchStats st = bench_stats(ms, n);
     double gib = (double)c->ram / GiB;
+    char backing[64];
 
-    printf("  %-4s  %3.0f GiB  %6.2f%%  %8" PRIu64 "  %8.3f [%8.3f-%8.3f]  %8.3f  "
-           "%8.3f\n", c->accel->name, gib, 100.0 * pages / (c->ram / PAGE), pages,
-           st.median, st.min, st.max, st.median / gib, limit.median / gib);
+    printf("  %-4s  %3.0f GiB  %-3s  %6.2f%%  %8" PRIu64 "  %8.3f [%8.3f-%8.3f]  %8.3f  "
+           "%8.3f  %s\n", c->accel->name, gib, c->thp ? "on" : "off",
+           100.0 * pages / (c->ram / PAGE), pages, st.median, st.min, st.max,
+           st.median / gib, limit.median / gib, backing_column(backing, sizeof(backing)));
+}
+
+/* The machine of a sync case, without huge pages when it says so. */
+static void build_sync_machine(const SyncCase *c, const char *kernel, const char *append)
+{
+    if (!c->thp) {
+        bench_thp_disable();
+    }
+    build_machine(c->accel, c->ram, kernel, append);
 }
 
 /* Low RAM the writer can address in one run: it refuses a range that
@@ -260,7 +193,7 @@ static uint64_t low_free_pages(uint64_t ram)
 static void time_clean_syncs(double *ms, int n, uint64_t *pages)
 {
     for (int i = 0; i < n; i++) {
-        sync_and_take_all();
+        bench_sync_and_take_all();
         ms[i] = timed_sync_ms(pages);
     }
 }
@@ -270,11 +203,11 @@ static void time_clean_syncs(double *ms, int n, uint64_t *pages)
 static void time_writer_syncs(double *ms, int n, uint64_t *pages)
 {
     for (int i = 0; i < n; i++) {
-        sync_and_take_all();
-        *guest_state_word(WRITER_DONE_OFFSET) = 0;
-        reset_guest();
-        start_guest();
-        wait_state_at_least(WRITER_DONE_OFFSET, 1);
+        bench_sync_and_take_all();
+        *bench_guest_state_word(WRITER_DONE_OFFSET) = 0;
+        bench_reset_guest();
+        bench_start_guest();
+        bench_wait_state_at_least(WRITER_DONE_OFFSET, 1);
         vm_stop(RUN_STATE_PAUSED);
         ms[i] = timed_sync_ms(pages);
     }
@@ -292,8 +225,8 @@ static void measure_sync_writer(const void *arg)
     double ms[MAX_REPS];
     uint64_t pages = 0;
 
-    build_machine(c->accel, c->ram, "guests/writer.elf", append);
-    start_dirty_log();
+    build_sync_machine(c, "guests/writer.elf", append);
+    bench_start_dirty_log();
     time_clean_syncs(ms, n, &pages);
     print_sync_row(c, pages, ms, n, plain_walk_ms(total, 0, 0));
     time_writer_syncs(ms, n, &pages);
@@ -306,10 +239,10 @@ static void measure_sync_writer(const void *arg)
  * are read apart, but a pass that ends in between only makes it wait more. */
 static void wait_a_b_full_pass(uint64_t passes, uint64_t next)
 {
-    volatile uint64_t *p = guest_state_word(AB_PASSES_OFFSET);
-    volatile uint64_t *n = guest_state_word(AB_NEXT_OFFSET);
+    volatile uint64_t *p = bench_guest_state_word(AB_PASSES_OFFSET);
+    volatile uint64_t *n = bench_guest_state_word(AB_NEXT_OFFSET);
 
-    wait_state_at_least(AB_PASSES_OFFSET, passes + 1);
+    bench_wait_state_at_least(AB_PASSES_OFFSET, passes + 1);
     for (int ms = 0; *p == passes + 1 && *n <= next; ms++) {
         if (ms == PROGRESS_TIMEOUT_MS) {
             fprintf(stderr, "bench-dirty: the guest made no progress\n");
@@ -327,20 +260,20 @@ static void measure_sync_a_b(const void *arg)
     double ms[MAX_REPS];
     uint64_t pages = 0;
 
-    build_machine(c->accel, c->ram, "guests/a-b.elf", NULL);
-    start_dirty_log();
-    start_guest();
-    wait_state_at_least(AB_PASSES_OFFSET, 1);
+    build_sync_machine(c, "guests/a-b.elf", NULL);
+    bench_start_dirty_log();
+    bench_start_guest();
+    bench_wait_state_at_least(AB_PASSES_OFFSET, 1);
     for (int i = 0; i < n; i++) {
         vm_stop(RUN_STATE_PAUSED);
-        sync_and_take_all();
-        uint64_t passes = *guest_state_word(AB_PASSES_OFFSET);
-        uint64_t next = *guest_state_word(AB_NEXT_OFFSET);
-        start_guest();
+        bench_sync_and_take_all();
+        uint64_t passes = *bench_guest_state_word(AB_PASSES_OFFSET);
+        uint64_t next = *bench_guest_state_word(AB_NEXT_OFFSET);
+        bench_start_guest();
         wait_a_b_full_pass(passes, next);
         vm_stop(RUN_STATE_PAUSED);
         ms[i] = timed_sync_ms(&pages);
-        start_guest();
+        bench_start_guest();
     }
     vm_stop(RUN_STATE_PAUSED);
     print_sync_row(c, pages, ms, n, plain_walk_ms(c->ram / PAGE, FIRST_FREE_PAGE, 1));
@@ -372,10 +305,10 @@ static void sleep_until_ns(uint64_t deadline)
 /* The guest's passes per second over `ns` from now. */
 static double passes_per_second(unsigned offset, uint64_t ns)
 {
-    uint64_t p0 = *guest_state_word(offset), t0 = bench_now_ns();
+    uint64_t p0 = *bench_guest_state_word(offset), t0 = bench_now_ns();
 
     sleep_until_ns(t0 + ns);
-    uint64_t p1 = *guest_state_word(offset), t1 = bench_now_ns();
+    uint64_t p1 = *bench_guest_state_word(offset), t1 = bench_now_ns();
     return (double)(p1 - p0) * 1e9 / (double)(t1 - t0);
 }
 
@@ -390,20 +323,20 @@ static void sample_dirty_rate(unsigned passes_offset, RateSamples *r)
 {
     uint64_t t = bench_now_ns(), p0 = 0, t0 = 0;
 
-    sync_and_take_all();
+    bench_sync_and_take_all();
     for (int i = -RATE_WARMUP_INTERVALS; i < RATE_INTERVALS; i++) {
         sleep_until_ns(t + SYNC_INTERVAL_NS);
-        uint64_t pages = sync_and_take_all(), now = bench_now_ns();
+        uint64_t pages = bench_sync_and_take_all(), now = bench_now_ns();
         if (i >= 0) {
             r->per_sync[i] = (double)pages;
             r->per_second[i] = (double)pages * 1e9 / (double)(now - t);
         } else if (i == -1) {
-            p0 = *guest_state_word(passes_offset);
+            p0 = *bench_guest_state_word(passes_offset);
             t0 = now;
         }
         t = now;
     }
-    r->passes_per_second = (double)(*guest_state_word(passes_offset) - p0) * 1e9 /
+    r->passes_per_second = (double)(*bench_guest_state_word(passes_offset) - p0) * 1e9 /
                            (double)(t - t0);
 }
 
@@ -414,10 +347,10 @@ static void measure_rate(const void *arg)
     RateSamples r;
 
     build_machine(c->accel, RATE_RAM, kernel, NULL);
-    start_guest();
-    wait_state_at_least(c->passes_offset, 1);
+    bench_start_guest();
+    bench_wait_state_at_least(c->passes_offset, 1);
     double off = passes_per_second(c->passes_offset, 5 * SYNC_INTERVAL_NS);
-    start_dirty_log();
+    bench_start_dirty_log();
     sample_dirty_rate(c->passes_offset, &r);
     vm_stop(RUN_STATE_PAUSED);
     memory_global_dirty_log_stop();
@@ -472,30 +405,29 @@ static void print_copy_limits(void)
 
 /* ---------------------------------------------------------------------- */
 
-static bool kvm_usable(void)
-{
-    GError *err = NULL;
-
-    if (kvm_accel_ops.available(&err)) {
-        return true;
-    }
-    printf("kvm: not measured (%s)\n", err->message);
-    g_error_free(err);
-    return false;
-}
-
 static void print_sync_table(const AccelOps *const *accels, int naccels)
 {
     printf("Dirty-log sync: fetch the log and take every dirty page, ms, median "
            "[min-max] of %d;\nlimit = a plain bitmap with the same bits, read and "
            "walked (ms per GiB)\n", repetitions());
-    printf("  accel   RAM     dirty     pages  sync + take, ms               "
-           "  per GiB     limit\n");
+    printf("THP = transparent huge pages (off: PR_SET_THP_DISABLE for the child); after "
+           "the row's syncs: huge = MiB of\nthe process in huge pages, kvm maps = KVM's "
+           "mappings of 4 KiB / 2 MiB\n");
+    printf("  accel     RAM  THP    dirty     pages  sync + take, ms               "
+           "  per GiB     limit    huge  kvm maps 4K / 2M\n");
     for (int a = 0; a < naccels; a++) {
         for (size_t r = 0; r < G_N_ELEMENTS(ram_sizes); r++) {
-            SyncCase c = { accels[a], ram_sizes[r] };
-            run_child(measure_sync_writer, &c);
-            run_child(measure_sync_a_b, &c);
+            for (int thp = 1; thp >= 0; thp--) {
+                SyncCase c = { accels[a], ram_sizes[r], thp };
+                /* Without huge pages, 1 GiB tells the cost per GiB: under
+                 * PVM each logged write faults (tens of us), and the 4 GiB
+                 * rows take minutes. */
+                if (!thp && ram_sizes[r] > 1 * GiB) {
+                    continue;
+                }
+                bench_run_child(measure_sync_writer, &c);
+                bench_run_child(measure_sync_a_b, &c);
+            }
         }
     }
     printf("\n");
@@ -516,23 +448,8 @@ static void print_rate_table(const AccelOps *const *accels, int naccels)
     for (int a = 0; a < naccels; a++) {
         RateCase seed = { accels[a], "seed", SEED_PASSES_OFFSET, SEED_PAGES };
         RateCase sparse = { accels[a], "sparse", SPARSE_PASSES_OFFSET, sparse_pages };
-        run_child(measure_rate, &seed);
-        run_child(measure_rate, &sparse);
-    }
-}
-
-/* The guests are built by make's default target, not by make bench. */
-static void check_guests_built(void)
-{
-    static const char *const guests[] = { "writer", "a-b", "seed", "sparse" };
-
-    for (size_t i = 0; i < G_N_ELEMENTS(guests); i++) {
-        g_autofree char *path = g_strdup_printf("guests/%s.elf", guests[i]);
-        if (access(path, R_OK) < 0) {
-            fprintf(stderr, "bench-dirty: %s is missing: run make (from the top of "
-                    "the tree) first\n", path);
-            exit(1);
-        }
+        bench_run_child(measure_rate, &seed);
+        bench_run_child(measure_rate, &sparse);
     }
 }
 
@@ -541,9 +458,11 @@ int main(void)
     const AccelOps *accels[2];
     int naccels = 0;
 
-    check_guests_built();
+    static const char *const guests[] = { "writer", "a-b", "seed", "sparse" };
+
+    bench_check_guests_built(guests, G_N_ELEMENTS(guests));
     bench_print_machine();
-    if (kvm_usable()) {
+    if (bench_kvm_usable()) {
         accels[naccels++] = &kvm_accel_ops;
     }
     accels[naccels++] = &soft_accel_ops;

@@ -5,18 +5,20 @@
  * same run, what a plain socket pair carries, beside the raw-page
  * throughput of a migration.
  *
- *   bench-migration [all|targets|downtime [RUNS]] [GUEST...]
+ *   bench-migration [all|targets|downtime [RUNS]|thp] [GUEST...]
  *
  * "targets" runs only the checks of the issue's targets; "downtime" runs
  * each downtime target RUNS times (default 10) and counts the runs within
- * the limit; "all" (the default) the whole table, for the named guests or
- * all four.
+ * the limit; "thp" compares migrations of emulators with and without
+ * transparent huge pages; "all" (the default) the whole table, for the
+ * named guests or all four.
  */
 #include <check.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -28,6 +30,9 @@
 #define MIB ((uint64_t)1 << 20)
 /* A migration that has not converged by then is cancelled and reported. */
 #define RUN_CAP_SECONDS 20.0
+/* The longest a guest may take to get ready: a first pass over 1 GiB of
+ * lazily allocated RAM without huge pages takes 10 s and more under PVM. */
+#define READY_TIMEOUT_MS 120000
 
 typedef struct RunConfig {
     const char *guest;
@@ -38,11 +43,19 @@ typedef struct RunConfig {
     bool xbzrle;
     uint64_t cache;
     bool stop_first;       /* migrate a stopped guest (raw throughput) */
-    double warmup;         /* seconds the guest runs before migrating */
+    const char *ready;     /* what the guest prints once it has done its warm-up
+                            * work (NULL: its first line) */
+    double warmup;         /* seconds the guest runs after that */
     double cap;            /* seconds before a cancel (0: RUN_CAP_SECONDS) */
     Linkem *link;          /* through an emulated link: source in a, destination in b */
     uint64_t downtime_ms;  /* the limit (0: the default, 30 ms) */
+    bool dst_prealloc;     /* -mem-prealloc on the destination */
 } RunConfig;
+
+typedef struct ProcessMemory {
+    uint64_t rss_kib;
+    uint64_t anon_huge_kib;  /* of which in transparent huge pages */
+} ProcessMemory;
 
 typedef struct RunResult {
     bool completed;
@@ -60,6 +73,9 @@ typedef struct RunResult {
     int64_t iterations;
     double cpu_total;      /* source process CPU seconds during the run */
     double cpu_vcpu;       /* of which the vCPU thread */
+    int64_t setup_ms;
+    ProcessMemory src_mem; /* after the migration */
+    ProcessMemory dst_mem;
 } RunResult;
 
 static double now_s(void)
@@ -116,6 +132,29 @@ static double thread_cpu(pid_t pid, const char *name)
     return cpu;
 }
 
+/* A "Name:   N kB" figure of a process's smaps_rollup (0: none). */
+static uint64_t smaps_rollup_kib(const char *text, const char *name)
+{
+    g_autofree char *key = g_strdup_printf("\n%s:", name);
+    const char *line = text ? strstr(text, key) : NULL;
+    unsigned long long kib = 0;
+
+    if (line) {
+        sscanf(line + strlen(key), " %llu kB", &kib);
+    }
+    return kib;
+}
+
+static void process_memory(pid_t pid, ProcessMemory *m)
+{
+    g_autofree char *path = g_strdup_printf("/proc/%d/smaps_rollup", pid);
+    g_autofree char *text = NULL;
+
+    g_file_get_contents(path, &text, NULL, NULL);
+    m->rss_kib = smaps_rollup_kib(text, "Rss");
+    m->anon_huge_kib = smaps_rollup_kib(text, "AnonHugePages");
+}
+
 /* --- one migration ------------------------------------------------------------ */
 
 static int64_t member_int(JsonObject *o, const char *group, const char *name)
@@ -134,6 +173,7 @@ static double member_double(JsonObject *o, const char *group, const char *name)
 static void collect(JsonObject *info, RunResult *r)
 {
     r->downtime_ms = member_int(info, NULL, "downtime");
+    r->setup_ms = member_int(info, NULL, "setup-time");
     r->transferred = member_int(info, "ram", "transferred");
     r->dup_pages = member_int(info, "ram", "duplicate");
     r->normal_pages = member_int(info, "ram", "normal");
@@ -162,6 +202,14 @@ static char *destination_uri(const RunConfig *c, QTestState *src)
     return g_strdup_printf("unix:%s", sock);
 }
 
+static void wait_until_ready(QTestState *src, const RunConfig *c)
+{
+    const char *ready = c->ready ? c->ready : "\n";
+
+    ck_assert_msg(qtest_wait_stdout(src, ready, 0, READY_TIMEOUT_MS),
+                  "the %s guest did not print \"%s\"", c->guest, ready);
+}
+
 static void run_one(const RunConfig *c, RunResult *r)
 {
     g_autofree char *ram = g_strdup_printf("%" G_GUINT64_FORMAT "M", c->ram / MIB);
@@ -170,11 +218,12 @@ static void run_one(const RunConfig *c, RunResult *r)
     QTestState *src = qtest_start_opts(&src_opts, "-m %s -kernel guests/%s.elf -append \"%s\"",
                                        ram, c->guest, c->append ? c->append : "");
     g_autofree char *uri = destination_uri(c, src);
-    QTestState *dst = qtest_start_opts(&dst_opts, "-m %s -kernel guests/%s.elf -S -incoming %s",
-                                       ram, c->guest, uri);
+    QTestState *dst = qtest_start_opts(&dst_opts, "-m %s%s -kernel guests/%s.elf -S "
+                                       "-incoming %s", ram,
+                                       c->dst_prealloc ? " -mem-prealloc" : "", c->guest, uri);
 
     memset(r, 0, sizeof(*r));
-    qtest_expect_stdout(src, "\n", 0);
+    wait_until_ready(src, c);
     usleep((useconds_t)(c->warmup * 1e6));
     if (c->stop_first) {
         qtest_qmp_ok_discard(src, "{'execute': 'stop'}");
@@ -210,6 +259,8 @@ static void run_one(const RunConfig *c, RunResult *r)
     }
     r->cpu_total = process_cpu(qtest_pid(src)) - cpu0;
     r->cpu_vcpu = thread_cpu(qtest_pid(src), "vcpu0") - vcpu0;
+    process_memory(qtest_pid(src), &r->src_mem);
+    process_memory(qtest_pid(dst), &r->dst_mem);
     qtest_quit(src);
     qtest_quit(dst);
 }
@@ -393,9 +444,11 @@ static void run_targets(void)
     RunConfig seed = seed_x;
     RunConfig idle = { .guest = "idle", .ram = 4 * GIB, .speed = 0, .speed_name = "unlimited",
                        .cache = 64 * MIB, .warmup = 0.5 };
+    /* Stopped once it has written every page (its first '.'): guest RAM is
+     * touched lazily, and a fixed warm-up may end before. */
     RunConfig raw = { .guest = "dense", .append = "wss=1G", .ram = GIB, .speed = 0,
                       .speed_name = "unlimited", .cache = 64 * MIB, .stop_first = true,
-                      .warmup = 2.0 };
+                      .ready = ".", .warmup = 0.5 };
 
     RunConfig dense = { .guest = "dense", .ram = GIB, .speed = 125000000,
                         .speed_name = "1 Gbit/s", .cache = 64 * MIB, .warmup = 1.0,
@@ -508,12 +561,146 @@ static void run_downtime(int runs)
     run_downtime_over_link(runs);
 }
 
+/* --- transparent huge pages: migrations with and without ------------------ */
+
+#define THP_RUNS 3
+
+/*
+ * Whether the emulators started from now on may have transparent huge
+ * pages. PR_SET_THP_DISABLE is inherited across fork and kept across
+ * execve, and beats MADV_HUGEPAGE: the emulator runs unchanged, as on a
+ * host that offers none, and nothing else on the machine is affected (the
+ * system-wide switch in /sys would be, and would need root).
+ */
+static void allow_thp_in_emulators(bool allow)
+{
+    ck_assert_int_eq(prctl(PR_SET_THP_DISABLE, allow ? 0 : 1, 0, 0, 0), 0);
+}
+
+/* Why THP cannot be compared here (NULL: it can): the host offers none, or
+ * whoever started this benchmark turned it off for it. */
+static const char *thp_unavailable(void)
+{
+    g_autofree char *mode = NULL;
+
+    if (prctl(PR_GET_THP_DISABLE, 0, 0, 0, 0) != 0) {
+        return "THP is disabled for this process (PR_SET_THP_DISABLE by its parent)";
+    }
+    if (!g_file_get_contents("/sys/kernel/mm/transparent_hugepage/enabled", &mode,
+                             NULL, NULL)) {
+        return "this kernel has no transparent huge pages";
+    }
+    if (strstr(mode, "[never]")) {
+        return "transparent huge pages are set to \"never\" on this host";
+    }
+    return NULL;
+}
+
+static double kib_mib(uint64_t kib)
+{
+    return (double)kib / 1024;
+}
+
+static void print_thp_header(void)
+{
+    printf("| guest | RAM | THP | result | total s | setup ms | downtime ms | MB on wire "
+           "| src CPU s (vCPU) | RSS src / dst MiB | in huge pages src / dst MiB |\n");
+    printf("|---|---:|---|---|---:|---:|---:|---:|---|---|---|\n");
+}
+
+static void print_thp_row(const RunConfig *c, bool thp, const RunResult *r)
+{
+    printf("| %s%s%s%s | %" G_GUINT64_FORMAT " GiB | %s | %s | %.2f | %" G_GINT64_FORMAT
+           " | %" G_GINT64_FORMAT " | %.1f | %.2f (%.2f) | %.0f / %.0f | %.0f / %.0f |\n",
+           c->guest, c->stop_first ? " (stopped)" : "", c->xbzrle ? ", XBZRLE" : "",
+           c->dst_prealloc ? ", destination -mem-prealloc" : "", c->ram / GIB,
+           thp ? "on" : "off",
+           r->completed ? "completed" : "**not converged**", r->seconds,
+           r->setup_ms, r->downtime_ms, r->transferred / 1e6, r->cpu_total, r->cpu_vcpu,
+           kib_mib(r->src_mem.rss_kib), kib_mib(r->dst_mem.rss_kib),
+           kib_mib(r->src_mem.anon_huge_kib), kib_mib(r->dst_mem.anon_huge_kib));
+    fflush(stdout);
+}
+
+static int compare_seconds(const void *a, const void *b)
+{
+    const RunResult *x = a, *y = b;
+    return (x->seconds > y->seconds) - (x->seconds < y->seconds);
+}
+
+/* Sorts the runs by total time; returns the median one. */
+static const RunResult *median_run(RunResult *runs, int n)
+{
+    qsort(runs, (size_t)n, sizeof(*runs), compare_seconds);
+    return &runs[n / 2];
+}
+
+/*
+ * The seed guest with XBZRLE and an idle 4 GiB guest, at no limit, with
+ * THP on and off in turn, THP_RUNS times each; then the medians. Each run
+ * starts a new source and destination, so each starts from fresh memory.
+ * Beside them the raw-page case of the targets (every page of 1 GiB sent
+ * once, raw): with the destination's RAM touched lazily, as by default, its
+ * first touch of every page falls within the migration; with -mem-prealloc
+ * it was paid at its start.
+ */
+static void run_thp(void)
+{
+    RunConfig configs[] = {
+        { .guest = "seed", .ram = GIB, .speed = 0, .speed_name = "unlimited",
+          .xbzrle = true, .cache = 64 * MIB, .warmup = 1.0 },
+        { .guest = "idle", .ram = 4 * GIB, .speed = 0, .speed_name = "unlimited",
+          .cache = 64 * MIB, .warmup = 0.5 },
+        { .guest = "dense", .append = "wss=1G", .ram = GIB, .speed = 0,
+          .speed_name = "unlimited", .cache = 64 * MIB, .stop_first = true, .ready = ".",
+          .warmup = 0.5 },
+        { .guest = "dense", .append = "wss=1G", .ram = GIB, .speed = 0,
+          .speed_name = "unlimited", .cache = 64 * MIB, .stop_first = true, .ready = ".",
+          .warmup = 0.5, .dst_prealloc = true },
+    };
+    enum { NCONFIGS = G_N_ELEMENTS(configs) };
+    RunResult runs[NCONFIGS][2][THP_RUNS];
+    const char *why_not = thp_unavailable();
+
+    if (why_not) {
+        printf("\nTransparent huge pages: not compared (%s)\n", why_not);
+        return;
+    }
+    printf("\nTransparent huge pages on (the emulator's default, MADV_HUGEPAGE) and off "
+           "(PR_SET_THP_DISABLE on the emulator processes: as a host without THP), "
+           "no bandwidth limit, %d runs each, in turn; RSS after the migration. "
+           "dense (stopped): every page sent raw once, the destination's RAM touched "
+           "lazily (the default) or preallocated\n\n", THP_RUNS);
+    print_thp_header();
+    for (int i = 0; i < THP_RUNS; i++) {
+        for (int thp = 1; thp >= 0; thp--) {
+            allow_thp_in_emulators(thp);
+            for (int k = 0; k < NCONFIGS; k++) {
+                run_one(&configs[k], &runs[k][thp][i]);
+                print_thp_row(&configs[k], thp, &runs[k][thp][i]);
+            }
+        }
+    }
+    allow_thp_in_emulators(true);
+    printf("\nThe runs with the median total time:\n\n");
+    print_thp_header();
+    for (int k = 0; k < NCONFIGS; k++) {
+        for (int thp = 1; thp >= 0; thp--) {
+            print_thp_row(&configs[k], thp, median_run(runs[k][thp], THP_RUNS));
+        }
+    }
+}
+
 static int bench_argc;
 static char **bench_argv;
 
 START_TEST(bench_migration)
 {
     printf("accelerator: %s\n", qtest_accel());
+    if (bench_argc >= 2 && !strcmp(bench_argv[1], "thp")) {
+        run_thp();
+        return;
+    }
     if (bench_argc >= 2 && !strcmp(bench_argv[1], "downtime")) {
         run_downtime(bench_argc >= 3 ? atoi(bench_argv[2]) : 10);
         return;
