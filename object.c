@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "object.h"
+#include "qemu-option.h"
 #include "qemu-error.h"
 
 struct Object {
@@ -313,20 +314,6 @@ static void objects_insert(Object *obj)
     g_hash_table_insert(objects, obj->id, obj);
 }
 
-/* QEMU's identifiers: letters, digits, '-', '.', '_', starting with a letter. */
-static bool id_wellformed(const char *id)
-{
-    if (!g_ascii_isalpha(id[0])) {
-        return false;
-    }
-    for (const char *p = id; *p; p++) {
-        if (!g_ascii_isalnum(*p) && !strchr("-._", *p)) {
-            return false;
-        }
-    }
-    return true;
-}
-
 static const char *get_string_arg(JsonObject *args, const char *name,
                                   GError **errp)
 {
@@ -351,7 +338,7 @@ static const ObjectType *check_type_and_id(JsonObject *args, const char **id,
     if (!type_name || !(*id = get_string_arg(args, "id", errp))) {
         return NULL;
     }
-    if (!id_wellformed(*id)) {
+    if (!qemu_opt_id_wellformed(*id)) {
         error_setg(errp, "Parameter 'id' expects an identifier (letters, "
                    "digits, '-', '.', '_', starting with a letter)");
         return NULL;
@@ -443,27 +430,6 @@ void object_delete_all(void)
 /* ------------------------------------------------------------------------ */
 /* The text form: TYPE,id=ID,key=value,... with ",," for a comma */
 
-/* The next element of `p` up to a single comma, with ",," unescaped;
- * advances *pp past the comma. */
-static char *next_element(const char **pp)
-{
-    GString *elem = g_string_new(NULL);
-    const char *p = *pp;
-
-    for (; *p; p++) {
-        if (*p == ',') {
-            if (p[1] != ',') {
-                p++;
-                break;
-            }
-            p++;
-        }
-        g_string_append_c(elem, *p);
-    }
-    *pp = p;
-    return g_string_free(elem, FALSE);
-}
-
 static int add_text_element(JsonObject *args, const char *elem, bool first,
                             GError **errp)
 {
@@ -498,7 +464,7 @@ static JsonObject *parse_text(const char *text, GError **errp)
     const char *p = text;
 
     for (bool first = true; first || *p; first = false) {
-        g_autofree char *elem = next_element(&p);
+        g_autofree char *elem = qemu_opt_next_element(&p);
         if (add_text_element(args, elem, first, errp) < 0) {
             return NULL;
         }

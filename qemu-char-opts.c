@@ -171,20 +171,6 @@ static const Backend *find_backend(const char *name, GError **errp)
 /* ------------------------------------------------------------------------ */
 /* The option */
 
-/* QEMU's identifiers: letters, digits, '-', '.', '_', starting with a letter. */
-static bool id_wellformed(const char *id)
-{
-    if (!g_ascii_isalpha(id[0])) {
-        return false;
-    }
-    for (const char *p = id; *p; p++) {
-        if (!g_ascii_isalnum(*p) && !strchr("-._", *p)) {
-            return false;
-        }
-    }
-    return true;
-}
-
 /* In QEMU's order: the backend given, the id, then the backend known. */
 static const Backend *check_backend_and_id(const QemuOpts *opts, GError **errp)
 {
@@ -199,7 +185,7 @@ static const Backend *check_backend_and_id(const QemuOpts *opts, GError **errp)
         error_setg(errp, "chardev: no id specified");
         return NULL;
     }
-    if (!id_wellformed(id)) {
+    if (!qemu_opt_id_wellformed(id)) {
         error_setg(errp, "Parameter 'id' expects an identifier (letters, "
                    "digits, '-', '.', '_', starting with a letter)");
         return NULL;

@@ -72,9 +72,20 @@ static int parse_bool(const char *key, const char *text, bool *value,
     return -1;
 }
 
-/* The next element of *pp up to a single comma, with ",," unescaped;
- * advances *pp past that comma. */
-static char *next_element(const char **pp)
+bool qemu_opt_id_wellformed(const char *id)
+{
+    if (!g_ascii_isalpha(id[0])) {
+        return false;
+    }
+    for (const char *p = id; *p; p++) {
+        if (!g_ascii_isalnum(*p) && !strchr("-._", *p)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+char *qemu_opt_next_element(const char **pp)
 {
     GString *elem = g_string_new(NULL);
     const char *p = *pp;
@@ -180,7 +191,7 @@ QemuOpts *qemu_opts_parse(const char *text, const char *implied_key,
 
     opts->opts = g_ptr_array_new_with_free_func(opt_free);
     for (bool first = true; *p; first = false) {
-        g_autofree char *elem = next_element(&p);
+        g_autofree char *elem = qemu_opt_next_element(&p);
         /* Only a leading comma leaves an empty element: nothing to add. */
         if (!elem[0]) {
             continue;

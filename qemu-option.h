@@ -53,4 +53,13 @@ bool qemu_opt_get_bool(const QemuOpts *opts, const char *key,
 int qemu_opts_validate(const QemuOpts *opts, const QemuOptDesc *desc,
                        GError **errp);
 
+/* The next element of *pp up to a single comma, with ",," unescaped;
+ * advances *pp past that comma (for other comma-separated syntaxes, such
+ * as -object's). */
+char *qemu_opt_next_element(const char **pp);
+
+/* QEMU's identifiers (ids of objects, chardevs): letters, digits, '-',
+ * '.', '_', starting with a letter. */
+bool qemu_opt_id_wellformed(const char *id);
+
 #endif
