@@ -598,6 +598,26 @@ static char *io_failure(const TlsSession *s, ssize_t ret)
     return g_strdup(gnutls_strerror(ret));
 }
 
+/*
+ * A failed read, write or bye: *errp says why, and errno is left as a
+ * plain descriptor's failure leaves it, for callers that keep it (QEMUFile,
+ * which tells a broken connection from an end by it): the socket's own
+ * error when the connection failed, EPROTO for a TLS failure (an alert, a
+ * corrupt record, a session that the other direction found dead).
+ */
+static int io_failed(const TlsSession *s, const char *what, ssize_t ret,
+                     GError **errp)
+{
+    int err = ret == GNUTLS_E_PUSH_ERROR ? s->write_errno
+              : ret == GNUTLS_E_PULL_ERROR ? s->read_errno : 0;
+    char *why = io_failure(s, ret);
+
+    error_setg(errp, "TLS %s failed: %s", what, why);
+    g_free(why);
+    errno = err ? err : EPROTO;
+    return TLS_SESSION_ERROR;
+}
+
 ssize_t tls_session_read(TlsSession *s, void *buf, size_t len, GError **errp)
 {
     ssize_t n;
@@ -614,9 +634,7 @@ ssize_t tls_session_read(TlsSession *s, void *buf, size_t len, GError **errp)
     if (n == GNUTLS_E_AGAIN) {
         return TLS_SESSION_WANT_READ;
     }
-    g_autofree char *why = io_failure(s, n);
-    error_setg(errp, "TLS read failed: %s", why);
-    return TLS_SESSION_ERROR;
+    return io_failed(s, "read", n, errp);
 }
 
 size_t tls_session_pending(TlsSession *s)
@@ -641,9 +659,7 @@ ssize_t tls_session_write(TlsSession *s, const void *buf, size_t len,
     }
     s->write_pending = false;
     if (n < 0) {
-        g_autofree char *why = io_failure(s, n);
-        error_setg(errp, "TLS write failed: %s", why);
-        return TLS_SESSION_ERROR;
+        return io_failed(s, "write", n, errp);
     }
     g_assert((size_t)n <= len);
     return n;
@@ -660,9 +676,7 @@ int tls_session_bye(TlsSession *s, GError **errp)
         return TLS_SESSION_WANT_WRITE;
     }
     if (ret < 0) {
-        g_autofree char *why = io_failure(s, ret);
-        error_setg(errp, "TLS close failed: %s", why);
-        return TLS_SESSION_ERROR;
+        return io_failed(s, "close", ret, errp);
     }
     return TLS_SESSION_DONE;
 }

@@ -107,6 +107,10 @@ int tls_session_handshake_wait(TlsSession *s, int timeout_ms, GError **errp);
  * (its close_notify); TLS_SESSION_WANT_READ when nothing is there yet;
  * TLS_SESSION_ERROR with *errp ("TLS read failed: ..."), e.g. when the peer
  * closed the connection without ending the session, or sent an alert.
+ * A failed read, write or bye also sets errno, as a failed system call
+ * would: the socket's error when the connection failed (ECONNRESET,
+ * ETIMEDOUT, ...), EPROTO when TLS did (an alert, a corrupt record, a
+ * session the other direction's thread found dead).
  */
 ssize_t tls_session_read(TlsSession *s, void *buf, size_t len, GError **errp);
 
