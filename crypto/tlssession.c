@@ -359,13 +359,25 @@ static char *verification_failure(const TlsSession *s)
                            peer_name(s), why);
 }
 
+/*
+ * A TLS server that refuses a client says so with an alert; one that just
+ * hangs up during the client's handshake is most often no TLS server: it
+ * read the ClientHello as garbage (how a plaintext migration destination
+ * or chardev answers).
+ */
+static const char *hang_up_hint(const TlsSession *s)
+{
+    return s->endpoint == TLS_CREDS_ENDPOINT_CLIENT && !s->handshake_done
+           ? " (is it listening without TLS?)" : "";
+}
+
 static char *transport_failure(const TlsSession *s, int ret)
 {
     int err = ret == GNUTLS_E_PUSH_ERROR ? s->write_errno : s->read_errno;
 
     if (err == EPIPE || err == ECONNRESET) {
-        return g_strdup_printf("the %s closed the connection (%s)", peer_name(s),
-                               g_strerror(err));
+        return g_strdup_printf("the %s closed the connection%s: %s", peer_name(s),
+                               hang_up_hint(s), g_strerror(err));
     }
     return g_strdup_printf("%s (%s)", g_strerror(err), gnutls_strerror(ret));
 }
@@ -401,8 +413,8 @@ static char *handshake_reason(const TlsSession *s, int ret)
     case GNUTLS_E_PULL_ERROR:
         return transport_failure(s, ret);
     case GNUTLS_E_PREMATURE_TERMINATION:
-        return g_strdup_printf("the %s closed the connection: %s",
-                               peer_name(s), gnutls_strerror(ret));
+        return g_strdup_printf("the %s closed the connection%s: %s",
+                               peer_name(s), hang_up_hint(s), gnutls_strerror(ret));
     }
     return g_strdup(gnutls_strerror(ret));
 }

@@ -35,7 +35,10 @@
  * a handshake record, bytes 0x16 0x03 (then the record's version minor and
  * length, and at byte 5 the handshake type, 0x01 for ClientHello);
  * tls_looks_like_client_hello() tells, so that a plaintext migration
- * destination can say "a TLS client connected to a plaintext port".
+ * destination can say "a TLS client connected to a plaintext port". Such
+ * a server usually hangs up without a word: a client's handshake that ends
+ * with the server closing the connection (no alert) says "(is it listening
+ * without TLS?)".
  *
  * One session per connection: both directions go through it, so a
  * migration's return path reads through the same session the stream is
