@@ -12,6 +12,7 @@
 
 #include "io-channel-tls.h"
 #include "migration-accept.h"
+#include "migration-rp.h"
 #include "migration-tls.h"
 #include "qemu-error.h"
 #include "qemu-sockets.h"
@@ -91,6 +92,29 @@ static void candidate_watch(Candidate *c, GIOCondition cond)
     c->watch = g_unix_fd_add(c->fd, cond | G_IO_HUP | G_IO_ERR, candidate_ready, c);
 }
 
+/*
+ * A source without TLS on a TLS port reads its return path without TLS
+ * too: it can hear why it is refused, as a busy destination's second
+ * source does. Only a connection that starts with a stream header is told
+ * (the handshake only peeked at its bytes); a stranger hears nothing.
+ */
+static void tell_plaintext_source(Candidate *c)
+{
+    uint8_t head[QEMU_VM_HEADER_SIZE];
+
+    if (recv(c->fd, head, sizeof(head), MSG_PEEK | MSG_DONTWAIT) != sizeof(head) ||
+        qemu_loadvm_check_header(head, NULL) < 0) {
+        return;
+    }
+    QEMUFile *rp = qemu_fopen_channel(io_channel_new_fd(c->fd), "a source without TLS",
+                                      true);
+    c->fd = -1;
+    qemu_file_set_stall_timeout(rp, 1000);
+    migrate_rp_send_error(rp, "this destination takes TLS migrations only "
+                          "(set tls-creds on the source)");
+    qemu_fclose(rp, NULL);
+}
+
 /* One handshake step: true once done; false when it waits (watched) or
  * failed (refused: c is gone). */
 static bool step_handshake(Candidate *c)
@@ -103,6 +127,7 @@ static bool step_handshake(Candidate *c)
         return true;
     }
     if (r == TLS_SESSION_ERROR) {
+        tell_plaintext_source(c);
         candidate_refuse(c, err->message);
         g_error_free(err);
         return false;
