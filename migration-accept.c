@@ -56,9 +56,22 @@ static void candidate_refuse(Candidate *c, const char *why)
     candidate_drop(c);
 }
 
+/* Once per TLS migration: how it is protected, and who came in. */
+static void log_tls_session(const Candidate *c)
+{
+    const char *who = tls_session_peer_identity(c->tls);
+    g_autofree char *desc = tls_session_describe(c->tls);
+
+    error_report("incoming migration: TLS session with %s: %s%s%s", c->peer, desc,
+                 who ? ", client " : "", who ? who : "");
+}
+
 /* The source: its channel goes on, the candidate ends. */
 static void candidate_found(Candidate *c)
 {
+    if (c->tls) {
+        log_tls_session(c);
+    }
     IOChannel *ioc = c->tls ? io_channel_new_tls(c->tls) : io_channel_new_fd(c->fd);
 
     c->tls = NULL;

@@ -697,3 +697,14 @@ const char *tls_session_peer_identity(const TlsSession *s)
 {
     return s->handshake_done ? s->peer_identity : NULL;
 }
+
+char *tls_session_describe(const TlsSession *s)
+{
+    if (!s->handshake_done) {
+        return NULL;
+    }
+    char *desc = gnutls_session_get_desc(s->gs);
+    char *copy = g_strdup(desc);
+    gnutls_free(desc);
+    return copy;
+}

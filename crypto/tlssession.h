@@ -142,6 +142,14 @@ int tls_session_bye(TlsSession *s, GError **errp);
  */
 const char *tls_session_peer_identity(const TlsSession *s);
 
+/*
+ * What the handshake settled, for logs and figures, as GnuTLS describes it:
+ * protocol, key exchange, signature (with certificates) and cipher, e.g.
+ * "(TLS1.3)-(ECDHE-SECP256R1)-(ECDSA-SECP256R1-SHA256)-(AES-256-GCM)"
+ * (g_free it). NULL before the handshake is done.
+ */
+char *tls_session_describe(const TlsSession *s);
+
 /* Whether the first bytes a plaintext endpoint received start a TLS
  * handshake (see above); works from 1 byte, surer from 6. */
 bool tls_looks_like_client_hello(const void *buf, size_t len);
