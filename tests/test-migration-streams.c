@@ -4,9 +4,9 @@
  * a non-zero exit status, without crashing. `make check` also runs this
  * program against the sanitizer build (ASan + UBSan): any report fails it.
  *
- * The streams are written here by hand, following the grammars at the top
- * of savevm.c and arch_init.c, except for truncation, which cuts a real
- * stream saved by a source.
+ * The streams are written by hand (tests/streams.h, following the grammars
+ * at the top of savevm.c and arch_init.c), except for truncation, which
+ * cuts a real stream saved by a source.
  */
 #include <check.h>
 #include <stdio.h>
@@ -15,84 +15,7 @@
 #include <unistd.h>
 
 #include "libqmp.h"
-
-#define GUEST_RAM (64ull << 20)
-
-/* ---------------------------------------------------------------------- */
-/* Writing streams */
-
-static void put8(GByteArray *s, uint8_t v)
-{
-    g_byte_array_append(s, &v, 1);
-}
-
-static void put16(GByteArray *s, uint16_t v)
-{
-    put8(s, v >> 8);
-    put8(s, (uint8_t)v);
-}
-
-static void put32(GByteArray *s, uint32_t v)
-{
-    put16(s, v >> 16);
-    put16(s, (uint16_t)v);
-}
-
-static void put64(GByteArray *s, uint64_t v)
-{
-    put32(s, v >> 32);
-    put32(s, (uint32_t)v);
-}
-
-static void put_str(GByteArray *s, const char *str)
-{
-    put8(s, (uint8_t)strlen(str));
-    g_byte_array_append(s, (const uint8_t *)str, strlen(str));
-}
-
-static GByteArray *stream_new(void)
-{
-    GByteArray *s = g_byte_array_new();
-    put32(s, 0x5145564d);
-    put32(s, 3);
-    return s;
-}
-
-enum { EOF_ = 0, START = 1, PART = 2, END = 3, FULL = 4 };
-enum { COMPRESS = 0x02, MEM_SIZE = 0x04, PAGE = 0x08, EOS = 0x10, CONTINUE = 0x20,
-       XBZRLE = 0x40 };
-
-static void section_start(GByteArray *s, uint8_t type, uint32_t id, const char *name,
-                          uint32_t version)
-{
-    put8(s, type);
-    put32(s, id);
-    put_str(s, name);
-    put32(s, 0);            /* instance */
-    put32(s, version);
-}
-
-/* START of the ram section with a correct MEM_SIZE record. */
-static GByteArray *ram_stream(void)
-{
-    GByteArray *s = stream_new();
-    section_start(s, START, 0, "ram", 4);
-    put64(s, GUEST_RAM | MEM_SIZE);
-    put_str(s, "pc.ram");
-    put64(s, GUEST_RAM);
-    put64(s, EOS);
-    put8(s, PART);
-    put32(s, 0);
-    return s;
-}
-
-static void page_header(GByteArray *s, uint64_t offset, int flags)
-{
-    put64(s, offset | flags);
-    if (!(flags & CONTINUE)) {
-        put_str(s, "pc.ram");
-    }
-}
+#include "streams.h"
 
 /* ---------------------------------------------------------------------- */
 /* Feeding them to a destination */
@@ -131,79 +54,65 @@ static void refuse_with(GByteArray *stream, const char *message)
     ck_assert_msg(strstr(err, message), "expected '%s' in: %s", message, err);
 }
 
+static void refuse_malformed(const MalformedStream *m)
+{
+    refuse_with(m->build(), m->refusal);
+}
+
 /* ---------------------------------------------------------------------- */
 /* The framing */
 
 START_TEST(test_empty_stream_is_refused)
 {
-    refuse_with(g_byte_array_new(), "unexpected end");
+    refuse_malformed(&malformed_empty);
 }
 END_TEST
 
 START_TEST(test_bad_magic_is_refused)
 {
-    GByteArray *s = g_byte_array_new();
-    put32(s, 0x51454d56);
-    put32(s, 3);
-    refuse_with(s, "not a migration stream");
+    refuse_malformed(&malformed_bad_magic);
 }
 END_TEST
 
 START_TEST(test_unsupported_version_is_refused)
 {
-    GByteArray *s = g_byte_array_new();
-    put32(s, 0x5145564d);
-    put32(s, 2);
-    refuse_with(s, "version 2 is not supported");
+    refuse_malformed(&malformed_unsupported_version);
 }
 END_TEST
 
 START_TEST(test_unknown_section_is_refused)
 {
-    GByteArray *s = stream_new();
-    section_start(s, FULL, 7, "floppy", 1);
-    refuse_with(s, "unknown section 'floppy'");
+    refuse_malformed(&malformed_unknown_section);
 }
 END_TEST
 
 START_TEST(test_unknown_section_type_is_refused)
 {
-    GByteArray *s = stream_new();
-    put8(s, 9);
-    refuse_with(s, "unknown section type 0x09");
+    refuse_malformed(&malformed_unknown_section_type);
 }
 END_TEST
 
 START_TEST(test_part_of_a_section_never_started_is_refused)
 {
-    GByteArray *s = stream_new();
-    put8(s, PART);
-    put32(s, 42);
-    refuse_with(s, "never started");
+    refuse_malformed(&malformed_part_never_started);
 }
 END_TEST
 
 START_TEST(test_newer_section_version_is_refused)
 {
-    GByteArray *s = stream_new();
-    section_start(s, START, 0, "ram", 5);
-    refuse_with(s, "section 'ram' has version 5");
+    refuse_malformed(&malformed_newer_section_version);
 }
 END_TEST
 
 START_TEST(test_older_ram_section_version_is_refused)
 {
-    GByteArray *s = stream_new();
-    section_start(s, START, 0, "ram", 3);
-    refuse_with(s, "RAM section version 3 is not supported");
+    refuse_malformed(&malformed_older_ram_section_version);
 }
 END_TEST
 
 START_TEST(test_stream_without_eof_is_refused)
 {
-    GByteArray *s = ram_stream();
-    put64(s, EOS);
-    refuse_with(s, "unexpected end");
+    refuse_malformed(&malformed_without_eof);
 }
 END_TEST
 
@@ -212,145 +121,85 @@ END_TEST
 
 START_TEST(test_unknown_ram_flags_are_refused)
 {
-    GByteArray *s = ram_stream();
-    put64(s, 0x1000 | 0x80 | PAGE);
-    refuse_with(s, "unknown RAM flags 0x88");
+    refuse_malformed(&malformed_unknown_ram_flags);
 }
 END_TEST
 
 START_TEST(test_obsolete_full_flag_is_refused)
 {
-    GByteArray *s = ram_stream();
-    put64(s, 0x1000 | 0x01);
-    refuse_with(s, "unknown RAM flags 0x1");
+    refuse_malformed(&malformed_obsolete_full_flag);
 }
 END_TEST
 
 START_TEST(test_unknown_block_is_refused)
 {
-    GByteArray *s = stream_new();
-    section_start(s, START, 0, "ram", 4);
-    put64(s, GUEST_RAM | MEM_SIZE);
-    put_str(s, "vga.vram");
-    put64(s, GUEST_RAM);
-    refuse_with(s, "unknown RAM block 'vga.vram'");
+    refuse_malformed(&malformed_unknown_block);
 }
 END_TEST
 
 START_TEST(test_block_size_mismatch_is_refused)
 {
-    GByteArray *s = stream_new();
-    section_start(s, START, 0, "ram", 4);
-    put64(s, (GUEST_RAM * 2) | MEM_SIZE);
-    put_str(s, "pc.ram");
-    put64(s, GUEST_RAM * 2);
-    refuse_with(s, "is 134217728 bytes in the stream but 67108864 here");
+    refuse_malformed(&malformed_block_size_mismatch);
 }
 END_TEST
 
 START_TEST(test_page_of_unknown_block_is_refused)
 {
-    GByteArray *s = ram_stream();
-    put64(s, 0x2000 | COMPRESS);
-    put_str(s, "pc.rom");
-    put8(s, 0);
-    refuse_with(s, "unknown RAM block 'pc.rom'");
+    refuse_malformed(&malformed_page_of_unknown_block);
 }
 END_TEST
 
 START_TEST(test_offset_outside_the_block_is_refused)
 {
-    GByteArray *s = ram_stream();
-    page_header(s, GUEST_RAM, PAGE);
-    refuse_with(s, "is outside RAM block 'pc.ram'");
+    refuse_malformed(&malformed_offset_outside_the_block);
 }
 END_TEST
 
 START_TEST(test_continue_without_a_block_is_refused)
 {
-    GByteArray *s = ram_stream();
-    page_header(s, 0x3000, COMPRESS | CONTINUE);
-    put8(s, 0);
-    refuse_with(s, "no block was named");
+    refuse_malformed(&malformed_continue_without_a_block);
 }
 END_TEST
 
 START_TEST(test_page_with_two_kinds_is_refused)
 {
-    GByteArray *s = ram_stream();
-    page_header(s, 0x3000, COMPRESS | PAGE);
-    refuse_with(s, "invalid combination of RAM flags");
+    refuse_malformed(&malformed_page_with_two_kinds);
 }
 END_TEST
 
 START_TEST(test_truncated_raw_page_is_refused)
 {
-    GByteArray *s = ram_stream();
-    page_header(s, 0x3000, PAGE);
-    for (int i = 0; i < 100; i++) {
-        put8(s, (uint8_t)i);
-    }
-    refuse_with(s, "unexpected end");
+    refuse_malformed(&malformed_truncated_raw_page);
 }
 END_TEST
 
 START_TEST(test_xbzrle_encoding_byte_other_than_1_is_refused)
 {
-    GByteArray *s = ram_stream();
-    page_header(s, 0x200000, XBZRLE);
-    put8(s, 2);
-    put16(s, 3);
-    refuse_with(s, "unknown page encoding 0x02");
+    refuse_malformed(&malformed_xbzrle_encoding_byte);
 }
 END_TEST
 
 START_TEST(test_xbzrle_length_over_a_page_is_refused)
 {
-    GByteArray *s = ram_stream();
-    page_header(s, 0x200000, XBZRLE);
-    put8(s, 1);
-    put16(s, 4097);
-    refuse_with(s, "longer than a page");
+    refuse_malformed(&malformed_xbzrle_length_over_a_page);
 }
 END_TEST
 
 START_TEST(test_malformed_xbzrle_delta_is_refused)
 {
-    GByteArray *s = ram_stream();
-    page_header(s, 0x200000, XBZRLE);
-    put8(s, 1);
-    put16(s, 3);
-    put8(s, 5);     /* zrun 5 */
-    put8(s, 0);     /* nzrun 0: never valid */
-    put8(s, 0xaa);
-    put64(s, EOS);
-    refuse_with(s, "malformed XBZRLE delta");
+    refuse_malformed(&malformed_xbzrle_delta);
 }
 END_TEST
 
 START_TEST(test_xbzrle_delta_past_the_page_is_refused)
 {
-    GByteArray *s = ram_stream();
-    page_header(s, 0x200000, XBZRLE);
-    put8(s, 1);
-    put16(s, 4);
-    put8(s, 0xff);  /* zrun 4095 (two LEB128 bytes) */
-    put8(s, 0x1f);
-    put8(s, 2);     /* nzrun 2: past the end of the page */
-    put8(s, 0xaa);
-    put64(s, EOS);
-    refuse_with(s, "malformed XBZRLE delta");
+    refuse_malformed(&malformed_xbzrle_delta_past_the_page);
 }
 END_TEST
 
 START_TEST(test_truncated_xbzrle_delta_is_refused)
 {
-    GByteArray *s = ram_stream();
-    page_header(s, 0x200000, XBZRLE);
-    put8(s, 1);
-    put16(s, 200);
-    put8(s, 0);
-    refuse_with(s, "unexpected end");
+    refuse_malformed(&malformed_truncated_xbzrle_delta);
 }
 END_TEST
 
@@ -359,34 +208,13 @@ END_TEST
 
 START_TEST(test_serial_fifo_overflow_is_refused)
 {
-    GByteArray *s = stream_new();
-    section_start(s, FULL, 3, "serial", 1);
-    put16(s, 12);
-    for (int i = 0; i < 10; i++) {
-        put8(s, 0);
-    }
-    put8(s, 200);           /* rx count */
-    for (int i = 0; i < 16; i++) {
-        put8(s, 0);
-    }
-    refuse_with(s, "UART receive FIFO holds 200 bytes");
+    refuse_malformed(&malformed_serial_fifo_overflow);
 }
 END_TEST
 
-/* With the FIFO off the receive buffer holds one byte: a stream claiming
- * more (with loopback on, the next transmit would push past the array). */
 START_TEST(test_serial_fifo_count_beyond_a_disabled_fifo_is_refused)
 {
-    GByteArray *s = stream_new();
-    section_start(s, FULL, 3, "serial", 1);
-    put16(s, 12);
-    const uint8_t regs[] = { 0, 0, 1, 0, 0x10 /* mcr: loopback */, 0x60, 0xb0, 0,
-                             0 /* fcr: FIFO off */, 0, 16 /* rx count */ };
-    g_byte_array_append(s, regs, sizeof(regs));
-    for (int i = 0; i < 16; i++) {
-        put8(s, 'x');
-    }
-    refuse_with(s, "UART receive FIFO holds 16 bytes (at most 1)");
+    refuse_malformed(&malformed_serial_fifo_beyond_a_disabled_fifo);
 }
 END_TEST
 
@@ -395,7 +223,7 @@ START_TEST(test_cpu_section_of_the_other_accelerator_is_refused)
     GByteArray *s = stream_new();
     /* A KVM destination has "cpu", a soft one "soft-cpu": send the other. */
     bool kvm = !strcmp(qtest_accel(), "kvm");
-    section_start(s, FULL, 5, kvm ? "soft-cpu" : "cpu", 1);
+    stream_section_start(s, STREAM_SECTION_FULL, 5, kvm ? "soft-cpu" : "cpu", 1);
     refuse_with(s, kvm ? "unknown section 'soft-cpu'" : "unknown section 'cpu'");
 }
 END_TEST
