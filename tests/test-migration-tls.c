@@ -451,6 +451,61 @@ START_TEST(test_expired_server_certificate_is_refused_and_the_source_runs)
 }
 END_TEST
 
+/* The source's clock is behind, or its certificate was issued ahead of
+ * time: the destination checks the client's certificate and refuses it
+ * (after the source's TLS 1.3 handshake completed, which hears why at its
+ * next read). */
+START_TEST(test_not_yet_valid_client_certificate_is_refused_and_the_source_runs)
+{
+    QTestState *src, *dst;
+    g_autofree char *uri = tcp_uri();
+
+    tls_certs_make_cert(certs, "early", "ca", TLS_CERT_CLIENT, TLS_CERTS_CLIENT_CN,
+                        TLS_CERT_NOT_YET_VALID);
+    g_free(tls_certs_x509_dir(certs, "x509-early", TLS_CERT_CLIENT, "ca", "early"));
+    start_x509_pair(&src, &dst);
+    listen_on(dst, uri);
+    add_x509(src, "early", "client", "x509-early", ",sanity-check=off");
+    set_param(src, "tls-creds", "early");
+    assert_refused(src, dst, uri, "the server ended the session: Certificate is bad",
+                   "the client's certificate is not valid: The certificate is NOT "
+                   "trusted. The certificate chain uses not yet valid certificate.");
+
+    set_param(src, "tls-creds", "tls0");
+    assert_migrates(src, dst, uri);
+    qtest_quit(src);
+    qtest_quit(dst);
+}
+END_TEST
+
+/* PSK: the username is known but the keys differ; nothing says which end
+ * is wrong, so both say what to check. */
+START_TEST(test_psk_with_another_key_is_refused_and_the_source_runs)
+{
+    g_autofree char *uri = tcp_uri();
+    g_autofree char *server = tls_certs_path(certs, TLS_CERTS_PSK_SERVER);
+    g_autofree char *client = tls_certs_path(certs, TLS_CERTS_PSK_CLIENT);
+    g_autofree char *wrong = tls_certs_psk_dir(certs, "psk-wrong",
+                                               "qemu:" TLS_CERTS_PSK_KEY_OTHER "\n");
+    QTestState *dst = start_destination();
+    QTestState *src = start_source();
+
+    add_object(dst, "tls-creds-psk,id=tls0,endpoint=server,dir=%s", server);
+    set_param(dst, "tls-creds", "tls0");
+    listen_on(dst, uri);
+    add_object(src, "tls-creds-psk,id=wrong,endpoint=client,dir=%s,username=qemu", wrong);
+    add_object(src, "tls-creds-psk,id=tls0,endpoint=client,dir=%s,username=qemu", client);
+    set_param(src, "tls-creds", "wrong");
+    assert_refused(src, dst, uri, "(do both ends hold the same key for the username?)",
+                   "(do both ends hold the same key for the username?)");
+
+    set_param(src, "tls-creds", "tls0");
+    assert_migrates(src, dst, uri);
+    qtest_quit(src);
+    qtest_quit(dst);
+}
+END_TEST
+
 START_TEST(test_plaintext_source_to_a_tls_destination_is_refused_and_the_source_runs)
 {
     QTestState *src, *dst;
@@ -609,6 +664,8 @@ static Suite *tls_suite(void)
                    test_server_certificate_for_another_hostname_is_refused_and_the_source_runs);
     tcase_add_test(refused, test_client_identity_not_in_the_authz_is_refused_and_the_source_runs);
     tcase_add_test(refused, test_expired_server_certificate_is_refused_and_the_source_runs);
+    tcase_add_test(refused, test_not_yet_valid_client_certificate_is_refused_and_the_source_runs);
+    tcase_add_test(refused, test_psk_with_another_key_is_refused_and_the_source_runs);
     tcase_add_test(refused,
                    test_plaintext_source_to_a_tls_destination_is_refused_and_the_source_runs);
     tcase_add_test(refused,
