@@ -754,16 +754,24 @@ static bool postcopy_reconnect(const char *uri, QEMUFile **fp, GError **errp)
 
     set_status(MIG_STATE_POSTCOPY_RECOVER);
     drop_link();
+    migrate_params_get(&p);
     int fd = connect_socket(uri, errp);
     if (fd < 0) {
         return false;
     }
-    QEMUFile *f = qemu_fopen_fd(fd, uri, true);
+    /* The new link is protected as the first was. */
+    IOChannel *ioc = migrate_params_tls(&p)
+                     ? migration_tls_client(fd, uri, p.tls_creds, p.tls_hostname,
+                                            (unsigned)p.stall_timeout, cancel_requested, errp)
+                     : io_channel_new_fd(fd);
+    if (!ioc) {
+        return false;
+    }
+    QEMUFile *f = qemu_fopen_channel(ioc, uri, true);
     g_mutex_lock(&current.lock);
     current.file = f;
     g_clear_pointer(&current.dest_error, g_free);
     g_mutex_unlock(&current.lock);
-    migrate_params_get(&p);
     qemu_file_set_stall_timeout(f, (unsigned)p.stall_timeout);
     migration_socket_set_timeouts(fd, (unsigned)p.stall_timeout);
     rp_start(f);

@@ -20,6 +20,7 @@
 
 #include "libqmp.h"
 #include "migration-helpers.h"
+#include "proxy.h"
 #include "qemu-sockets.h"
 #include "tlscerts.h"
 
@@ -641,6 +642,90 @@ START_TEST(test_stall_bound_applies_to_a_tls_migration)
 }
 END_TEST
 
+/* ---------------------------------------------------------------------- */
+/* Post-copy: its recovery link is a TLS session too */
+
+static bool userfaultfd_available(void)
+{
+    if (geteuid() != 0 && access("/dev/userfaultfd", R_OK | W_OK) != 0) {
+        printf("SKIP: post-copy needs userfaultfd (root, or access to /dev/userfaultfd)\n");
+        return false;
+    }
+    return true;
+}
+
+/* Waits for a MIGRATION event with this status. */
+static void wait_status(QTestState *s, const char *want)
+{
+    for (;;) {
+        g_autoptr(JsonObject) ev = qtest_qmp_event(s, "MIGRATION");
+        const char *status = json_object_get_string_member(
+            json_object_get_object_member(ev, "data"), "status");
+        if (!strcmp(status, want)) {
+            return;
+        }
+        ck_assert_msg(strcmp(status, "failed") && strcmp(status, "completed"),
+                      "migration %s while waiting for %s; stderr: %s", status, want,
+                      qtest_stderr(s));
+    }
+}
+
+/* The a-b guest in post-copy over TLS, through a proxy that cuts the link
+ * after the switch: migrate -r must resume over a new TLS session (the
+ * destination, which checks every connection, takes nothing else). */
+START_TEST(test_postcopy_over_tls_recovers_over_tls)
+{
+    if (!userfaultfd_available()) {
+        return;
+    }
+    int port = qtest_free_tcp_port();
+    g_autofree char *uri = g_strdup_printf("tcp:127.0.0.1:%d", port);
+    g_autofree char *target = g_strdup_printf("127.0.0.1:%d", port);
+    g_autofree char *recover = tcp_uri();
+    TestProxy *proxy = test_proxy_start(target);
+    g_autofree char *via = g_strdup_printf("tcp:127.0.0.1:%d", test_proxy_port(proxy));
+    QTestState *dst = qtest_start("-kernel guests/a-b.elf -m 64M -incoming defer");
+    QTestState *src = migtest_start_source("a-b", NULL);
+
+    migtest_enable_events(dst);
+    x509_destination(dst, TLS_CERTS_X509_SERVER, TLS_CERTS_CLIENT_DN);
+    x509_source(src, "tls0", TLS_CERTS_X509_CLIENT);
+    for (QTestState **s = (QTestState *[]){ src, dst, NULL }; *s; s++) {
+        g_free(qtest_hmp(*s, "migrate_set_capability postcopy-ram on"));
+        set_param(*s, "x-stall-timeout", "2000");
+    }
+    listen_on(dst, uri);
+    qtest_expect_stdout(src, "B", 0);
+    migtest_set_params(src, "4M", "0.03");
+    migtest_hmp_migrate(src, false, via);
+    wait_status(src, "active");
+    usleep(300000);
+    qtest_qmp_ok_discard(src, "{'execute': 'migrate-start-postcopy'}");
+    wait_status(src, "postcopy-active");
+    usleep(300000);
+    test_proxy_cut(proxy);
+    wait_status(src, "postcopy-paused");
+    wait_status(dst, "postcopy-paused");
+
+    qtest_qmp_ok_discard(dst, "{'execute': 'migrate-recover', 'arguments': {'uri': '%s'}}",
+                         recover);
+    migtest_set_params(src, "0", "0.03");
+    qtest_qmp_ok_discard(src, "{'execute': 'migrate', 'arguments': "
+                         "{'uri': '%s', 'resume': true}}", recover);
+    g_autofree char *end = migtest_wait_end(src);
+    g_autofree char *why = error_desc(src);
+    ck_assert_msg(!strcmp(end, "completed"), "source: %s (%s); destination stderr: %s",
+                  end, why, qtest_stderr(dst));
+    migtest_assert_ends(dst, "completed");
+    qtest_qmp_ok_discard(dst, "{'execute': 'stop'}");
+    g_autoptr(GBytes) ram = migtest_save_ram(dst);
+    migtest_assert_a_b_invariant(ram);
+    test_proxy_stop(proxy);
+    qtest_quit(src);
+    qtest_quit(dst);
+}
+END_TEST
+
 static Suite *tls_suite(void)
 {
     Suite *s = suite_create("migration-tls");
@@ -673,6 +758,7 @@ static Suite *tls_suite(void)
     tcase_add_test(refused, test_stranger_sending_garbage_to_the_tls_port_is_refused);
     tcase_add_test(bounds, test_cancel_during_a_tls_migration_leaves_the_source_running);
     tcase_add_test(bounds, test_stall_bound_applies_to_a_tls_migration);
+    tcase_add_test(bounds, test_postcopy_over_tls_recovers_over_tls);
     suite_add_tcase(s, completes);
     suite_add_tcase(s, refused);
     suite_add_tcase(s, bounds);
