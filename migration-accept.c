@@ -28,6 +28,7 @@ typedef struct Candidate {
     guint watch;
     guint timer;
     MigrationSourceFn *found;
+    MigrationRefusedFn *refused;
     void *opaque;
 } Candidate;
 
@@ -52,8 +53,14 @@ static void candidate_drop(Candidate *c)
 
 static void candidate_refuse(Candidate *c, const char *why)
 {
+    MigrationRefusedFn *refused = c->refused;
+    void *opaque = c->opaque;
+
     error_report("incoming migration: refused the connection from %s: %s", c->peer, why);
     candidate_drop(c);
+    if (refused) {
+        refused(why, opaque);
+    }
 }
 
 /* Once per TLS migration: how it is protected, and who came in. */
@@ -241,7 +248,8 @@ static char *peer_name(int fd)
 }
 
 void migration_accept_check(int fd, const char *tls_creds, const char *tls_authz,
-                            MigrationSourceFn *found, void *opaque)
+                            MigrationSourceFn *found, MigrationRefusedFn *refused,
+                            void *opaque)
 {
     Candidate *c = g_new0(Candidate, 1);
     GError *err = NULL;
@@ -249,6 +257,7 @@ void migration_accept_check(int fd, const char *tls_creds, const char *tls_authz
     c->fd = fd;
     c->peer = peer_name(fd);
     c->found = found;
+    c->refused = refused;
     c->opaque = opaque;
     candidates = g_list_prepend(candidates, c);
     socket_set_nonblock(fd, TRUE);

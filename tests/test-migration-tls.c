@@ -11,6 +11,7 @@
  * certificate TLS_CERTS_CLIENT_DN; the refusals make what they need.
  */
 #include <check.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -350,6 +351,48 @@ START_TEST(test_psk_with_authz_over_tcp_completes)
 }
 END_TEST
 
+/*
+ * A connected socket pair: fds[0] for the source (passed with getfd as
+ * "migfd"), fds[1] for the destination to inherit (the only one without
+ * close-on-exec, so that each end has one holder).
+ */
+static void socket_pair_for_fd_uri(int fds[2])
+{
+    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), 0);
+    fcntl(fds[1], F_SETFD, 0);
+}
+
+static void give_fd(QTestState *src, int fd)
+{
+    g_autoptr(JsonObject) r = qmp_client_cmd_fd(qtest_qmp_client(src), fd,
+        "{'execute': 'getfd', 'arguments': {'fdname': 'migfd'}}");
+    ck_assert(json_object_has_member(r, "return"));
+    close(fd);
+}
+
+/* fd: of a socket (how a management layer hands over its connection):
+ * like unix:, it names no host. */
+START_TEST(test_x509_with_client_verification_over_fd_sockets_completes_with_tls_hostname)
+{
+    int fds[2];
+
+    socket_pair_for_fd_uri(fds);
+    QTestState *dst = start_destination();
+    close(fds[1]);
+    QTestState *src = start_source();
+    g_autofree char *in_uri = g_strdup_printf("fd:%d", fds[1]);
+
+    x509_destination(dst, TLS_CERTS_X509_SERVER, TLS_CERTS_CLIENT_DN);
+    listen_on(dst, in_uri);
+    x509_source(src, "tls0", TLS_CERTS_X509_CLIENT);
+    set_param(src, "tls-hostname", TLS_CERTS_HOSTNAME);
+    give_fd(src, fds[0]);
+    assert_migrates(src, dst, "fd:migfd");
+    qtest_quit(src);
+    qtest_quit(dst);
+}
+END_TEST
+
 /* ---------------------------------------------------------------------- */
 /* Refusals: each leaves the source running and the destination waiting,
  * and a correct migration to the same destination then completes. */
@@ -567,6 +610,53 @@ START_TEST(test_stranger_sending_garbage_to_the_tls_port_is_refused)
 }
 END_TEST
 
+/* exec: and fd: bring one stream: when TLS refuses it, there will be no
+ * other, and the destination ends as when a load fails (status 1). */
+static void assert_destination_gives_up(QTestState *dst, const char *why)
+{
+    int status = qtest_wait_exit(dst, -1);
+    g_autofree char *err = qtest_stderr(dst);
+    g_autofree char *line = g_strdup_printf("load of migration failed: %s; not starting "
+                                            "the guest", why);
+
+    ck_assert_msg(status == 1, "exit status %d; stderr: %s", status, err);
+    ck_assert_msg(strstr(err, line), "stderr lacks '%s': %s", line, err);
+}
+
+START_TEST(test_tls_destination_on_exec_fails_saying_tls_needs_a_socket)
+{
+    QTestState *dst = start_destination();
+
+    x509_destination(dst, TLS_CERTS_X509_SERVER, TLS_CERTS_CLIENT_DN);
+    qtest_qmp_ok_discard(dst, "{'execute': 'migrate-incoming', 'arguments': "
+                         "{'uri': 'exec:cat /dev/null'}}");
+    assert_destination_gives_up(dst, "TLS migration needs a socket (tcp:, unix:, or fd: of "
+                                "a socket)");
+    qtest_quit(dst);
+}
+END_TEST
+
+START_TEST(test_tls_destination_on_an_fd_socket_refusing_its_one_stream_exits)
+{
+    static const char plaintext[] = "QEVM\0\0\0\3";
+    int fds[2];
+
+    socket_pair_for_fd_uri(fds);
+    QTestState *dst = start_destination();
+    close(fds[1]);
+    g_autofree char *in_uri = g_strdup_printf("fd:%d", fds[1]);
+
+    x509_destination(dst, TLS_CERTS_X509_SERVER, TLS_CERTS_CLIENT_DN);
+    listen_on(dst, in_uri);
+    ck_assert_int_eq(write(fds[0], plaintext, 8), 8);
+    assert_destination_gives_up(dst, "TLS handshake failed: the client did not start a TLS "
+                                "handshake (is it connecting without TLS?); it sent "
+                                "\"QEVM\\x00\\x00\\x00\\x03\"");
+    close(fds[0]);
+    qtest_quit(dst);
+}
+END_TEST
+
 /* ---------------------------------------------------------------------- */
 /* Cancel and the failure bounds work through TLS as without it */
 
@@ -744,6 +834,8 @@ static Suite *tls_suite(void)
                    test_x509_with_client_verification_over_unix_completes_with_tls_hostname);
     tcase_add_test(completes, test_x509_over_unix_without_tls_hostname_fails_saying_so);
     tcase_add_test(completes, test_psk_with_authz_over_tcp_completes);
+    tcase_add_test(completes,
+                   test_x509_with_client_verification_over_fd_sockets_completes_with_tls_hostname);
     tcase_add_test(refused, test_unknown_ca_is_refused_and_the_source_runs);
     tcase_add_test(refused,
                    test_server_certificate_for_another_hostname_is_refused_and_the_source_runs);
@@ -756,6 +848,8 @@ static Suite *tls_suite(void)
     tcase_add_test(refused,
                    test_tls_source_to_a_plaintext_destination_is_refused_and_the_source_runs);
     tcase_add_test(refused, test_stranger_sending_garbage_to_the_tls_port_is_refused);
+    tcase_add_test(refused, test_tls_destination_on_exec_fails_saying_tls_needs_a_socket);
+    tcase_add_test(refused, test_tls_destination_on_an_fd_socket_refusing_its_one_stream_exits);
     tcase_add_test(bounds, test_cancel_during_a_tls_migration_leaves_the_source_running);
     tcase_add_test(bounds, test_stall_bound_applies_to_a_tls_migration);
     tcase_add_test(bounds, test_postcopy_over_tls_recovers_over_tls);
