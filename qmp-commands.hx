@@ -575,6 +575,17 @@ on a running migration too, and may be set on a destination before
 - `x-commit-timeout` (this emulator's): ms from stopping the guest until
   the destination confirms the end; past it the source resumes its guest
   (0: twenty times `downtime-limit`, at least 2000; at most 86400000).
+- `tls-creds`: the id of a `tls-creds-x509` or `tls-creds-psk` object
+  (`endpoint=client` on the source, `server` on the destination): `tcp:`,
+  `unix:` and `fd:` (of a socket) migrations then run inside TLS, the
+  closing handshake and the return path included; set on both sides (on
+  the destination before `migrate-incoming`). Empty or null: plaintext,
+  the default.
+- `tls-hostname`: the name the destination's x509 certificate must carry;
+  empty: the host of a `tcp:` URI (`unix:` and `fd:` need it).
+- `tls-authz`: on the destination, the id of an `authz-simple` object: the
+  one client identity let in (its certificate's distinguished name, or
+  the PSK username). See docs/security.md.
 
 The 1.x commands (`migrate_set_speed`, `migrate_set_downtime`,
 `migrate_set_cachesize`) set the same values through the same checks.
