@@ -1,8 +1,10 @@
 /*
  * TLS migration as QEMU sets it up (tls-creds objects, the tls-creds,
  * tls-hostname and tls-authz parameters), driven through the monitors:
- * the whole stream and its return path go through TLS, and every refusal
- * leaves the source running and the destination waiting.
+ * the whole stream and its return path go through TLS (a post-copy's
+ * recovery link too), and every refusal leaves the source running and a
+ * listening destination waiting (one on exec: or fd:, which gets a single
+ * stream, exits 1 as when a load fails).
  *
  * The destination always starts with -incoming defer, gets its objects and
  * parameters, then listens with migrate-incoming, as the documentation
