@@ -308,7 +308,8 @@ check-soft: $(SOFT_TESTS) $(EMULATOR) $(GUEST_ELFS)
 	done; \
 	if [ $$failed -ne 0 ]; then echo "$$failed test program(s) failed"; exit 1; fi
 
-# Malformed streams against the emulator built with ASan and UBSan.
+# Malformed streams (from a file, and in TLS sessions) against the emulator
+# built with ASan and UBSan.
 check-san: $(BUILD)/tests/test-migration-streams $(GUEST_ELFS)
 	@$(MAKE) --no-print-directory SAN=1 BUILD=build-san build-san/qemu-system-x86_64
 	@echo "  TEST     $(BUILD)/tests/test-migration-streams (ASan + UBSan)"

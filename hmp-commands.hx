@@ -304,14 +304,16 @@ The parameters of `migrate-set-parameters` (docs/qmp.md): `max-bandwidth`
 (MiB/s without a suffix, as QEMU reads it), `xbzrle-cache-size` (bytes
 without a suffix), `downtime-limit`, `x-stall-timeout`, `x-commit-timeout`
 (ms), `cpu-throttle-initial`, `cpu-throttle-increment`, `max-cpu-throttle`
-(percent, integers). A value out of range gets the message of
-`migrate-set-parameters` and changes nothing; an unknown name gets QEMU's
-`invalid parameter value: NAME`, a size that does not read as one `Invalid
-size VALUE`, a percentage that is no integer `Parameter 'NAME' expects
-uint64`.
+(percent, integers), `tls-creds`, `tls-hostname`, `tls-authz` (object ids
+and a host name; docs/security.md). A value out of range gets the message
+of `migrate-set-parameters` and changes nothing; an unknown name gets
+QEMU's `invalid parameter value: NAME`, a size that does not read as one
+`Invalid size VALUE`, a percentage that is no integer `Parameter 'NAME'
+expects uint64`.
 
     (qemu) migrate_set_parameter max-bandwidth 100M
     (qemu) migrate_set_parameter downtime-limit 50
+    (qemu) migrate_set_parameter tls-creds tls0
 ENDDOC
 
 TABLE hmp_info_cmds hmp info subcommands

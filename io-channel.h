@@ -4,7 +4,8 @@
  * IO_CHANNEL_AGAIN, and the caller polls io_channel_fd() (first asking
  * io_channel_has_buffered() whether bytes already wait); an error returns
  * -1 with *errp saying what happened ("Connection reset by peer", "TLS read
- * failed: ..."). Reference counted: a stream and its return path share one
+ * failed: ...") and errno set (the system's error, or EPROTO for a TLS
+ * failure). Reference counted: a stream and its return path share one
  * channel, each end used by one thread (one reads, one writes).
  */
 #ifndef IO_CHANNEL_H

@@ -12,6 +12,7 @@
 
 #include "io-channel-tls.h"
 #include "migration-accept.h"
+#include "migration-rp.h"
 #include "migration-tls.h"
 #include "qemu-error.h"
 #include "qemu-sockets.h"
@@ -27,6 +28,7 @@ typedef struct Candidate {
     guint watch;
     guint timer;
     MigrationSourceFn *found;
+    MigrationRefusedFn *refused;
     void *opaque;
 } Candidate;
 
@@ -51,13 +53,32 @@ static void candidate_drop(Candidate *c)
 
 static void candidate_refuse(Candidate *c, const char *why)
 {
+    MigrationRefusedFn *refused = c->refused;
+    void *opaque = c->opaque;
+
     error_report("incoming migration: refused the connection from %s: %s", c->peer, why);
     candidate_drop(c);
+    if (refused) {
+        refused(why, opaque);
+    }
+}
+
+/* Once per TLS migration: how it is protected, and who came in. */
+static void log_tls_session(const Candidate *c)
+{
+    const char *who = tls_session_peer_identity(c->tls);
+    g_autofree char *desc = tls_session_describe(c->tls);
+
+    error_report("incoming migration: TLS session with %s: %s%s%s", c->peer, desc,
+                 who ? ", client " : "", who ? who : "");
 }
 
 /* The source: its channel goes on, the candidate ends. */
 static void candidate_found(Candidate *c)
 {
+    if (c->tls) {
+        log_tls_session(c);
+    }
     IOChannel *ioc = c->tls ? io_channel_new_tls(c->tls) : io_channel_new_fd(c->fd);
 
     c->tls = NULL;
@@ -91,6 +112,29 @@ static void candidate_watch(Candidate *c, GIOCondition cond)
     c->watch = g_unix_fd_add(c->fd, cond | G_IO_HUP | G_IO_ERR, candidate_ready, c);
 }
 
+/*
+ * A source without TLS on a TLS port reads its return path without TLS
+ * too: it can hear why it is refused, as a busy destination's second
+ * source does. Only a connection that starts with a stream header is told
+ * (the handshake only peeked at its bytes); a stranger hears nothing.
+ */
+static void tell_plaintext_source(Candidate *c)
+{
+    uint8_t head[QEMU_VM_HEADER_SIZE];
+
+    if (recv(c->fd, head, sizeof(head), MSG_PEEK | MSG_DONTWAIT) != sizeof(head) ||
+        qemu_loadvm_check_header(head, NULL) < 0) {
+        return;
+    }
+    QEMUFile *rp = qemu_fopen_channel(io_channel_new_fd(c->fd), "a source without TLS",
+                                      true);
+    c->fd = -1;
+    qemu_file_set_stall_timeout(rp, 1000);
+    migrate_rp_send_error(rp, "this destination takes TLS migrations only "
+                          "(set tls-creds on the source)");
+    qemu_fclose(rp, NULL);
+}
+
 /* One handshake step: true once done; false when it waits (watched) or
  * failed (refused: c is gone). */
 static bool step_handshake(Candidate *c)
@@ -103,6 +147,7 @@ static bool step_handshake(Candidate *c)
         return true;
     }
     if (r == TLS_SESSION_ERROR) {
+        tell_plaintext_source(c);
         candidate_refuse(c, err->message);
         g_error_free(err);
         return false;
@@ -203,7 +248,8 @@ static char *peer_name(int fd)
 }
 
 void migration_accept_check(int fd, const char *tls_creds, const char *tls_authz,
-                            MigrationSourceFn *found, void *opaque)
+                            MigrationSourceFn *found, MigrationRefusedFn *refused,
+                            void *opaque)
 {
     Candidate *c = g_new0(Candidate, 1);
     GError *err = NULL;
@@ -211,6 +257,7 @@ void migration_accept_check(int fd, const char *tls_creds, const char *tls_authz
     c->fd = fd;
     c->peer = peer_name(fd);
     c->found = found;
+    c->refused = refused;
     c->opaque = opaque;
     candidates = g_list_prepend(candidates, c);
     socket_set_nonblock(fd, TRUE);

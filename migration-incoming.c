@@ -589,7 +589,15 @@ static void incoming_connection(int fd, void *opaque)
     MigrationParams p;
 
     migrate_params_get(&p);
-    migration_accept_check(fd, p.tls_creds, p.tls_authz, source_found, NULL);
+    migration_accept_check(fd, p.tls_creds, p.tls_authz, source_found, NULL, NULL);
+}
+
+/* The one stream of exec: or fd: was refused: there will be no other, and
+ * the program ends as when its load fails. */
+static void stream_refused(const char *why, void *opaque)
+{
+    incoming.error = g_error_new(QEMU_ERROR, QEMU_ERROR_GENERIC, "%s", why);
+    incoming_failed();
 }
 
 /* exec: and fd: hand over the one stream there will be; with TLS (a socket
@@ -599,8 +607,14 @@ static void incoming_stream(int fd, void *opaque)
     MigrationParams p;
 
     migrate_params_get(&p);
+    if (migrate_params_tls(&p) && !migration_fd_is_socket(fd)) {
+        close(fd);
+        stream_refused("TLS migration needs a socket (tcp:, unix:, or fd: of a socket)", NULL);
+        return;
+    }
     if (migrate_params_tls(&p)) {
-        migration_accept_check(fd, p.tls_creds, p.tls_authz, source_found, NULL);
+        migration_accept_check(fd, p.tls_creds, p.tls_authz, source_found, stream_refused,
+                               NULL);
         return;
     }
     start_load(io_channel_new_fd(fd), false);

@@ -61,14 +61,32 @@ static int handshake(TlsSession *s, unsigned timeout_ms, bool (*cancelled)(void)
     }
 }
 
+/* Whether the credentials check the destination's certificate, and so its
+ * name: x509 with verify-peer. */
+static bool checks_hostname(const char *creds_id)
+{
+    TlsCreds *creds = tls_creds_ref(creds_id, NULL);
+    bool checks = creds && tls_creds_kind(creds) == TLS_CREDS_X509 &&
+                  tls_creds_verify_peer(creds);
+
+    tls_creds_unref(creds);
+    return checks;
+}
+
 IOChannel *migration_tls_client(int fd, const char *uri, const char *creds_id,
                                 const char *hostname, unsigned timeout_ms,
                                 bool (*cancelled)(void), GError **errp)
 {
     g_autofree char *host = hostname && hostname[0] ? g_strdup(hostname) : uri_host(uri);
-    TlsSession *s = tls_session_new(fd, creds_id, TLS_CREDS_ENDPOINT_CLIENT, host,
-                                    NULL, errp);
+    TlsSession *s = NULL;
 
+    /* unix: and fd: name no host: say which parameter does. */
+    if (!host && checks_hostname(creds_id)) {
+        error_setg(errp, "No hostname for certificate validation: %s names no host; "
+                   "set tls-hostname to the name in the destination's certificate", uri);
+    } else {
+        s = tls_session_new(fd, creds_id, TLS_CREDS_ENDPOINT_CLIENT, host, NULL, errp);
+    }
     if (!s || handshake(s, timeout_ms, cancelled, errp) != TLS_SESSION_DONE) {
         tls_session_free(s);
         close(fd);

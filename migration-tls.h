@@ -16,7 +16,9 @@
 /*
  * The source: a TLS client session on the connected socket fd (to `uri`)
  * with credentials creds_id, checking the destination's certificate
- * against hostname, or when empty the host of a tcp: URI. Waits up to
+ * against hostname, or when empty the host of a tcp: URI (x509 over
+ * unix: or fd: fails without hostname, "No hostname for certificate
+ * validation: ... set tls-hostname ..."). Waits up to
  * timeout_ms for the handshake, giving up when cancelled() says so.
  * Returns the channel, or NULL with *errp (fd closed).
  */

@@ -67,6 +67,7 @@ typedef struct MigrationState {
     bool rp_ended;
     char *rp_error;             /* the connection's failure, if the return
                                    path's reader heard of it */
+    int rp_errno;               /* and its errno */
     char *dest_error;
     uint64_t resumed_ns;
     bool resume_acked;          /* a recovered post-copy may go on */
@@ -250,7 +251,8 @@ static gpointer rp_thread(gpointer opaque)
     }
     g_mutex_lock(&current.lock);
     current.rp_ended = true;
-    if (qemu_file_get_errno(rp)) {
+    current.rp_errno = qemu_file_get_errno(rp);
+    if (current.rp_errno) {
         /* The connection broke (not an end the destination chose): see
          * pick_error. */
         current.rp_error = g_strdup(err->message);
@@ -269,6 +271,7 @@ static void rp_start(QEMUFile *f)
     current.rp = rp;
     current.dest_loaded = current.rp_ended = current.resume_acked = false;
     g_clear_pointer(&current.rp_error, g_free);
+    current.rp_errno = 0;
     g_clear_pointer(&current.dest_error, g_free);
     g_mutex_unlock(&current.lock);
     current.rp_thread = g_thread_new("migration-rp", rp_thread, rp);
@@ -775,16 +778,24 @@ static bool postcopy_reconnect(const char *uri, QEMUFile **fp, GError **errp)
 
     set_status(MIG_STATE_POSTCOPY_RECOVER);
     drop_link();
+    migrate_params_get(&p);
     int fd = connect_socket(uri, errp);
     if (fd < 0) {
         return false;
     }
-    QEMUFile *f = qemu_fopen_fd(fd, uri, true);
+    /* The new link is protected as the first was. */
+    IOChannel *ioc = migrate_params_tls(&p)
+                     ? migration_tls_client(fd, uri, p.tls_creds, p.tls_hostname,
+                                            (unsigned)p.stall_timeout, cancel_requested, errp)
+                     : io_channel_new_fd(fd);
+    if (!ioc) {
+        return false;
+    }
+    QEMUFile *f = qemu_fopen_channel(ioc, uri, true);
     g_mutex_lock(&current.lock);
     current.file = f;
     g_clear_pointer(&current.dest_error, g_free);
     g_mutex_unlock(&current.lock);
-    migrate_params_get(&p);
     qemu_file_set_stall_timeout(f, (unsigned)p.stall_timeout);
     migration_socket_set_timeouts(fd, (unsigned)p.stall_timeout);
     rp_start(f);
@@ -869,16 +880,31 @@ static void rp_wait_end(QEMUFile *f)
 }
 
 /*
- * The error to report: the destination's own reason first; then the
- * connection's failure as the return path's reader heard it. The kernel
- * reports a broken connection (a reset, TCP_USER_TIMEOUT expired) once,
- * to whichever call asks first: when that was the return path's read, the
- * stream's writer only gets EPIPE, which names no cause.
+ * A failure that names no cause: a write to a broken connection, a TLS
+ * session the other direction found dead (EPIPE), a TLS connection closed
+ * without ending the session (ECONNABORTED; the peer's alert, if any, is
+ * what the other direction read).
  */
-static GError *pick_error(GError *err)
+static bool errno_names_no_cause(int e)
+{
+    return e == EPIPE || e == ECONNABORTED;
+}
+
+/*
+ * The error to report: the destination's own reason first; then the
+ * connection's failure as the return path's reader heard it, unless only
+ * the stream's writer heard the cause. The kernel reports a broken
+ * connection (a reset, TCP_USER_TIMEOUT expired) once, to whichever call
+ * asks first: the other one only gets a failure that names no cause.
+ */
+static GError *pick_error(QEMUFile *f, GError *err)
 {
     g_mutex_lock(&current.lock);
-    const char *why = current.dest_error ? current.dest_error : current.rp_error;
+    const char *why = current.dest_error;
+    if (!why && !(errno_names_no_cause(current.rp_errno) &&
+                  !errno_names_no_cause(qemu_file_get_errno(f)))) {
+        why = current.rp_error;
+    }
     if (why) {
         g_clear_error(&err);
         err = g_error_new_literal(QEMU_ERROR, QEMU_ERROR_GENERIC, why);
@@ -1094,7 +1120,7 @@ static gpointer migration_thread(gpointer opaque)
         g_clear_error(&err);
     } else {
         rp_wait_end(f);
-        err = pick_error(err);
+        err = pick_error(f, err);
     }
     migration_finish(result, was_running, committed, err);
     return NULL;
@@ -1189,6 +1215,7 @@ int migrate_start(const char *uri, int passed_fd, bool xbzrle, GError **errp)
     reset_figures();
     g_clear_pointer(&current.error_desc, g_free);
     g_clear_pointer(&current.rp_error, g_free);
+    current.rp_errno = 0;
     g_clear_pointer(&current.dest_error, g_free);
     current.dest_resumed = false;
     current.resumed_ns = 0;

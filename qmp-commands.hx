@@ -598,13 +598,17 @@ on a running migration too, and may be set on a destination before
 - `x-commit-timeout` (this emulator's): ms from stopping the guest until
   the destination confirms the end; past it the source resumes its guest
   (0: twenty times `downtime-limit`, at least 2000; at most 86400000).
-- `tls-creds`, `tls-hostname`, `tls-authz` (QEMU's, strings; `""` or null
-  turns them off): the id of a `tls-creds-x509` or `tls-creds-psk` object
-  puts `tcp:` and `unix:` migrations (and `fd:` of a socket) through TLS, a
-  client's credentials on the source, a server's on the destination; the
-  source checks the destination's certificate against `tls-hostname`, or
-  the host of a `tcp:` URI; the destination lets in only the identity the
-  `authz-simple` object `tls-authz` allows. See docs/security.md.
+- `tls-creds`: the id of a `tls-creds-x509` or `tls-creds-psk` object
+  (`endpoint=client` on the source, `server` on the destination): `tcp:`,
+  `unix:` and `fd:` (of a socket) migrations then run inside TLS, the
+  closing handshake and the return path included; set on both sides (on
+  the destination before `migrate-incoming`). Empty or null: plaintext,
+  the default.
+- `tls-hostname`: the name the destination's x509 certificate must carry;
+  empty: the host of a `tcp:` URI (`unix:` and `fd:` need it).
+- `tls-authz`: on the destination, the id of an `authz-simple` object: the
+  one client identity let in (its certificate's distinguished name, or
+  the PSK username). See docs/security.md.
 - `x-postcopy-auto` (this emulator's, boolean, default false): with the
   `postcopy-ram` capability, the source switches to post-copy by itself
   once pre-copy stalls: after the third pass (the first that can use

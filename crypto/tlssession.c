@@ -374,13 +374,25 @@ static char *verification_failure(const TlsSession *s)
                            peer_name(s), why);
 }
 
+/*
+ * A TLS server that refuses a client says so with an alert; one that just
+ * hangs up during the client's handshake is most often no TLS server: it
+ * read the ClientHello as garbage (how a plaintext migration destination
+ * or chardev answers).
+ */
+static const char *hang_up_hint(const TlsSession *s)
+{
+    return s->endpoint == TLS_CREDS_ENDPOINT_CLIENT && !s->handshake_done
+           ? " (is it listening without TLS?)" : "";
+}
+
 static char *transport_failure(const TlsSession *s, int ret)
 {
     int err = ret == GNUTLS_E_PUSH_ERROR ? s->write_errno : s->read_errno;
 
     if (err == EPIPE || err == ECONNRESET) {
-        return g_strdup_printf("the %s closed the connection (%s)", peer_name(s),
-                               g_strerror(err));
+        return g_strdup_printf("the %s closed the connection%s: %s", peer_name(s),
+                               hang_up_hint(s), g_strerror(err));
     }
     return g_strdup_printf("%s (%s)", g_strerror(err), gnutls_strerror(ret));
 }
@@ -416,8 +428,8 @@ static char *handshake_reason(const TlsSession *s, int ret)
     case GNUTLS_E_PULL_ERROR:
         return transport_failure(s, ret);
     case GNUTLS_E_PREMATURE_TERMINATION:
-        return g_strdup_printf("the %s closed the connection: %s",
-                               peer_name(s), gnutls_strerror(ret));
+        return g_strdup_printf("the %s closed the connection%s: %s",
+                               peer_name(s), hang_up_hint(s), gnutls_strerror(ret));
     }
     return g_strdup(gnutls_strerror(ret));
 }
@@ -609,8 +621,38 @@ static char *io_failure(const TlsSession *s, ssize_t ret)
     case GNUTLS_E_PUSH_ERROR:
     case GNUTLS_E_PULL_ERROR:
         return transport_failure(s, ret);
+    case GNUTLS_E_INVALID_SESSION:
+        return g_strdup("the session had already failed in the other direction");
     }
     return g_strdup(gnutls_strerror(ret));
+}
+
+/*
+ * A failed read, write or bye: *errp says why, and errno is left as a
+ * plain descriptor's failure leaves it, for callers that keep it (QEMUFile,
+ * which tells a broken connection from an end by it): the socket's own
+ * error when the connection failed, EPROTO for a TLS failure (an alert, a
+ * corrupt record). Two failures name no cause of their own, as a plain
+ * descriptor's EPIPE names none: ECONNABORTED for a connection closed
+ * without ending the session (the peer's reason, if it sent one, is what
+ * the other direction read), EPIPE for a session the other direction
+ * found dead.
+ */
+static int io_failed(const TlsSession *s, const char *what, ssize_t ret,
+                     GError **errp)
+{
+    int err = ret == GNUTLS_E_PUSH_ERROR ? s->write_errno
+              : ret == GNUTLS_E_PULL_ERROR ? s->read_errno : 0;
+    char *why = io_failure(s, ret);
+
+    error_setg(errp, "TLS %s failed: %s", what, why);
+    g_free(why);
+    if (!err) {
+        err = ret == GNUTLS_E_INVALID_SESSION ? EPIPE
+              : ret == GNUTLS_E_PREMATURE_TERMINATION ? ECONNABORTED : EPROTO;
+    }
+    errno = err;
+    return TLS_SESSION_ERROR;
 }
 
 ssize_t tls_session_read(TlsSession *s, void *buf, size_t len, GError **errp)
@@ -630,9 +672,7 @@ ssize_t tls_session_read(TlsSession *s, void *buf, size_t len, GError **errp)
     if (n == GNUTLS_E_AGAIN) {
         return TLS_SESSION_WANT_READ;
     }
-    g_autofree char *why = io_failure(s, n);
-    error_setg(errp, "TLS read failed: %s", why);
-    return TLS_SESSION_ERROR;
+    return io_failed(s, "read", n, errp);
 }
 
 size_t tls_session_pending(TlsSession *s)
@@ -662,9 +702,7 @@ ssize_t tls_session_write(TlsSession *s, const void *buf, size_t len,
     }
     s->write_pending = false;
     if (n < 0) {
-        g_autofree char *why = io_failure(s, n);
-        error_setg(errp, "TLS write failed: %s", why);
-        return TLS_SESSION_ERROR;
+        return io_failed(s, "write", n, errp);
     }
     g_assert((size_t)n <= len);
     return n;
@@ -681,9 +719,7 @@ int tls_session_bye(TlsSession *s, GError **errp)
         return TLS_SESSION_WANT_WRITE;
     }
     if (ret < 0) {
-        g_autofree char *why = io_failure(s, ret);
-        error_setg(errp, "TLS close failed: %s", why);
-        return TLS_SESSION_ERROR;
+        return io_failed(s, "close", ret, errp);
     }
     return TLS_SESSION_DONE;
 }
@@ -691,4 +727,15 @@ int tls_session_bye(TlsSession *s, GError **errp)
 const char *tls_session_peer_identity(const TlsSession *s)
 {
     return s->handshake_done ? s->peer_identity : NULL;
+}
+
+char *tls_session_describe(const TlsSession *s)
+{
+    if (!s->handshake_done) {
+        return NULL;
+    }
+    char *desc = gnutls_session_get_desc(s->gs);
+    char *copy = g_strdup(desc);
+    gnutls_free(desc);
+    return copy;
 }

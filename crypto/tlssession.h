@@ -35,7 +35,10 @@
  * a handshake record, bytes 0x16 0x03 (then the record's version minor and
  * length, and at byte 5 the handshake type, 0x01 for ClientHello);
  * tls_looks_like_client_hello() tells, so that a plaintext migration
- * destination can say "a TLS client connected to a plaintext port".
+ * destination can say "a TLS client connected to a plaintext port". Such
+ * a server usually hangs up without a word: a client's handshake that ends
+ * with the server closing the connection (no alert) says "(is it listening
+ * without TLS?)".
  *
  * One session per connection: both directions go through it, so a
  * migration's return path reads through the same session the stream is
@@ -107,6 +110,11 @@ int tls_session_handshake_wait(TlsSession *s, int timeout_ms, GError **errp);
  * (its close_notify); TLS_SESSION_WANT_READ when nothing is there yet;
  * TLS_SESSION_ERROR with *errp ("TLS read failed: ..."), e.g. when the peer
  * closed the connection without ending the session, or sent an alert.
+ * A failed read, write or bye also sets errno, as a failed system call
+ * would: the socket's error when the connection failed (ECONNRESET,
+ * ETIMEDOUT, ...), EPROTO when TLS did (an alert, a corrupt record),
+ * ECONNABORTED when the peer closed the connection without ending the
+ * session, EPIPE when the other direction's thread found the session dead.
  */
 ssize_t tls_session_read(TlsSession *s, void *buf, size_t len, GError **errp);
 
@@ -139,6 +147,14 @@ int tls_session_bye(TlsSession *s, GError **errp);
  * otherwise (nothing verified, or a PSK client, whose server has no name).
  */
 const char *tls_session_peer_identity(const TlsSession *s);
+
+/*
+ * What the handshake settled, for logs and figures, as GnuTLS describes it:
+ * protocol, key exchange, signature (with certificates) and cipher, e.g.
+ * "(TLS1.3)-(ECDHE-SECP256R1)-(ECDSA-SECP256R1-SHA256)-(AES-256-GCM)"
+ * (g_free it). NULL before the handshake is done.
+ */
+char *tls_session_describe(const TlsSession *s);
 
 /* Whether the first bytes a plaintext endpoint received start a TLS
  * handshake (see above); works from 1 byte, surer from 6. */

@@ -1,101 +1,48 @@
 /*
  * Malformed migration streams: each is given to a destination with
  * -incoming "exec:cat FILE", which must refuse it with a clear message and
- * a non-zero exit status, without crashing. `make check` also runs this
- * program against the sanitizer build (ASan + UBSan): any report fails it.
+ * a non-zero exit status, without crashing; then all of them, in valid TLS
+ * sessions, to one TLS destination listening on TCP, which must refuse
+ * each, say why and wait for the next (and a broken TLS session too).
+ * `make check` also runs this program against the sanitizer build (ASan +
+ * UBSan, and LeakSanitizer at the TLS destination's exit): any report
+ * fails it.
  *
- * The streams are written here by hand, following the grammars at the top
- * of savevm.c and arch_init.c, except for truncation, which cuts a real
- * stream saved by a source.
+ * The streams are written by hand (tests/streams.h, following the grammars
+ * at the top of savevm.c and arch_init.c), except for truncation, which
+ * cuts a real stream saved by a source.
  */
 #include <check.h>
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
+#include "crypto/tlscreds.h"
+#include "crypto/tlssession.h"
 #include "libqmp.h"
+#include "migration-helpers.h"
+#include "object.h"
+#include "qemu-sockets.h"
+#include "streams.h"
+#include "tlscerts.h"
 
-#define GUEST_RAM (64ull << 20)
-
-/* ---------------------------------------------------------------------- */
-/* Writing streams */
-
-static void put8(GByteArray *s, uint8_t v)
-{
-    g_byte_array_append(s, &v, 1);
-}
-
-static void put16(GByteArray *s, uint16_t v)
-{
-    put8(s, v >> 8);
-    put8(s, (uint8_t)v);
-}
-
-static void put32(GByteArray *s, uint32_t v)
-{
-    put16(s, v >> 16);
-    put16(s, (uint16_t)v);
-}
-
-static void put64(GByteArray *s, uint64_t v)
-{
-    put32(s, v >> 32);
-    put32(s, (uint32_t)v);
-}
-
-static void put_str(GByteArray *s, const char *str)
-{
-    put8(s, (uint8_t)strlen(str));
-    g_byte_array_append(s, (const uint8_t *)str, strlen(str));
-}
-
-static GByteArray *stream_new(void)
-{
-    GByteArray *s = g_byte_array_new();
-    put32(s, 0x5145564d);
-    put32(s, 3);
-    return s;
-}
-
-enum { EOF_ = 0, START = 1, PART = 2, END = 3, FULL = 4 };
-enum { COMPRESS = 0x02, MEM_SIZE = 0x04, PAGE = 0x08, EOS = 0x10, CONTINUE = 0x20,
-       XBZRLE = 0x40 };
-
-static void section_start(GByteArray *s, uint8_t type, uint32_t id, const char *name,
-                          uint32_t version)
-{
-    put8(s, type);
-    put32(s, id);
-    put_str(s, name);
-    put32(s, 0);            /* instance */
-    put32(s, version);
-}
-
-/* START of the ram section with a correct MEM_SIZE record. */
-static GByteArray *ram_stream(void)
-{
-    GByteArray *s = stream_new();
-    section_start(s, START, 0, "ram", 4);
-    put64(s, GUEST_RAM | MEM_SIZE);
-    put_str(s, "pc.ram");
-    put64(s, GUEST_RAM);
-    put64(s, EOS);
-    put8(s, PART);
-    put32(s, 0);
-    return s;
-}
-
-static void page_header(GByteArray *s, uint64_t offset, int flags)
-{
-    put64(s, offset | flags);
-    if (!(flags & CONTINUE)) {
-        put_str(s, "pc.ram");
-    }
-}
+/* A bound on the TLS client's waits, so that a broken test fails instead
+ * of hanging; no test expects to reach it. */
+#define WAIT_MS 20000
 
 /* ---------------------------------------------------------------------- */
 /* Feeding them to a destination */
+
+static void assert_no_sanitizer_report(const char *err)
+{
+    ck_assert_msg(!strstr(err, "Sanitizer") && !strstr(err, "runtime error"),
+                  "sanitizer report: %s", err);
+}
 
 /*
  * Writes the stream to a file, starts a destination on it and returns its
@@ -119,8 +66,7 @@ static char *refuse(GByteArray *stream)
     rmdir(dir);
 
     ck_assert_msg(status == 1, "exit status %d; stderr: %s", status, err);
-    ck_assert_msg(!strstr(err, "Sanitizer") && !strstr(err, "runtime error"),
-                  "sanitizer report: %s", err);
+    assert_no_sanitizer_report(err);
     ck_assert_msg(strstr(err, "load of migration failed"), "stderr: %s", err);
     return err;
 }
@@ -131,79 +77,65 @@ static void refuse_with(GByteArray *stream, const char *message)
     ck_assert_msg(strstr(err, message), "expected '%s' in: %s", message, err);
 }
 
+static void refuse_malformed(const MalformedStream *m)
+{
+    refuse_with(m->build(), m->refusal);
+}
+
 /* ---------------------------------------------------------------------- */
 /* The framing */
 
 START_TEST(test_empty_stream_is_refused)
 {
-    refuse_with(g_byte_array_new(), "unexpected end");
+    refuse_malformed(&malformed_empty);
 }
 END_TEST
 
 START_TEST(test_bad_magic_is_refused)
 {
-    GByteArray *s = g_byte_array_new();
-    put32(s, 0x51454d56);
-    put32(s, 3);
-    refuse_with(s, "not a migration stream");
+    refuse_malformed(&malformed_bad_magic);
 }
 END_TEST
 
 START_TEST(test_unsupported_version_is_refused)
 {
-    GByteArray *s = g_byte_array_new();
-    put32(s, 0x5145564d);
-    put32(s, 2);
-    refuse_with(s, "version 2 is not supported");
+    refuse_malformed(&malformed_unsupported_version);
 }
 END_TEST
 
 START_TEST(test_unknown_section_is_refused)
 {
-    GByteArray *s = stream_new();
-    section_start(s, FULL, 7, "floppy", 1);
-    refuse_with(s, "unknown section 'floppy'");
+    refuse_malformed(&malformed_unknown_section);
 }
 END_TEST
 
 START_TEST(test_unknown_section_type_is_refused)
 {
-    GByteArray *s = stream_new();
-    put8(s, 9);
-    refuse_with(s, "unknown section type 0x09");
+    refuse_malformed(&malformed_unknown_section_type);
 }
 END_TEST
 
 START_TEST(test_part_of_a_section_never_started_is_refused)
 {
-    GByteArray *s = stream_new();
-    put8(s, PART);
-    put32(s, 42);
-    refuse_with(s, "never started");
+    refuse_malformed(&malformed_part_never_started);
 }
 END_TEST
 
 START_TEST(test_newer_section_version_is_refused)
 {
-    GByteArray *s = stream_new();
-    section_start(s, START, 0, "ram", 5);
-    refuse_with(s, "section 'ram' has version 5");
+    refuse_malformed(&malformed_newer_section_version);
 }
 END_TEST
 
 START_TEST(test_older_ram_section_version_is_refused)
 {
-    GByteArray *s = stream_new();
-    section_start(s, START, 0, "ram", 3);
-    refuse_with(s, "RAM section version 3 is not supported");
+    refuse_malformed(&malformed_older_ram_section_version);
 }
 END_TEST
 
 START_TEST(test_stream_without_eof_is_refused)
 {
-    GByteArray *s = ram_stream();
-    put64(s, EOS);
-    refuse_with(s, "unexpected end");
+    refuse_malformed(&malformed_without_eof);
 }
 END_TEST
 
@@ -212,145 +144,85 @@ END_TEST
 
 START_TEST(test_unknown_ram_flags_are_refused)
 {
-    GByteArray *s = ram_stream();
-    put64(s, 0x1000 | 0x80 | PAGE);
-    refuse_with(s, "unknown RAM flags 0x88");
+    refuse_malformed(&malformed_unknown_ram_flags);
 }
 END_TEST
 
 START_TEST(test_obsolete_full_flag_is_refused)
 {
-    GByteArray *s = ram_stream();
-    put64(s, 0x1000 | 0x01);
-    refuse_with(s, "unknown RAM flags 0x1");
+    refuse_malformed(&malformed_obsolete_full_flag);
 }
 END_TEST
 
 START_TEST(test_unknown_block_is_refused)
 {
-    GByteArray *s = stream_new();
-    section_start(s, START, 0, "ram", 4);
-    put64(s, GUEST_RAM | MEM_SIZE);
-    put_str(s, "vga.vram");
-    put64(s, GUEST_RAM);
-    refuse_with(s, "unknown RAM block 'vga.vram'");
+    refuse_malformed(&malformed_unknown_block);
 }
 END_TEST
 
 START_TEST(test_block_size_mismatch_is_refused)
 {
-    GByteArray *s = stream_new();
-    section_start(s, START, 0, "ram", 4);
-    put64(s, (GUEST_RAM * 2) | MEM_SIZE);
-    put_str(s, "pc.ram");
-    put64(s, GUEST_RAM * 2);
-    refuse_with(s, "is 134217728 bytes in the stream but 67108864 here");
+    refuse_malformed(&malformed_block_size_mismatch);
 }
 END_TEST
 
 START_TEST(test_page_of_unknown_block_is_refused)
 {
-    GByteArray *s = ram_stream();
-    put64(s, 0x2000 | COMPRESS);
-    put_str(s, "pc.rom");
-    put8(s, 0);
-    refuse_with(s, "unknown RAM block 'pc.rom'");
+    refuse_malformed(&malformed_page_of_unknown_block);
 }
 END_TEST
 
 START_TEST(test_offset_outside_the_block_is_refused)
 {
-    GByteArray *s = ram_stream();
-    page_header(s, GUEST_RAM, PAGE);
-    refuse_with(s, "is outside RAM block 'pc.ram'");
+    refuse_malformed(&malformed_offset_outside_the_block);
 }
 END_TEST
 
 START_TEST(test_continue_without_a_block_is_refused)
 {
-    GByteArray *s = ram_stream();
-    page_header(s, 0x3000, COMPRESS | CONTINUE);
-    put8(s, 0);
-    refuse_with(s, "no block was named");
+    refuse_malformed(&malformed_continue_without_a_block);
 }
 END_TEST
 
 START_TEST(test_page_with_two_kinds_is_refused)
 {
-    GByteArray *s = ram_stream();
-    page_header(s, 0x3000, COMPRESS | PAGE);
-    refuse_with(s, "invalid combination of RAM flags");
+    refuse_malformed(&malformed_page_with_two_kinds);
 }
 END_TEST
 
 START_TEST(test_truncated_raw_page_is_refused)
 {
-    GByteArray *s = ram_stream();
-    page_header(s, 0x3000, PAGE);
-    for (int i = 0; i < 100; i++) {
-        put8(s, (uint8_t)i);
-    }
-    refuse_with(s, "unexpected end");
+    refuse_malformed(&malformed_truncated_raw_page);
 }
 END_TEST
 
 START_TEST(test_xbzrle_encoding_byte_other_than_1_is_refused)
 {
-    GByteArray *s = ram_stream();
-    page_header(s, 0x200000, XBZRLE);
-    put8(s, 2);
-    put16(s, 3);
-    refuse_with(s, "unknown page encoding 0x02");
+    refuse_malformed(&malformed_xbzrle_encoding_byte);
 }
 END_TEST
 
 START_TEST(test_xbzrle_length_over_a_page_is_refused)
 {
-    GByteArray *s = ram_stream();
-    page_header(s, 0x200000, XBZRLE);
-    put8(s, 1);
-    put16(s, 4097);
-    refuse_with(s, "longer than a page");
+    refuse_malformed(&malformed_xbzrle_length_over_a_page);
 }
 END_TEST
 
 START_TEST(test_malformed_xbzrle_delta_is_refused)
 {
-    GByteArray *s = ram_stream();
-    page_header(s, 0x200000, XBZRLE);
-    put8(s, 1);
-    put16(s, 3);
-    put8(s, 5);     /* zrun 5 */
-    put8(s, 0);     /* nzrun 0: never valid */
-    put8(s, 0xaa);
-    put64(s, EOS);
-    refuse_with(s, "malformed XBZRLE delta");
+    refuse_malformed(&malformed_xbzrle_delta);
 }
 END_TEST
 
 START_TEST(test_xbzrle_delta_past_the_page_is_refused)
 {
-    GByteArray *s = ram_stream();
-    page_header(s, 0x200000, XBZRLE);
-    put8(s, 1);
-    put16(s, 4);
-    put8(s, 0xff);  /* zrun 4095 (two LEB128 bytes) */
-    put8(s, 0x1f);
-    put8(s, 2);     /* nzrun 2: past the end of the page */
-    put8(s, 0xaa);
-    put64(s, EOS);
-    refuse_with(s, "malformed XBZRLE delta");
+    refuse_malformed(&malformed_xbzrle_delta_past_the_page);
 }
 END_TEST
 
 START_TEST(test_truncated_xbzrle_delta_is_refused)
 {
-    GByteArray *s = ram_stream();
-    page_header(s, 0x200000, XBZRLE);
-    put8(s, 1);
-    put16(s, 200);
-    put8(s, 0);
-    refuse_with(s, "unexpected end");
+    refuse_malformed(&malformed_truncated_xbzrle_delta);
 }
 END_TEST
 
@@ -359,34 +231,13 @@ END_TEST
 
 START_TEST(test_serial_fifo_overflow_is_refused)
 {
-    GByteArray *s = stream_new();
-    section_start(s, FULL, 3, "serial", 1);
-    put16(s, 12);
-    for (int i = 0; i < 10; i++) {
-        put8(s, 0);
-    }
-    put8(s, 200);           /* rx count */
-    for (int i = 0; i < 16; i++) {
-        put8(s, 0);
-    }
-    refuse_with(s, "UART receive FIFO holds 200 bytes");
+    refuse_malformed(&malformed_serial_fifo_overflow);
 }
 END_TEST
 
-/* With the FIFO off the receive buffer holds one byte: a stream claiming
- * more (with loopback on, the next transmit would push past the array). */
 START_TEST(test_serial_fifo_count_beyond_a_disabled_fifo_is_refused)
 {
-    GByteArray *s = stream_new();
-    section_start(s, FULL, 3, "serial", 1);
-    put16(s, 12);
-    const uint8_t regs[] = { 0, 0, 1, 0, 0x10 /* mcr: loopback */, 0x60, 0xb0, 0,
-                             0 /* fcr: FIFO off */, 0, 16 /* rx count */ };
-    g_byte_array_append(s, regs, sizeof(regs));
-    for (int i = 0; i < 16; i++) {
-        put8(s, 'x');
-    }
-    refuse_with(s, "UART receive FIFO holds 16 bytes (at most 1)");
+    refuse_malformed(&malformed_serial_fifo_beyond_a_disabled_fifo);
 }
 END_TEST
 
@@ -395,7 +246,7 @@ START_TEST(test_cpu_section_of_the_other_accelerator_is_refused)
     GByteArray *s = stream_new();
     /* A KVM destination has "cpu", a soft one "soft-cpu": send the other. */
     bool kvm = !strcmp(qtest_accel(), "kvm");
-    section_start(s, FULL, 5, kvm ? "soft-cpu" : "cpu", 1);
+    stream_section_start(s, STREAM_SECTION_FULL, 5, kvm ? "soft-cpu" : "cpu", 1);
     refuse_with(s, kvm ? "unknown section 'soft-cpu'" : "unknown section 'cpu'");
 }
 END_TEST
@@ -448,6 +299,266 @@ START_TEST(test_real_stream_cut_anywhere_is_refused)
 }
 END_TEST
 
+/* ---------------------------------------------------------------------- */
+/* In a valid TLS session */
+
+/*
+ * The same streams sent to a destination that takes TLS migrations (x509,
+ * client certificates checked) on a TCP port, by a TLS client in this
+ * process holding the client's credentials: the handshake succeeds, so what
+ * the destination refuses is the stream itself, decrypted. A listening
+ * destination does not exit: it refuses each stream, logs why and waits
+ * for the next connection.
+ */
+static TlsCerts *certs;
+
+static void tls_setup(void)
+{
+    g_autoptr(GError) err = NULL;
+
+    certs = tls_certs_new();
+    g_autofree char *dir = tls_certs_path(certs, TLS_CERTS_X509_CLIENT);
+    g_autofree char *spec = g_strdup_printf("tls-creds-x509,id=cli,endpoint=client,dir=%s",
+                                            dir);
+    ck_assert_msg(object_create_from_string(spec, &err) == 0, "%s", err->message);
+}
+
+static void tls_teardown(void)
+{
+    object_delete_all();
+    tls_certs_free(certs);
+    certs = NULL;
+}
+
+/* -incoming defer, the credentials and tls-creds, then migrate-incoming. */
+static QTestState *start_tls_destination(const char *uri)
+{
+    g_autofree char *dir = tls_certs_path(certs, TLS_CERTS_X509_SERVER);
+    QTestState *dst = qtest_start("-m 64M -kernel guests/idle.elf -S -incoming defer "
+                                  "-object tls-creds-x509,id=tls0,endpoint=server,dir=%s",
+                                  dir);
+
+    qtest_qmp_ok_discard(dst, "{'execute': 'migrate-set-parameters', "
+                         "'arguments': {'tls-creds': 'tls0'}}");
+    qtest_qmp_ok_discard(dst, "{'execute': 'migrate-incoming', 'arguments': "
+                         "{'uri': '%s'}}", uri);
+    return dst;
+}
+
+/* Ends the destination as an operator would (SIGTERM: a clean exit, where
+ * LeakSanitizer reports too) and checks that no sanitizer complained. */
+static void stop_tls_destination(QTestState *dst)
+{
+    qtest_kill(dst, SIGTERM);
+    int status = qtest_wait_exit(dst, -1);
+    g_autofree char *err = qtest_stderr(dst);
+
+    assert_no_sanitizer_report(err);
+    ck_assert_msg(status == 0, "exit status %d; stderr: %s", status, err);
+    qtest_quit(dst);
+}
+
+static void wait_fd(int fd, short events)
+{
+    struct pollfd p = { .fd = fd, .events = events };
+    int r;
+
+    do {
+        r = poll(&p, 1, WAIT_MS);
+    } while (r < 0 && errno == EINTR);
+    ck_assert_msg(r > 0, "the destination neither took nor sent anything for %d ms",
+                  WAIT_MS);
+}
+
+/* A TLS session with the destination, its handshake completed. */
+static TlsSession *tls_connect(const char *uri)
+{
+    g_autoptr(GError) err = NULL;
+    int fd = inet_connect(uri + strlen("tcp:"), &err);
+
+    ck_assert_msg(fd >= 0, "%s", err->message);
+    TlsSession *s = tls_session_new(fd, "cli", TLS_CREDS_ENDPOINT_CLIENT,
+                                    TLS_CERTS_HOSTNAME, NULL, &err);
+    ck_assert_msg(s, "%s", err->message);
+    ck_assert_msg(tls_session_handshake_wait(s, WAIT_MS, &err) == TLS_SESSION_DONE,
+                  "%s", err->message);
+    return s;
+}
+
+static void tls_write_all(TlsSession *s, const GByteArray *bytes)
+{
+    g_autoptr(GError) err = NULL;
+
+    for (size_t done = 0; done < bytes->len;) {
+        ssize_t n = tls_session_write(s, bytes->data + done, bytes->len - done, &err);
+        if (n == TLS_SESSION_WANT_WRITE) {
+            wait_fd(tls_session_fd(s), POLLOUT);
+            continue;
+        }
+        ck_assert_msg(n > 0, "%s", err->message);
+        done += (size_t)n;
+    }
+}
+
+/* The orderly end of the session (close_notify): the stream ends here. */
+static void tls_bye(TlsSession *s)
+{
+    g_autoptr(GError) err = NULL;
+    int r;
+
+    while ((r = tls_session_bye(s, &err)) == TLS_SESSION_WANT_WRITE) {
+        wait_fd(tls_session_fd(s), POLLOUT);
+    }
+    ck_assert_msg(r == TLS_SESSION_DONE, "%s", err->message);
+}
+
+/* Reads until the destination ends the connection, as it does once it
+ * refused the stream. */
+static void tls_wait_closed(TlsSession *s)
+{
+    char buf[512];
+    ssize_t n;
+
+    do {
+        g_autoptr(GError) err = NULL;
+        n = tls_session_read(s, buf, sizeof(buf), &err);
+        if (n == TLS_SESSION_WANT_READ) {
+            wait_fd(tls_session_fd(s), POLLIN);
+        }
+    } while (n > 0 || n == TLS_SESSION_WANT_READ);
+}
+
+static void tls_close(TlsSession *s)
+{
+    int fd = tls_session_fd(s);
+
+    tls_session_free(s);
+    close(fd);
+}
+
+/* stderr past `from` says `text` (soon: the test reads it in a thread). */
+static void expect_stderr(QTestState *s, size_t from, const char *text)
+{
+    for (int tries = 0; tries < 500; tries++) {
+        g_autofree char *err = qtest_stderr(s);
+        if (strlen(err) > from && strstr(err + from, text)) {
+            return;
+        }
+        usleep(10000);
+    }
+    g_autofree char *err = qtest_stderr(s);
+    ck_abort_msg("stderr does not say '%s': %s", text, err + MIN(from, strlen(err)));
+}
+
+static size_t stderr_len(QTestState *s)
+{
+    g_autofree char *err = qtest_stderr(s);
+    return strlen(err);
+}
+
+/* The destination refused what it got and waits for another source. */
+static void assert_waits_again(QTestState *dst)
+{
+    g_autoptr(JsonObject) info = qtest_query_migrate(dst);
+    const char *status = json_object_get_string_member(info, "status");
+
+    ck_assert_msg(!strcmp(status, "setup") || !strcmp(status, "failed"),
+                  "the destination's migration is %s", status);
+    migtest_assert_run_state(dst, "inmigrate");
+    g_autofree char *err = qtest_stderr(dst);
+    assert_no_sanitizer_report(err);
+}
+
+/* A source with the client's credentials, migrating the idle guest (the
+ * destination's events on from now: its failures before are not this
+ * migration's end). */
+static void assert_real_source_migrates(QTestState *dst, const char *uri)
+{
+    g_autofree char *dir = tls_certs_path(certs, TLS_CERTS_X509_CLIENT);
+    g_autofree char *creds = g_strdup_printf("-object tls-creds-x509,id=tls0,"
+                                             "endpoint=client,dir=%s", dir);
+    QTestState *src = migtest_start_source("idle", creds);
+
+    migtest_enable_events(dst);
+    qtest_qmp_ok_discard(src, "{'execute': 'migrate-set-parameters', "
+                         "'arguments': {'tls-creds': 'tls0'}}");
+    migtest_hmp_migrate(src, false, uri);
+    migtest_assert_ends(src, "completed");
+    migtest_assert_ends(dst, "completed");
+    qtest_quit(src);
+}
+
+START_TEST(test_malformed_streams_in_a_valid_tls_session_are_refused_and_the_destination_waits)
+{
+    g_autofree char *uri = g_strdup_printf("tcp:127.0.0.1:%d", qtest_free_tcp_port());
+    QTestState *dst = start_tls_destination(uri);
+
+    for (const MalformedStream *const *m = malformed_streams; *m; m++) {
+        size_t from = stderr_len(dst);
+        GByteArray *stream = (*m)->build();
+        TlsSession *s = tls_connect(uri);
+
+        tls_write_all(s, stream);
+        tls_bye(s);
+        tls_wait_closed(s);
+        tls_close(s);
+        g_byte_array_unref(stream);
+        /* A listening port takes an empty stream for a connection that
+         * closed before its header (a stranger's), and says so. */
+        expect_stderr(dst, from, *m == &malformed_empty
+                      ? "it closed the connection before sending a stream header"
+                      : (*m)->refusal);
+        assert_waits_again(dst);
+    }
+    assert_real_source_migrates(dst, uri);
+    stop_tls_destination(dst);
+}
+END_TEST
+
+/* A session that ends without close_notify was cut, by the network or by
+ * someone truncating it: the destination must not take the cut for the
+ * end of the stream, and says what happened. */
+START_TEST(test_tls_session_cut_without_close_notify_is_refused)
+{
+    g_autofree char *uri = g_strdup_printf("tcp:127.0.0.1:%d", qtest_free_tcp_port());
+    QTestState *dst = start_tls_destination(uri);
+    GByteArray *stream = malformed_truncated_raw_page.build();
+    TlsSession *s = tls_connect(uri);
+
+    tls_write_all(s, stream);
+    g_byte_array_unref(stream);
+    shutdown(tls_session_fd(s), SHUT_WR);
+    tls_wait_closed(s);
+    tls_close(s);
+    expect_stderr(dst, 0, "load of migration failed: section 'ram': read from the "
+                  "incoming migration: TLS read failed: the client closed the connection "
+                  "without ending the TLS session");
+    assert_waits_again(dst);
+    stop_tls_destination(dst);
+}
+END_TEST
+
+/* Bytes that are no record of the session, after a valid handshake: an
+ * application-data record header and 32 bytes of garbage, which cannot
+ * authenticate. */
+START_TEST(test_corrupt_tls_record_after_the_handshake_is_refused)
+{
+    static const uint8_t record[5 + 32] = { 0x17, 0x03, 0x03, 0x00, 32, 0xde, 0xad };
+    g_autofree char *uri = g_strdup_printf("tcp:127.0.0.1:%d", qtest_free_tcp_port());
+    QTestState *dst = start_tls_destination(uri);
+    TlsSession *s = tls_connect(uri);
+
+    ck_assert_int_eq(send(tls_session_fd(s), record, sizeof(record), MSG_NOSIGNAL),
+                     sizeof(record));
+    tls_wait_closed(s);
+    tls_close(s);
+    expect_stderr(dst, 0, "refused the connection from 127.0.0.1:");
+    expect_stderr(dst, 0, "TLS read failed: Decryption has failed");
+    assert_waits_again(dst);
+    stop_tls_destination(dst);
+}
+END_TEST
+
 static Suite *streams_suite(void)
 {
     Suite *s = suite_create("migration-streams");
@@ -455,11 +566,14 @@ static Suite *streams_suite(void)
     TCase *ram = tcase_create("ram");
     TCase *devices = tcase_create("devices");
     TCase *cut = tcase_create("truncation");
+    TCase *tls = tcase_create("tls");
 
     qtest_tcase_timeout(framing, 2);
     qtest_tcase_timeout(ram, 2);
     qtest_tcase_timeout(devices, 2);
     qtest_tcase_timeout(cut, 16);
+    qtest_tcase_timeout(tls, 8);
+    tcase_add_checked_fixture(tls, tls_setup, tls_teardown);
     tcase_add_test(framing, test_empty_stream_is_refused);
     tcase_add_test(framing, test_bad_magic_is_refused);
     tcase_add_test(framing, test_unsupported_version_is_refused);
@@ -487,15 +601,21 @@ static Suite *streams_suite(void)
     tcase_add_test(devices, test_serial_fifo_count_beyond_a_disabled_fifo_is_refused);
     tcase_add_test(devices, test_cpu_section_of_the_other_accelerator_is_refused);
     tcase_add_test(cut, test_real_stream_cut_anywhere_is_refused);
+    tcase_add_test(tls,
+                   test_malformed_streams_in_a_valid_tls_session_are_refused_and_the_destination_waits);
+    tcase_add_test(tls, test_tls_session_cut_without_close_notify_is_refused);
+    tcase_add_test(tls, test_corrupt_tls_record_after_the_handshake_is_refused);
     suite_add_tcase(s, framing);
     suite_add_tcase(s, ram);
     suite_add_tcase(s, devices);
     suite_add_tcase(s, cut);
+    suite_add_tcase(s, tls);
     return s;
 }
 
 int main(void)
 {
+    tls_creds_register_types();
     SRunner *runner = srunner_create(streams_suite());
 
     srunner_run_all(runner, CK_NORMAL);
