@@ -59,19 +59,22 @@ Where they still differ, and why:
 
 - Features this emulator does not have are absent: of QEMU's parameters
   only `max-bandwidth`, `downtime-limit`, `xbzrle-cache-size`,
-  `cpu-throttle-initial`, `cpu-throttle-increment` and `max-cpu-throttle`
-  exist (any other member is an `Invalid parameter`, and
-  `query-migrate-parameters` lists only these and the project's own
-  `x-stall-timeout` and `x-commit-timeout`; `throttle-trigger-threshold` is
-  QEMU's default, 50, and there is no `cpu-throttle-tailslow`); of its
-  capabilities only `xbzrle`, `auto-converge`, `events` and `return-path`
-  (another name `does not accept value`); `migrate` and `migrate-incoming`
-  take `uri` but not `channels`, `resume` or `exit-on-error`;
-  `query-migrate` never shows `blocked-reasons`, `vfio`, `socket-address`
-  or the postcopy members, and the `ram` figures of postcopy, multifd and
-  zero-copy are 0.
+  `cpu-throttle-initial`, `cpu-throttle-increment`, `max-cpu-throttle`,
+  `tls-creds`, `tls-hostname` and `tls-authz` exist (any other member is an
+  `Invalid parameter`, and `query-migrate-parameters` lists only these and
+  the project's own `x-stall-timeout`, `x-commit-timeout` and
+  `x-postcopy-auto`; `throttle-trigger-threshold` is QEMU's default, 50,
+  and there is no `cpu-throttle-tailslow`); of its capabilities only
+  `xbzrle`, `auto-converge`, `events`, `postcopy-ram` and `return-path`
+  (another name `does not accept value`); `migrate` takes `uri`, `detach`
+  and `resume` but not `channels` (nor the old block migration's `blk` and
+  `inc`), `migrate-incoming` `uri` but not `channels` or `exit-on-error`; `query-migrate` never shows
+  `blocked-reasons`, `vfio`, `socket-address` or `postcopy-blocktime`,
+  and the `ram` figures of multifd and zero-copy are 0.
   No `cancelling` status: a cancelled migration stays `setup` or `active`
-  until its thread has stopped, then becomes `cancelled`.
+  until its thread has stopped, then becomes `cancelled`; no
+  `pre-switchover` or `device` status (no `pause-before-switchover`
+  capability).
 - `return-path` is on by default (QEMU: off): the closing handshake is what
   keeps exactly one guest running.
 - On the destination `query-migrate` also shows `total-time` (ms since the
