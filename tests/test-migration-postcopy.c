@@ -126,6 +126,50 @@ START_TEST(test_postcopy_switch_completes_with_identical_ram)
 }
 END_TEST
 
+/* Waits for the end of the first pass over RAM (the sync after it is
+ * the second, as QEMU counts). */
+static void wait_first_pass(QTestState *s)
+{
+    for (;;) {
+        g_autoptr(JsonObject) ev = qtest_qmp_event(s, "MIGRATION_PASS");
+        if (json_object_get_int_member(json_object_get_object_member(ev, "data"), "pass") >= 2) {
+            return;
+        }
+    }
+}
+
+/*
+ * The sparse guest writes a few words in a random quarter of its pages per
+ * pass: switched right after the first pass, the pages the destination
+ * must drop are thousands of short ranges, sent as many discard commands
+ * (each holds what fits).
+ */
+START_TEST(test_postcopy_switch_with_scattered_dirty_pages_completes_with_identical_ram)
+{
+    if (!userfaultfd_available()) {
+        return;
+    }
+    g_autofree char *uri = g_strdup_printf("tcp:127.0.0.1:%d", qtest_free_tcp_port());
+    QTestState *dst = migtest_start_destination("sparse", uri);
+    QTestState *src = migtest_start_source("sparse", NULL);
+
+    set_postcopy(dst);
+    set_postcopy(src);
+    qtest_expect_stdout(src, ".", 0);
+    migtest_set_params(src, "16M", "0.03");
+    migtest_hmp_migrate(src, false, uri);
+    wait_first_pass(src);
+    qtest_qmp_ok_discard(src, "{'execute': 'migrate-start-postcopy'}");
+    migtest_assert_ends(src, "completed");
+    migtest_assert_ends(dst, "completed");
+    g_autoptr(GBytes) src_ram = migtest_save_ram(src);
+    g_autoptr(GBytes) dst_ram = migtest_save_ram(dst);
+    migtest_assert_same_ram(src_ram, dst_ram);
+    qtest_quit(src);
+    qtest_quit(dst);
+}
+END_TEST
+
 /* The destination runs the guest at the switch: it touches pages that
  * have not come yet, which are fetched first. */
 START_TEST(test_postcopy_guest_runs_at_once_and_fetches_what_it_touches)
@@ -310,6 +354,7 @@ static Suite *postcopy_suite(void)
     tcase_add_test(tc, test_start_postcopy_before_a_migration_is_refused);
     tcase_add_test(tc, test_recover_without_a_paused_postcopy_is_refused);
     tcase_add_test(tc, test_postcopy_switch_completes_with_identical_ram);
+    tcase_add_test(tc, test_postcopy_switch_with_scattered_dirty_pages_completes_with_identical_ram);
     tcase_add_test(tc, test_postcopy_guest_runs_at_once_and_fetches_what_it_touches);
     tcase_add_test(tc, test_postcopy_cut_link_pauses_both_sides_and_a_new_link_resumes);
     tcase_add_test(tc, test_auto_policy_switches_a_migration_that_cannot_converge);
