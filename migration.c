@@ -722,13 +722,18 @@ static bool postcopy_switch(QEMUFile *f, bool *was_running, GError **errp)
 static bool postcopy_stream(QEMUFile *f, GError **errp)
 {
     MigrationParams p;
+    ThroughputWindow window;
 
+    /* query-migrate's mbps goes on being measured (it would stay at the
+     * pre-copy's last figure). */
+    throughput_window_start(&window, f, now_ns());
     while (!cancel_requested()) {
         apply_live_params(f);
         int r = qemu_savevm_state_iterate(f, errp);
         if (r < 0) {
             return false;
         }
+        throughput_window_update(&window, f);
         /* A pass's end is the end once nothing is dirty (a recovery may
          * have marked pages behind the scan). */
         if (r == 1 && ram_dirty_pages() == 0) {
