@@ -14,7 +14,8 @@
  * × 1 and 20 ms × 0 and 1% loss (about two hours). "targets": the issue's
  * targets, three runs each, judged on the medians (about 15 minutes).
  * "one": one cell of the matrix (MODE as in the CSV: plain, xbzrle,
- * xbzrle+auto-converge, ...), RUNS times, into build/bench-network/one.
+ * xbzrle+auto-converge, ...; or "stopped", the reference), RUNS times,
+ * into build/bench-network/one.
  *
  * Every guest has 256 MiB of RAM (sparse and dense rewrite half of it, the
  * seed guest 16 MiB, the a-b guest all of it); it runs 1 s before the
@@ -361,10 +362,12 @@ static void run_one_cell(Bench *b, char **args, int nargs)
     g_autofree char *md = out_path(b, "one.md");
     g_autofree char *png = out_path(b, "plots/timeline-one.png");
     int runs = nargs >= 6 ? atoi(args[5]) : 1;
-    NetbenchRun run = { .guest = args[0], .ram = GUEST_RAM, .mode = mode_named(args[1]),
+    bool stopped = !strcmp(args[1], "stopped");
+    NetbenchRun run = { .guest = args[0], .ram = GUEST_RAM,
+                        .mode = stopped ? MODE_PLAIN : mode_named(args[1]),
                         .link = b->link, .downtime_limit_ms = downtime_limit_ms(&link),
-                        .cap_s = FULL_CAP_S, .plot_png = b->plots ? png : NULL,
-                        .plot_title = "one" };
+                        .cap_s = FULL_CAP_S, .stopped = stopped,
+                        .plot_png = b->plots ? png : NULL, .plot_title = "one" };
 
     b->report = netbench_report_open(csv, md);
     netbench_link_apply(b->link, &link);

@@ -92,7 +92,7 @@ static char *result_text(const NetbenchResult *res)
         return g_strdup("completed");
     }
     if (res->outcome == OUTCOME_NOT_CONVERGED) {
-        return g_strdup("**not converged**");
+        return g_strdup_printf("**not converged** (%s)", res->detail);
     }
     return g_strdup_printf("**failed**: %s", res->detail ? res->detail : "?");
 }

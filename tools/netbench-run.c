@@ -303,6 +303,11 @@ static void collect(const Followed *fw, const NetbenchRun *r, NetbenchResult *re
     if (r->mode == MODE_AUTO_POLICY) {
         res->switch_pass = member(info, NULL, "x-postcopy-auto-pass");
     }
+    if (res->outcome == OUTCOME_NOT_CONVERGED) {
+        /* Why it did not stop the guest: what stopping it would have cost. */
+        res->detail = g_strdup_printf("expected downtime %" G_GINT64_FORMAT " ms",
+                                      member(info, NULL, "expected-downtime"));
+    }
     if (res->outcome == OUTCOME_FAILED && !res->detail) {
         res->detail = g_strdup(json_object_has_member(fw->last, "error-desc") ?
                                json_object_get_string_member(fw->last, "error-desc") :
