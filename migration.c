@@ -333,10 +333,18 @@ static bool rp_wait(bool *flag, uint64_t deadline_ns, const char *what, GError *
  * buffers; these cannot. Migration thread only.
  */
 #define DELIVERY_WINDOW_NS 250000000ull
+/*
+ * A window in which the queue ran (nearly) dry measured what this side
+ * gave the link, not what the link carries: a stopped guest's passes, or
+ * XBZRLE's small ones, would make the estimate fall towards zero and the
+ * expected downtime grow without end. Such a window can only raise it.
+ */
+#define DELIVERY_DRY_BYTES (64 * 1024)
 
 static struct {
     uint64_t start_ns;
     uint64_t start_delivered;
+    bool ran_dry;           /* in this window */
     double bps;             /* of the last whole window; 0 before one */
 } delivery;
 
@@ -348,20 +356,24 @@ static void delivery_reset(void)
 static void delivery_track(QEMUFile *f)
 {
     uint64_t now = now_ns();
-    uint64_t delivered = qemu_file_total_bytes(f) - qemu_file_unsent_bytes(f);
+    uint64_t unsent = qemu_file_unsent_bytes(f);
+    uint64_t delivered = qemu_file_total_bytes(f) - unsent;
 
     if (!delivery.start_ns) {
         delivery.start_ns = now;
         delivery.start_delivered = delivered;
         return;
     }
+    delivery.ran_dry |= unsent <= DELIVERY_DRY_BYTES;
     if (now - delivery.start_ns < DELIVERY_WINDOW_NS) {
         return;
     }
-    delivery.bps = (double)(delivered - delivery.start_delivered) * 1e9 /
-                   (double)(now - delivery.start_ns);
+    double bps = (double)(delivered - delivery.start_delivered) * 1e9 /
+                 (double)(now - delivery.start_ns);
+    delivery.bps = delivery.ran_dry ? MAX(delivery.bps, bps) : bps;
     delivery.start_ns = now;
     delivery.start_delivered = delivered;
+    delivery.ran_dry = false;
 }
 
 /* Bytes per second the final stage can count on: the delivery rate (the
