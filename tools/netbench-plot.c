@@ -86,8 +86,10 @@ static int wait_child(GPid pid, int timeout_ms)
 TimelinePlot *timeline_plot_start(const char *qmp_socket, const char *png,
                                   const char *title)
 {
-    const char *argv[] = { TIMELINE_SCRIPT, "--ready", "--title", title, qmp_socket, png,
-                           NULL };
+    /* The samples are kept beside the picture (PNG.tsv), for a closer look. */
+    g_autofree char *data = g_strdup_printf("%s.tsv", png);
+    const char *argv[] = { TIMELINE_SCRIPT, "--ready", "--title", title, "--data", data,
+                           qmp_socket, png, NULL };
     g_autoptr(GError) err = NULL;
     TimelinePlot *p = g_new0(TimelinePlot, 1);
     int out;
