@@ -7,6 +7,7 @@
 #   make bench        build and run the micro-benchmarks
 #   make bench-throttle the vCPU throttle, by a guest's progress
 #   make bench-linkem TCP through emulated links (root)
+#   make bench-network migrations over emulated links, plots (root)
 #   make demo         the main job: a live XBZRLE migration between two instances
 #   make fuzz         run each fuzz target for FUZZ_SECONDS (default 60)
 #   make fuzz-build   build the fuzz targets (clang) without running them
@@ -158,7 +159,10 @@ BENCH_SUPPORT_OBJS = $(patsubst %.c,$(BUILD)/%.o,$(filter-out $(BENCH_SRCS),$(wi
 # Programs that drive the emulator from outside (the demo, the migration
 # benchmark), with the tests' client library.
 LINKEM_SRCS = $(wildcard tools/linkem*.c)
-TOOL_SRCS = $(filter-out $(LINKEM_SRCS),$(wildcard tools/*.c))
+# The network benchmark's modules (tools/netbench-*.c), linked into it.
+NETBENCH_SRCS = $(wildcard tools/netbench-*.c)
+NETBENCH_OBJS = $(patsubst %.c,$(BUILD)/%.o,$(NETBENCH_SRCS))
+TOOL_SRCS = $(filter-out $(LINKEM_SRCS) $(NETBENCH_SRCS),$(wildcard tools/*.c))
 TOOL_PROGS = $(patsubst tools/%.c,$(BUILD)/tools/%,$(TOOL_SRCS))
 
 # The emulated-link forwarder (tools/linkem*.c): a standalone program on
@@ -170,7 +174,7 @@ FUZZ_SRCS = $(wildcard tests/fuzz/fuzz-*.c)
 FUZZ_NAMES = $(patsubst tests/fuzz/%.c,%,$(FUZZ_SRCS))
 FUZZ_SECONDS ?= 60
 
-.PHONY: all check check-unit check-soft check-san check-fuzz-corpus bench bench-migration bench-throttle bench-linkem demo fuzz fuzz-build clean distclean
+.PHONY: all check check-unit check-soft check-san check-fuzz-corpus bench bench-migration bench-throttle bench-linkem bench-network demo fuzz fuzz-build clean distclean
 # Keep intermediate objects (guest objects are built through pattern chains).
 .SECONDARY:
 all: $(EMULATOR) $(GUEST_ELFS) $(TEST_PROGS) $(BENCH_PROGS) $(TOOL_PROGS) $(LINKEM)
@@ -268,6 +272,10 @@ $(BUILD)/tools/%: $(BUILD)/tools/%.o $(TEST_SUPPORT_OBJS) $(EMU_LIB)
 	$(quiet) LINK $@
 	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $< $(TEST_SUPPORT_OBJS) $(EMU_LIB) $(CHECK_LIBS) $(DEPS_LIBS)
 
+$(BUILD)/tools/bench-network: $(BUILD)/tools/bench-network.o $(NETBENCH_OBJS) $(TEST_SUPPORT_OBJS) $(EMU_LIB)
+	$(quiet) LINK $@
+	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $< $(NETBENCH_OBJS) $(TEST_SUPPORT_OBJS) $(EMU_LIB) $(CHECK_LIBS) $(DEPS_LIBS)
+
 $(LINKEM): $(LINKEM_OBJS)
 	$(quiet) LINK $@
 	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $(LINKEM_OBJS) -lm
@@ -290,6 +298,12 @@ bench-migration: all
 # The vCPU throttle measured by the seed guest's progress (a few minutes).
 bench-throttle: all
 	@$(BUILD)/tools/bench-throttle $(BENCH_ARGS)
+
+# Migrations over emulated links (root): the default matrix in about 15
+# minutes; BENCH_ARGS=full for all of it, BENCH_ARGS=targets for the
+# issue's targets. Plots need gnuplot (scripts/ensure-deps bench).
+bench-network: all
+	@$(BUILD)/tools/bench-network $(BENCH_ARGS)
 
 # TCP through emulated links (tools/linkem): needs root, about a minute.
 bench-linkem: $(BUILD)/tools/bench-linkem $(LINKEM)

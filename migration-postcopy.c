@@ -21,9 +21,6 @@
 #include "savevm.h"
 
 #define DISCARD_RANGE_BYTES 16
-/* Ranges per discard command: what fits after the longest header. */
-#define DISCARD_HEADER_MAX (3 + 255)
-#define DISCARDS_PER_COMMAND ((MIG_CMD_MAX_LEN - DISCARD_HEADER_MAX) / DISCARD_RANGE_BYTES)
 
 static void put_be64(uint8_t *p, uint64_t v)
 {
@@ -115,6 +112,17 @@ static void discard_flush(DiscardBatch *d)
     d->ranges = 0;
 }
 
+/*
+ * The ranges that fit in a command after this block's header. Counted
+ * from the real header: a block name may have up to 255 bytes, and a
+ * header that long would leave no room at all (the machine's own names
+ * are short: "pc.ram" leaves room for 15).
+ */
+static int discard_capacity(const DiscardBatch *d)
+{
+    return (MIG_CMD_MAX_LEN - d->header_len) / DISCARD_RANGE_BYTES;
+}
+
 static void discard_start(DiscardBatch *d, RAMBlock *block)
 {
     d->block = block;
@@ -122,13 +130,14 @@ static void discard_start(DiscardBatch *d, RAMBlock *block)
     d->header_len = (uint16_t)(1 + put_block(d->buf + 1, block));
     d->buf[d->header_len++] = 0;
     d->ranges = 0;
+    g_assert(d->header_len + DISCARD_RANGE_BYTES <= MIG_CMD_MAX_LEN);
 }
 
 static void discard_range(RAMBlock *block, uint64_t first, uint64_t count, void *opaque)
 {
     DiscardBatch *d = opaque;
 
-    if (block != d->block || d->ranges == DISCARDS_PER_COMMAND) {
+    if (block != d->block || d->ranges == discard_capacity(d)) {
         discard_flush(d);
         discard_start(d, block);
     }

@@ -85,6 +85,8 @@ typedef struct MigrationState {
     uint64_t throughput_mbps_x1000;     /* query-migrate's: see ThroughputWindow */
     uint64_t pages_per_second;
     uint64_t rtt_us;
+    uint64_t base_rtt_us;       /* the smallest rtt_us seen: the link's own,
+                                   without the queues that inflate the rest */
 } MigrationState;
 
 static MigrationState current = {
@@ -334,10 +336,18 @@ static bool rp_wait(bool *flag, uint64_t deadline_ns, const char *what, GError *
  * buffers; these cannot. Migration thread only.
  */
 #define DELIVERY_WINDOW_NS 250000000ull
+/*
+ * A window in which the queue ran (nearly) dry measured what this side
+ * gave the link, not what the link carries: a stopped guest's passes, or
+ * XBZRLE's small ones, would make the estimate fall towards zero and the
+ * expected downtime grow without end. Such a window can only raise it.
+ */
+#define DELIVERY_DRY_BYTES (64 * 1024)
 
 static struct {
     uint64_t start_ns;
     uint64_t start_delivered;
+    bool ran_dry;           /* in this window */
     double bps;             /* of the last whole window; 0 before one */
 } delivery;
 
@@ -349,20 +359,24 @@ static void delivery_reset(void)
 static void delivery_track(QEMUFile *f)
 {
     uint64_t now = now_ns();
-    uint64_t delivered = qemu_file_total_bytes(f) - qemu_file_unsent_bytes(f);
+    uint64_t unsent = qemu_file_unsent_bytes(f);
+    uint64_t delivered = qemu_file_total_bytes(f) - unsent;
 
     if (!delivery.start_ns) {
         delivery.start_ns = now;
         delivery.start_delivered = delivered;
         return;
     }
+    delivery.ran_dry |= unsent <= DELIVERY_DRY_BYTES;
     if (now - delivery.start_ns < DELIVERY_WINDOW_NS) {
         return;
     }
-    delivery.bps = (double)(delivered - delivery.start_delivered) * 1e9 /
-                   (double)(now - delivery.start_ns);
+    double bps = (double)(delivered - delivery.start_delivered) * 1e9 /
+                 (double)(now - delivery.start_ns);
+    delivery.bps = delivery.ran_dry ? MAX(delivery.bps, bps) : bps;
     delivery.start_ns = now;
     delivery.start_delivered = delivered;
+    delivery.ran_dry = false;
 }
 
 /* Bytes per second the final stage can count on: the delivery rate (the
@@ -378,6 +392,18 @@ static double estimate_bandwidth(uint64_t pass_bytes, uint64_t pass_ns, uint64_t
         bw = (double)limit;
     }
     return bw;
+}
+
+/* The kernel's round-trip estimate of the connection, now. */
+static void note_rtt(QEMUFile *f)
+{
+    uint64_t rtt = migration_socket_rtt_us(qemu_file_fd(f));
+    uint64_t base = stat_get(&current.base_rtt_us);
+
+    stat_set(&current.rtt_us, rtt);
+    if (rtt && (!base || rtt < base)) {
+        stat_set(&current.base_rtt_us, rtt);
+    }
 }
 
 /*
@@ -425,7 +451,7 @@ static bool pass_converged(QEMUFile *f, uint64_t pass_bytes, uint64_t pass_ns)
     migrate_params_get(&p);
     ram_save_sync();
     migration_throttle_pass(pass_bytes, pass_ns);
-    stat_set(&current.rtt_us, (uint64_t)migration_socket_rtt_us(qemu_file_fd(f)));
+    note_rtt(f);
     migration_notify_pass(stat_get(&ram_save_stats()->iterations));
 
     double bw = estimate_bandwidth(pass_bytes, pass_ns, p.max_bandwidth);
@@ -643,6 +669,31 @@ static bool migration_complete(QEMUFile *f, bool *was_running, bool *committed,
 /* --- post-copy (source) -------------------------------------------------------------- */
 
 /*
+ * Before the switch stops the guest, the pages already queued towards the
+ * destination (the socket holds a few MB: tens of ms at 1 Gbit/s, hundreds
+ * at 100 Mbit/s) leave first, with the guest still running: the switch's
+ * commands would otherwise wait behind them with the guest stopped on both
+ * sides. Nothing new is queued meanwhile. Bounded: past the bound (a link
+ * that stopped carrying anything) the switch goes on as it would have,
+ * and the stall timeout deals with the link.
+ */
+#define SWITCH_QUEUE_LEFT_BYTES (64 * 1024)
+#define SWITCH_DRAIN_STEP_NS 1000000ull
+#define SWITCH_DRAIN_MAX_NS 2000000000ull
+
+static bool postcopy_drain_queue(QEMUFile *f)
+{
+    uint64_t deadline_ns = now_ns() + SWITCH_DRAIN_MAX_NS;
+
+    while (qemu_file_unsent_bytes(f) > SWITCH_QUEUE_LEFT_BYTES && now_ns() < deadline_ns) {
+        if (!qemu_file_pause(f, SWITCH_DRAIN_STEP_NS)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/*
  * The switch, guest stopped: the destination drops what is dirty here,
  * takes the devices, and runs the guest on RUN. True once RUN is with the
  * kernel: from then on the guest lives there, and never resumes here.
@@ -650,8 +701,13 @@ static bool migration_complete(QEMUFile *f, bool *was_running, bool *committed,
 static bool postcopy_switch(QEMUFile *f, bool *was_running, GError **errp)
 {
     MigrationParams p;
-    uint64_t stop_ns = now_ns();
 
+    if (!postcopy_drain_queue(f)) {
+        qemu_file_get_error(f, errp);
+        return false;
+    }
+    note_rtt(f);
+    uint64_t stop_ns = now_ns();
     migrate_params_get(&p);
     uint64_t deadline_ns = stop_ns + migrate_commit_timeout_ms(&p) * 1000000;
     *was_running = vm_stop(RUN_STATE_FINISH_MIGRATE);
@@ -681,13 +737,18 @@ static bool postcopy_switch(QEMUFile *f, bool *was_running, GError **errp)
 static bool postcopy_stream(QEMUFile *f, GError **errp)
 {
     MigrationParams p;
+    ThroughputWindow window;
 
+    /* query-migrate's mbps goes on being measured (it would stay at the
+     * pre-copy's last figure). */
+    throughput_window_start(&window, f, now_ns());
     while (!cancel_requested()) {
         apply_live_params(f);
         int r = qemu_savevm_state_iterate(f, errp);
         if (r < 0) {
             return false;
         }
+        throughput_window_update(&window, f);
         /* A pass's end is the end once nothing is dirty (a recovery may
          * have marked pages behind the scan). */
         if (r == 1 && ram_dirty_pages() == 0) {
@@ -706,10 +767,13 @@ static bool postcopy_stream(QEMUFile *f, GError **errp)
                    "placing every page", errp);
 }
 
-/* The downtime of the switch: stop here to the guest running there. */
+/* The downtime of the switch: stop here to the guest running there, less
+ * RESUMED's way back. The queue drained before the switch, so that way
+ * took the link's own time: the smallest round trip seen, not the last
+ * one, which the queue inflated. */
 static void postcopy_record_downtime(void)
 {
-    uint64_t half_rtt_ns = stat_get(&current.rtt_us) * 500;
+    uint64_t half_rtt_ns = stat_get(&current.base_rtt_us) * 500;
 
     g_mutex_lock(&current.lock);
     if (current.dest_resumed && current.resumed_ns > current.postcopy_stop_ns) {
@@ -1051,7 +1115,7 @@ static int migration_setup_channel(QEMUFile *f, GError **errp)
     migration_socket_set_timeouts(fd, (unsigned)p.stall_timeout);
     current.handshake = migrate_cap_enabled(MIGRATION_CAP_RETURN_PATH) &&
                         migration_fd_is_socket(fd);
-    stat_set(&current.rtt_us, (uint64_t)migration_socket_rtt_us(fd));
+    note_rtt(f);
     if (current.postcopy && !current.handshake) {
         error_setg(errp, "post-copy needs a connection that carries replies (tcp:, "
                    "unix:, fd: of a socket) and the return-path capability");
@@ -1164,6 +1228,7 @@ static void reset_figures(void)
     stat_set(&current.throughput_mbps_x1000, 0);
     stat_set(&current.pages_per_second, 0);
     stat_set(&current.rtt_us, 0);
+    stat_set(&current.base_rtt_us, 0);
 }
 
 /* QEMU's messages where QEMU refuses too. */

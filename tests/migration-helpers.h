@@ -51,6 +51,8 @@ GBytes *migtest_save_ram(QTestState *s);
 void migtest_assert_same_ram(GBytes *a, GBytes *b);
 /* At most one break, where the earlier page is one ahead (mod 256). */
 void migtest_assert_a_b_invariant(GBytes *ram);
+/* The same without failing: NULL when it holds, else why (g_free it). */
+char *migtest_a_b_violation(GBytes *ram);
 
 /*
  * Migrates the a-b guest from src to dst (already waiting on `uri`) at no

@@ -14,8 +14,14 @@
 #include <unistd.h>
 
 #include "libqmp.h"
+#include "linkem.h"
 #include "migration-helpers.h"
 #include "proxy.h"
+
+/* How long the emulated link stays dead in the recovery test (the
+ * issue's outage), and the stall timeout both sides notice it by. */
+#define LINK_CUT_SECONDS 10
+#define RECOVERY_STALL_MS 2000
 
 /* migration-postcopy.h's PASSES_BEFORE_AUTO: the policy never switches
  * before the first pass that could use XBZRLE's cache. */
@@ -121,6 +127,50 @@ START_TEST(test_postcopy_switch_completes_with_identical_ram)
     size_t before = qtest_stdout_len(dst);
     qtest_qmp_ok_discard(dst, "{'execute': 'cont'}");
     qtest_expect_stdout(dst, "BB", before);
+    qtest_quit(src);
+    qtest_quit(dst);
+}
+END_TEST
+
+/* Waits for the end of the first pass over RAM (the sync after it is
+ * the second, as QEMU counts). */
+static void wait_first_pass(QTestState *s)
+{
+    for (;;) {
+        g_autoptr(JsonObject) ev = qtest_qmp_event(s, "MIGRATION_PASS");
+        if (json_object_get_int_member(json_object_get_object_member(ev, "data"), "pass") >= 2) {
+            return;
+        }
+    }
+}
+
+/*
+ * The sparse guest writes a few words in a random quarter of its pages per
+ * pass: switched right after the first pass, the pages the destination
+ * must drop are thousands of short ranges, sent as many discard commands
+ * (each holds what fits).
+ */
+START_TEST(test_postcopy_switch_with_scattered_dirty_pages_completes_with_identical_ram)
+{
+    if (!userfaultfd_available()) {
+        return;
+    }
+    g_autofree char *uri = g_strdup_printf("tcp:127.0.0.1:%d", qtest_free_tcp_port());
+    QTestState *dst = migtest_start_destination("sparse", uri);
+    QTestState *src = migtest_start_source("sparse", NULL);
+
+    set_postcopy(dst);
+    set_postcopy(src);
+    qtest_expect_stdout(src, ".", 0);
+    migtest_set_params(src, "16M", "0.03");
+    migtest_hmp_migrate(src, false, uri);
+    wait_first_pass(src);
+    qtest_qmp_ok_discard(src, "{'execute': 'migrate-start-postcopy'}");
+    migtest_assert_ends(src, "completed");
+    migtest_assert_ends(dst, "completed");
+    g_autoptr(GBytes) src_ram = migtest_save_ram(src);
+    g_autoptr(GBytes) dst_ram = migtest_save_ram(dst);
+    migtest_assert_same_ram(src_ram, dst_ram);
     qtest_quit(src);
     qtest_quit(dst);
 }
@@ -232,6 +282,92 @@ START_TEST(test_postcopy_cut_link_pauses_both_sides_and_a_new_link_resumes)
 }
 END_TEST
 
+/* Whether emulated links can be made here (root, ip, namespaces). */
+static bool links_available(void)
+{
+    g_autofree char *why = NULL;
+
+    if (!linkem_available(&why)) {
+        printf("SKIP: the link-cut test needs emulated links: %s\n", why);
+        return false;
+    }
+    return true;
+}
+
+static void set_stall_timeout(QTestState *s, int ms)
+{
+    g_free(qtest_hmp(s, "migrate_set_parameter x-stall-timeout %d", ms));
+}
+
+/*
+ * The issue's recovery: a post-copy across an emulated link (source in
+ * namespace a, destination in b) whose link goes dead for 10 s. Both sides
+ * notice within their stall timeout and pause; once the link is back the
+ * destination listens on a new port of its own side (migrate-recover) and
+ * the source resumes there (migrate -r). The migration completes and the
+ * destination, started with -S, holds the source's RAM: no page lost,
+ * none stale. (The guest running there during a pause is the proxy cut's
+ * test above.)
+ */
+START_TEST(test_postcopy_link_dead_for_10s_pauses_and_migrate_recover_completes)
+{
+    if (!userfaultfd_available() || !links_available()) {
+        return;
+    }
+    LinkemParams params = { .rate = "100mbit", .delay = "1ms" };
+    Linkem *l = linkem_start(&params);
+    QTestOptions in_a = { .netns = linkem_netns_a(l) };
+    QTestOptions in_b = { .netns = linkem_netns_b(l) };
+    g_autofree char *uri = g_strdup_printf("tcp:%s:4444", linkem_addr_b(l));
+    g_autofree char *recover_uri = g_strdup_printf("tcp:%s:4445", linkem_addr_b(l));
+    QTestState *dst = qtest_start_opts(&in_b, "-kernel guests/a-b.elf -m 64M -S "
+                                       "-incoming %s", uri);
+    QTestState *src = qtest_start_opts(&in_a, "-kernel guests/a-b.elf -m 64M");
+
+    migtest_enable_events(dst);
+    migtest_enable_events(src);
+    set_postcopy(dst);
+    set_postcopy(src);
+    set_stall_timeout(dst, RECOVERY_STALL_MS);
+    set_stall_timeout(src, RECOVERY_STALL_MS);
+    qtest_expect_stdout(src, "B", 0);
+    /* Slow enough that the post-copy is still sending when the link dies. */
+    migtest_set_params(src, "4M", "0.03");
+    migrate_then_switch(src, uri);
+    /* The cut comes once both sides are in post-copy (a RUN lost with the
+     * link would leave the destination in pre-copy, failed). */
+    wait_status(dst, "postcopy-active");
+
+    gint64 cut = g_get_monotonic_time();
+    linkem_set(l, "dead on");
+    wait_status(src, "postcopy-paused");
+    wait_status(dst, "postcopy-paused");
+    double paused_s = (double)(g_get_monotonic_time() - cut) / G_USEC_PER_SEC;
+    gint64 back = cut + LINK_CUT_SECONDS * G_USEC_PER_SEC;
+    g_usleep((gulong)MAX(0, back - g_get_monotonic_time()));
+    linkem_set(l, "dead off");
+
+    qtest_qmp_ok_discard(dst, "{'execute': 'migrate-recover', 'arguments': {'uri': '%s'}}",
+                         recover_uri);
+    migtest_set_params(src, "0", "0.03");
+    gint64 resumed = g_get_monotonic_time();
+    qtest_qmp_ok_discard(src, "{'execute': 'migrate', 'arguments': {'uri': '%s', "
+                         "'resume': true}}", recover_uri);
+    migtest_assert_ends(src, "completed");
+    migtest_assert_ends(dst, "completed");
+    printf("link dead for %d s: both sides paused %.1f s after the cut; completed %.1f s "
+           "after migrate -r\n", LINK_CUT_SECONDS, paused_s,
+           (double)(g_get_monotonic_time() - resumed) / G_USEC_PER_SEC);
+    g_autoptr(GBytes) src_ram = migtest_save_ram(src);
+    g_autoptr(GBytes) dst_ram = migtest_save_ram(dst);
+    migtest_assert_same_ram(src_ram, dst_ram);
+    migtest_assert_a_b_invariant(dst_ram);
+    qtest_quit(src);
+    qtest_quit(dst);
+    linkem_stop(l);
+}
+END_TEST
+
 /*
  * A pre-copy that cannot end: the dense guest rewrites 4 MiB of random
  * pages all the time, XBZRLE cannot shrink them, and 16 MB/s cannot send
@@ -310,8 +446,10 @@ static Suite *postcopy_suite(void)
     tcase_add_test(tc, test_start_postcopy_before_a_migration_is_refused);
     tcase_add_test(tc, test_recover_without_a_paused_postcopy_is_refused);
     tcase_add_test(tc, test_postcopy_switch_completes_with_identical_ram);
+    tcase_add_test(tc, test_postcopy_switch_with_scattered_dirty_pages_completes_with_identical_ram);
     tcase_add_test(tc, test_postcopy_guest_runs_at_once_and_fetches_what_it_touches);
     tcase_add_test(tc, test_postcopy_cut_link_pauses_both_sides_and_a_new_link_resumes);
+    tcase_add_test(tc, test_postcopy_link_dead_for_10s_pauses_and_migrate_recover_completes);
     tcase_add_test(tc, test_auto_policy_switches_a_migration_that_cannot_converge);
     tcase_add_test(tc, test_auto_policy_leaves_a_converging_migration_alone);
     suite_add_tcase(s, tc);
