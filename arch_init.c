@@ -15,7 +15,9 @@
  *   EOS      := be64 0x10
  *   CONTINUE := 0x20, ORed into a page record's flags
  */
+#include <errno.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 
 #include "arch_init.h"
@@ -263,7 +265,11 @@ static int save_xbzrle_page(QEMUFile *f, RAMBlock *block, uint64_t offset,
     if (len == 0) {
         backoff_paid(page);
         stat_add(&st->xbzrle_unchanged, 1);
-        return 0;
+        /* After the switch the destination dropped its page: an empty
+         * delta brings back the copy it kept. */
+        if (!postcopy.active) {
+            return 0;
+        }
     }
     memcpy(cached, rs.scratch, TARGET_PAGE_SIZE);
     if (len < 0) {
@@ -393,13 +399,30 @@ static void save_mem_size(QEMUFile *f)
     }
 }
 
+bool ram_save_postcopy_deltas(void)
+{
+    /* The first pass fills no cache: nothing to patch yet. */
+    return rs.use_xbzrle && !rs.bulk_stage;
+}
+
 void ram_save_start_postcopy(RamPageRequestFn *next_request, void *opaque)
 {
     postcopy.next_request = next_request;
     postcopy.opaque = opaque;
     postcopy.active = true;
-    /* The destination dropped its copies of what is dirty: whole pages. */
-    rs.use_xbzrle = false;
+    rs.use_xbzrle = ram_save_postcopy_deltas();
+}
+
+void ram_save_page_lost(RAMBlock *block, uint64_t page)
+{
+    uint64_t addr = ram_block_offset(block) + page * TARGET_PAGE_SIZE;
+
+    ram_block_mark_dirty(block, page, 1);
+    /* The cache may hold what never arrived: send the page whole. */
+    if (rs.cache) {
+        cache_invalidate(rs.cache, addr);
+        rs.backoff[addr / TARGET_PAGE_SIZE] &= ~BACKOFF_CACHED;
+    }
 }
 
 void ram_save_foreach_dirty_range(void (*fn)(RAMBlock *block, uint64_t first,
@@ -736,11 +759,26 @@ static struct {
     uint64_t *received;
     const RamPlacer *placer;
     uint8_t *bounce;
+    /* The pages dropped at the switch as they were, by RAM address, for
+     * the deltas that follow (see ram_load_keep_stale); only the pages
+     * that held something are written (and so allocated). */
+    uint8_t *stale;
+    uint64_t *stale_kept;
 } incoming_pc;
+
+static void drop_stale_copies(void)
+{
+    if (incoming_pc.stale) {
+        munmap(incoming_pc.stale, ram_total_size());
+        incoming_pc.stale = NULL;
+    }
+    g_clear_pointer(&incoming_pc.stale_kept, g_free);
+}
 
 void ram_load_track_received(bool on)
 {
     g_clear_pointer(&incoming_pc.received, g_free);
+    drop_stale_copies();
     if (on) {
         uint64_t pages = ram_total_size() / TARGET_PAGE_SIZE;
         incoming_pc.received = g_new0(uint64_t, (pages + 63) / 64);
@@ -775,6 +813,49 @@ void ram_load_forget_received(RAMBlock *block, uint64_t first, uint64_t count)
     }
 }
 
+static bool stale_kept(uint64_t page)
+{
+    return incoming_pc.stale_kept &&
+           (incoming_pc.stale_kept[page / 64] >> (page % 64)) & 1;
+}
+
+int ram_load_keep_stale(RAMBlock *block, uint64_t first, uint64_t count, GError **errp)
+{
+    if (!incoming_pc.stale) {
+        void *p = mmap(NULL, ram_total_size(), PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (p == MAP_FAILED) {
+            error_setg_errno(errp, errno, "cannot map room for the pages that "
+                             "post-copy's deltas patch");
+            return -1;
+        }
+        incoming_pc.stale = p;
+        incoming_pc.stale_kept = g_new0(uint64_t, (ram_total_size() / TARGET_PAGE_SIZE + 63) / 64);
+    }
+    uint64_t base = ram_block_offset(block) / TARGET_PAGE_SIZE;
+    for (uint64_t p = base + first; p < base + first + count; p++) {
+        const uint8_t *host = ram_block_host(block, (p - base) * TARGET_PAGE_SIZE);
+        /* A zero page needs no copy: the room reads as zeros. */
+        uint8_t fill;
+        if (!buffer_is_uniform(host, TARGET_PAGE_SIZE, &fill) || fill != 0) {
+            memcpy(incoming_pc.stale + p * TARGET_PAGE_SIZE, host, TARGET_PAGE_SIZE);
+            incoming_pc.stale_kept[p / 64] |= 1ull << (p % 64);
+        }
+    }
+    return 0;
+}
+
+/* A page is in place: its old copy is no longer needed. */
+static void release_stale(uint64_t ram_addr)
+{
+    uint64_t page = ram_addr / TARGET_PAGE_SIZE;
+
+    if (stale_kept(page)) {
+        madvise(incoming_pc.stale + ram_addr, TARGET_PAGE_SIZE, MADV_DONTNEED);
+        incoming_pc.stale_kept[page / 64] &= ~(1ull << (page % 64));
+    }
+}
+
 void ram_load_set_placer(const RamPlacer *placer)
 {
     incoming_pc.placer = placer;
@@ -783,30 +864,59 @@ void ram_load_set_placer(const RamPlacer *placer)
     }
 }
 
-/* A page after the switch: read whole, then placed in one go. */
-static int place_page(QEMUFile *f, uint8_t *host, int kind, GError **errp)
+/* A delta after the switch patches the page's copy from before it. */
+static int load_stale_xbzrle(QEMUFile *f, uint64_t ram_addr, GError **errp)
 {
-    const RamPlacer *pl = incoming_pc.placer;
+    if (!incoming_pc.stale) {
+        error_setg(errp, "an XBZRLE page after the switch to post-copy, but the "
+                   "source did not ask to keep the pages it would patch");
+        return -1;
+    }
+    memcpy(incoming_pc.bounce, incoming_pc.stale + ram_addr, TARGET_PAGE_SIZE);
+    return load_xbzrle(f, incoming_pc.bounce, errp);
+}
 
-    if (kind == RAM_SAVE_FLAG_COMPRESS) {
-        uint8_t fill = qemu_get_byte(f);
-        if (qemu_file_get_error(f, errp) < 0) {
-            return -1;
-        }
-        if (fill == 0) {
-            return pl->place_zero(pl->opaque, host, errp);
-        }
-        memset(incoming_pc.bounce, fill, TARGET_PAGE_SIZE);
-    } else if (kind == RAM_SAVE_FLAG_PAGE) {
+/* Reads a page after the switch into the bounce buffer (whole, a fill
+ * or patched); *zero: it is all zeros and placed as such. */
+static int read_page_after_switch(QEMUFile *f, uint64_t ram_addr, int kind, bool *zero,
+                                  GError **errp)
+{
+    if (kind == RAM_SAVE_FLAG_XBZRLE) {
+        return load_stale_xbzrle(f, ram_addr, errp);
+    }
+    if (kind == RAM_SAVE_FLAG_PAGE) {
         if (qemu_get_buffer(f, incoming_pc.bounce, TARGET_PAGE_SIZE) < TARGET_PAGE_SIZE) {
             return qemu_file_get_error(f, errp);
         }
-    } else {
-        error_setg(errp, "an XBZRLE page after the switch to post-copy (the "
-                   "destination dropped the page it would patch)");
+        return 0;
+    }
+    uint8_t fill = qemu_get_byte(f);
+    if (qemu_file_get_error(f, errp) < 0) {
         return -1;
     }
-    return pl->place(pl->opaque, host, incoming_pc.bounce, errp);
+    *zero = fill == 0;
+    if (!*zero) {
+        memset(incoming_pc.bounce, fill, TARGET_PAGE_SIZE);
+    }
+    return 0;
+}
+
+/* A page after the switch: read, then placed in one go. */
+static int place_page(QEMUFile *f, uint8_t *host, uint64_t ram_addr, int kind,
+                      GError **errp)
+{
+    const RamPlacer *pl = incoming_pc.placer;
+    bool zero = false;
+
+    if (read_page_after_switch(f, ram_addr, kind, &zero, errp) < 0) {
+        return -1;
+    }
+    int ret = zero ? pl->place_zero(pl->opaque, host, errp)
+                   : pl->place(pl->opaque, host, incoming_pc.bounce, errp);
+    if (ret == 0) {
+        release_stale(ram_addr);
+    }
+    return ret;
 }
 
 /* A page before the switch (or without post-copy): written in place. */
@@ -844,10 +954,11 @@ static int load_page(QEMUFile *f, uint64_t offset, int flags, GError **errp)
         error_setg(errp, "invalid combination of RAM flags 0x%x", flags);
         return -1;
     }
-    int ret = incoming_pc.placer ? place_page(f, host, kind, errp)
+    uint64_t ram_addr = ram_block_offset(load_block) + offset;
+    int ret = incoming_pc.placer ? place_page(f, host, ram_addr, kind, errp)
                                  : write_page(f, host, kind, errp);
     if (ret == 0) {
-        mark_received(ram_block_offset(load_block) + offset);
+        mark_received(ram_addr);
     }
     return ret;
 }

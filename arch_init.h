@@ -66,12 +66,18 @@ int ram_save_live(QEMUFile *f, int stage, void *opaque);
 int ram_load(QEMUFile *f, void *opaque, int version_id, GError **errp);
 
 /*
- * Post-copy, on the source. From the switch on, pages go whole (no XBZRLE),
- * and before each one next_request() may name a page the destination is
- * waiting for (false: none), which goes first.
+ * Post-copy, on the source. From the switch on, before each page
+ * next_request() may name a page the destination is waiting for (false:
+ * none), which goes first. With XBZRLE past its first pass
+ * (ram_save_postcopy_deltas(), asked before the switch) pages go on as
+ * deltas, against the copies the destination keeps of the pages it drops;
+ * otherwise whole. A page the destination reports lost (recovery) is sent
+ * again, whole.
  */
 typedef bool RamPageRequestFn(RAMBlock **block, uint64_t *page, void *opaque);
+bool ram_save_postcopy_deltas(void);
 void ram_save_start_postcopy(RamPageRequestFn *next_request, void *opaque);
+void ram_save_page_lost(RAMBlock *block, uint64_t page);
 /* Calls fn for each run of dirty pages (not clearing them): what the
  * destination must drop at the switch. */
 void ram_save_foreach_dirty_range(void (*fn)(RAMBlock *block, uint64_t first,
@@ -93,6 +99,9 @@ typedef struct RamPlacer {
 void ram_load_track_received(bool on);
 bool ram_load_page_received(RAMBlock *block, uint64_t page);
 void ram_load_forget_received(RAMBlock *block, uint64_t first, uint64_t count);
+/* Keeps the pages about to be dropped, for the deltas that patch them
+ * after the switch (freed as each page is placed, or with the tracking). */
+int ram_load_keep_stale(RAMBlock *block, uint64_t first, uint64_t count, GError **errp);
 /* NULL: pages are written in place again. */
 void ram_load_set_placer(const RamPlacer *placer);
 

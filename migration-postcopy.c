@@ -2,8 +2,9 @@
  * Post-copy's messages (migration-postcopy.h). Payloads, all big-endian:
  *
  *   ADVISE        be64 host page size, be64 target page size
- *   RAM_DISCARD   u8 0 (version), u8 len, idstr[len], u8 0,
- *                 then (be64 start, be64 length) byte ranges of that block
+ *   RAM_DISCARD   u8 0 (version), u8 len, idstr[len], u8 flags (0x01: keep
+ *                 the pages' old contents for XBZRLE deltas), then
+ *                 (be64 start, be64 length) byte ranges of that block
  *   REQ_PAGES_ID  be64 start, be32 length (bytes of the block), u8 len, idstr[len]
  *   RECV_BITMAP   u8 len, idstr[len], be64 first page, be32 pages,
  *                 then ceil(pages / 8) bytes, page i in bit (i % 8) of byte i / 8
@@ -21,6 +22,9 @@
 #include "savevm.h"
 
 #define DISCARD_RANGE_BYTES 16
+/* In a discard command's flags: keep the pages' old contents, the deltas
+ * that follow the switch patch them (XBZRLE). */
+#define DISCARD_FLAG_KEEP 0x01
 
 static void put_be64(uint8_t *p, uint64_t v)
 {
@@ -101,6 +105,7 @@ typedef struct DiscardBatch {
     uint8_t buf[MIG_CMD_MAX_LEN];
     uint16_t header_len;
     int ranges;
+    uint8_t flags;              /* DISCARD_FLAG_* */
 } DiscardBatch;
 
 static void discard_flush(DiscardBatch *d)
@@ -128,7 +133,7 @@ static void discard_start(DiscardBatch *d, RAMBlock *block)
     d->block = block;
     d->buf[0] = 0;
     d->header_len = (uint16_t)(1 + put_block(d->buf + 1, block));
-    d->buf[d->header_len++] = 0;
+    d->buf[d->header_len++] = d->flags;
     d->ranges = 0;
     g_assert(d->header_len + DISCARD_RANGE_BYTES <= MIG_CMD_MAX_LEN);
 }
@@ -150,6 +155,10 @@ static void discard_range(RAMBlock *block, uint64_t first, uint64_t count, void 
 void postcopy_send_discards(QEMUFile *f)
 {
     DiscardBatch d = { .f = f };
+
+    if (ram_save_postcopy_deltas()) {
+        d.flags = DISCARD_FLAG_KEEP;
+    }
 
     ram_save_foreach_dirty_range(discard_range, &d);
     discard_flush(&d);
@@ -244,7 +253,7 @@ int postcopy_apply_recv_bitmap(const uint8_t *data, uint16_t len, GError **errp)
     }
     for (uint32_t i = 0; i < pages; i++) {
         if (!((data[pos + i / 8] >> (i % 8)) & 1)) {
-            ram_block_mark_dirty(b, first + i, 1);
+            ram_save_page_lost(b, first + i);
         }
     }
     return 0;
@@ -299,10 +308,12 @@ int postcopy_apply_discard(const uint8_t *data, uint16_t len, GError **errp)
     if (!b) {
         return -1;
     }
-    if (pos >= len || data[pos++] != 0 || (len - pos) % DISCARD_RANGE_BYTES) {
+    if (pos >= len || (data[pos] & ~DISCARD_FLAG_KEEP) ||
+        (len - pos - 1) % DISCARD_RANGE_BYTES) {
         error_setg(errp, "discard command for '%s' is malformed", ram_block_idstr(b));
         return -1;
     }
+    bool keep = data[pos++] & DISCARD_FLAG_KEEP;
     for (; pos < len; pos += DISCARD_RANGE_BYTES) {
         uint64_t start = get_be64(data + pos), bytes = get_be64(data + pos + 8);
         if (start % TARGET_PAGE_SIZE || bytes % TARGET_PAGE_SIZE ||
@@ -313,6 +324,9 @@ int postcopy_apply_discard(const uint8_t *data, uint16_t len, GError **errp)
             return -1;
         }
         uint64_t first = start / TARGET_PAGE_SIZE, count = bytes / TARGET_PAGE_SIZE;
+        if (keep && ram_load_keep_stale(b, first, count, errp) < 0) {
+            return -1;
+        }
         if (postcopy_ram_discard(b, first, count, errp) < 0) {
             return -1;
         }

@@ -176,6 +176,118 @@ START_TEST(test_postcopy_switch_with_scattered_dirty_pages_completes_with_identi
 }
 END_TEST
 
+/* Waits for the end of the fifth pass: the second pass puts in XBZRLE's
+ * cache the pages it sends, and the guest does not rewrite every page in
+ * each pass, so a few passes more catch the pages it rewrites later. */
+static void wait_xbzrle_passes(QTestState *s)
+{
+    for (;;) {
+        g_autoptr(JsonObject) ev = qtest_qmp_event(s, "MIGRATION_PASS");
+        if (json_object_get_int_member(json_object_get_object_member(ev, "data"), "pass") >= 6) {
+            return;
+        }
+    }
+}
+
+/*
+ * The seed guest with -x (it rewrites a few bytes of the same pages over
+ * and over: its deltas stay small), switched after XBZRLE's passes. The
+ * passes before run at full speed (a downtime limit of 0 keeps them from
+ * converging), the switch at 256 KB/s, so that the dirty pages are still
+ * to come when it is seen; returns the bytes of the pages still to send
+ * then. The destination has -S: its RAM is compared with the source's at
+ * the end.
+ */
+static int64_t switch_after_xbzrle_passes(QTestState *src, QTestState *dst, const char *uri)
+{
+    set_postcopy(dst);
+    set_postcopy(src);
+    qtest_expect_stdout(src, ".", 0);
+    migtest_set_params(src, "0", "0");
+    migtest_hmp_migrate(src, true, uri);
+    wait_xbzrle_passes(src);
+    migtest_set_params(src, "256k", "0");
+    qtest_qmp_ok_discard(src, "{'execute': 'migrate-start-postcopy'}");
+    wait_status(src, "postcopy-active");
+    g_autoptr(JsonObject) info = qtest_query_migrate(src);
+    int64_t remaining = migtest_member(info, "ram", "remaining");
+    ck_assert_msg(remaining >= 64 * 4096, "only %" G_GINT64_FORMAT " bytes left to send "
+                  "after the switch", remaining);
+    return remaining;
+}
+
+/*
+ * After the switch the dirty pages go as XBZRLE deltas against the copies
+ * the destination kept of the pages it dropped: the seed guest rewrites a
+ * few bytes of each, so post-copy sends far less than the pages whole.
+ */
+START_TEST(test_postcopy_after_xbzrle_passes_sends_deltas_and_ram_is_identical)
+{
+    if (!userfaultfd_available()) {
+        return;
+    }
+    g_autofree char *uri = g_strdup_printf("tcp:127.0.0.1:%d", qtest_free_tcp_port());
+    QTestState *dst = migtest_start_destination("seed", uri);
+    QTestState *src = migtest_start_source("seed", NULL);
+
+    int64_t remaining = switch_after_xbzrle_passes(src, dst, uri);
+    migtest_set_params(src, "0", "0.03");
+    migtest_assert_ends(src, "completed");
+    migtest_assert_ends(dst, "completed");
+    g_autoptr(JsonObject) info = qtest_query_migrate(src);
+    int64_t sent = migtest_member(info, "ram", "postcopy-bytes");
+    printf("post-copy with XBZRLE: %" G_GINT64_FORMAT " bytes of pages left at the switch, "
+           "%" G_GINT64_FORMAT " bytes sent after it\n", remaining, sent);
+    ck_assert_int_lt(sent, remaining / 4);
+    g_autoptr(GBytes) src_ram = migtest_save_ram(src);
+    g_autoptr(GBytes) dst_ram = migtest_save_ram(dst);
+    migtest_assert_same_ram(src_ram, dst_ram);
+    qtest_quit(src);
+    qtest_quit(dst);
+}
+END_TEST
+
+/*
+ * Deltas after the switch, and the link cut while they are on their way:
+ * what the destination reports not received is sent again whole (the
+ * source's cache already holds what was lost), and nothing is stale.
+ */
+START_TEST(test_postcopy_with_xbzrle_cut_link_resends_lost_pages_whole)
+{
+    if (!userfaultfd_available()) {
+        return;
+    }
+    int dst_port = qtest_free_tcp_port();
+    g_autofree char *dst_uri = g_strdup_printf("tcp:127.0.0.1:%d", dst_port);
+    g_autofree char *target = g_strdup_printf("127.0.0.1:%d", dst_port);
+    TestProxy *proxy = test_proxy_start(target);
+    g_autofree char *via = g_strdup_printf("tcp:127.0.0.1:%d", test_proxy_port(proxy));
+    QTestState *dst = migtest_start_destination("seed", dst_uri);
+    QTestState *src = migtest_start_source("seed", NULL);
+
+    g_free(qtest_hmp(src, "migrate_set_parameter x-stall-timeout 2000"));
+    g_free(qtest_hmp(dst, "migrate_set_parameter x-stall-timeout 2000"));
+    switch_after_xbzrle_passes(src, dst, via);
+    test_proxy_cut(proxy);
+    wait_status(src, "postcopy-paused");
+    wait_status(dst, "postcopy-paused");
+    int recover_port = qtest_free_tcp_port();
+    qtest_qmp_ok_discard(dst, "{'execute': 'migrate-recover', 'arguments': "
+                         "{'uri': 'tcp:127.0.0.1:%d'}}", recover_port);
+    migtest_set_params(src, "0", "0.03");
+    qtest_qmp_ok_discard(src, "{'execute': 'migrate', 'arguments': "
+                         "{'uri': 'tcp:127.0.0.1:%d', 'resume': true}}", recover_port);
+    migtest_assert_ends(src, "completed");
+    migtest_assert_ends(dst, "completed");
+    g_autoptr(GBytes) src_ram = migtest_save_ram(src);
+    g_autoptr(GBytes) dst_ram = migtest_save_ram(dst);
+    migtest_assert_same_ram(src_ram, dst_ram);
+    test_proxy_stop(proxy);
+    qtest_quit(src);
+    qtest_quit(dst);
+}
+END_TEST
+
 /* The destination runs the guest at the switch: it touches pages that
  * have not come yet, which are fetched first. */
 START_TEST(test_postcopy_guest_runs_at_once_and_fetches_what_it_touches)
@@ -448,6 +560,8 @@ static Suite *postcopy_suite(void)
     tcase_add_test(tc, test_postcopy_switch_completes_with_identical_ram);
     tcase_add_test(tc, test_postcopy_switch_with_scattered_dirty_pages_completes_with_identical_ram);
     tcase_add_test(tc, test_postcopy_guest_runs_at_once_and_fetches_what_it_touches);
+    tcase_add_test(tc, test_postcopy_after_xbzrle_passes_sends_deltas_and_ram_is_identical);
+    tcase_add_test(tc, test_postcopy_with_xbzrle_cut_link_resends_lost_pages_whole);
     tcase_add_test(tc, test_postcopy_cut_link_pauses_both_sides_and_a_new_link_resumes);
     tcase_add_test(tc, test_postcopy_link_dead_for_10s_pauses_and_migrate_recover_completes);
     tcase_add_test(tc, test_auto_policy_switches_a_migration_that_cannot_converge);
