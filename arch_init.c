@@ -93,6 +93,7 @@ static struct {
     uint8_t *scratch;           /* stable copy of the page being encoded */
     uint8_t *encoded;
     uint16_t *backoff;          /* per page of RAM, see BACKOFF_* */
+    uint64_t *postcopy_kept;    /* pages the destination keeps to patch */
     /* this pass, for the estimate and the rates */
     uint64_t pass_pages;
     uint64_t pass_bytes;
@@ -209,6 +210,15 @@ static bool backoff_skip(uint64_t page)
     }
     rs.backoff[page]--;
     return true;
+}
+
+/* The destination's page is not what the cache holds: no delta against it. */
+static void forget_cached(uint64_t addr)
+{
+    if (rs.cache) {
+        cache_invalidate(rs.cache, addr);
+        rs.backoff[addr / TARGET_PAGE_SIZE] &= ~BACKOFF_CACHED;
+    }
 }
 
 /* The page is not in the cache: it goes raw, and into the cache unless it
@@ -359,6 +369,31 @@ static bool take_requested_page(RAMBlock **block, uint64_t *page)
     return true;
 }
 
+static void set_kept(uint64_t page, bool keep)
+{
+    uint64_t bit = 1ull << (page % 64);
+
+    rs.postcopy_kept[page / 64] = keep ? rs.postcopy_kept[page / 64] | bit
+                                       : rs.postcopy_kept[page / 64] & ~bit;
+}
+
+/* After the switch, a delta only for a page the destination kept (once:
+ * a second copy of the page goes whole, and the cache forgets it). */
+static bool delta_allowed(RAMBlock *block, uint64_t page)
+{
+    uint64_t p = ram_block_offset(block) / TARGET_PAGE_SIZE + page;
+
+    if (!postcopy.active) {
+        return true;
+    }
+    if (rs.postcopy_kept && (rs.postcopy_kept[p / 64] >> (p % 64)) & 1) {
+        set_kept(p, false);
+        return true;
+    }
+    forget_cached(p * TARGET_PAGE_SIZE);
+    return false;
+}
+
 static bool ram_save_block(QEMUFile *f)
 {
     RAMBlock *block;
@@ -375,7 +410,7 @@ static bool ram_save_block(QEMUFile *f)
     if (buffer_is_uniform(host, TARGET_PAGE_SIZE, &fill)) {
         save_dup_page(f, block, offset, fill);
         kind = RAM_SAVE_FLAG_COMPRESS;
-    } else if (rs.use_xbzrle && !rs.bulk_stage) {
+    } else if (rs.use_xbzrle && !rs.bulk_stage && delta_allowed(block, page)) {
         kind = save_xbzrle_page(f, block, offset, host);
     } else {
         save_normal_page(f, block, offset, host);
@@ -399,42 +434,56 @@ static void save_mem_size(QEMUFile *f)
     }
 }
 
-bool ram_save_postcopy_deltas(void)
-{
-    /* The first pass fills no cache: nothing to patch yet. */
-    return rs.use_xbzrle && !rs.bulk_stage;
-}
-
 void ram_save_start_postcopy(RamPageRequestFn *next_request, void *opaque)
 {
     postcopy.next_request = next_request;
     postcopy.opaque = opaque;
     postcopy.active = true;
-    rs.use_xbzrle = ram_save_postcopy_deltas();
 }
 
 void ram_save_page_lost(RAMBlock *block, uint64_t page)
 {
-    uint64_t addr = ram_block_offset(block) + page * TARGET_PAGE_SIZE;
-
     ram_block_mark_dirty(block, page, 1);
     /* The cache may hold what never arrived: send the page whole. */
-    if (rs.cache) {
-        cache_invalidate(rs.cache, addr);
-        rs.backoff[addr / TARGET_PAGE_SIZE] &= ~BACKOFF_CACHED;
-    }
+    forget_cached(ram_block_offset(block) + page * TARGET_PAGE_SIZE);
 }
 
-void ram_save_foreach_dirty_range(void (*fn)(RAMBlock *block, uint64_t first,
-                                             uint64_t count, void *opaque),
-                                  void *opaque)
+/*
+ * Whether a dirty page will go as a delta after the switch: XBZRLE past
+ * its first pass, the page in the cache and not backing off. Only those
+ * are kept by the destination (a copy each, made while the guest is
+ * stopped: keeping pages no delta patches would lengthen the switch).
+ */
+static bool page_will_be_patched(uint64_t addr)
 {
+    return rs.use_xbzrle && !rs.bulk_stage && rs.cache &&
+           !(rs.backoff[addr / TARGET_PAGE_SIZE] & BACKOFF_SKIP_MASK) &&
+           cache_is_cached(rs.cache, addr);
+}
+
+void ram_save_foreach_discard_range(RamDiscardRangeFn *fn, void *opaque)
+{
+    g_free(rs.postcopy_kept);
+    rs.postcopy_kept = g_new0(uint64_t, (ram_total_size() / TARGET_PAGE_SIZE + 63) / 64);
     for (RAMBlock *b = ram_block_first(); b; b = ram_block_next(b)) {
         uint64_t npages = ram_block_length(b) / TARGET_PAGE_SIZE;
+        uint64_t base = ram_block_offset(b) / TARGET_PAGE_SIZE;
         uint64_t count;
         for (uint64_t p = ram_block_next_dirty_range(b, 0, &count); p < npages;
              p = ram_block_next_dirty_range(b, p + count, &count)) {
-            fn(b, p, count, opaque);
+            /* Split the range into runs that are kept and runs that are not. */
+            uint64_t run = p;
+            bool keep = page_will_be_patched((base + p) * TARGET_PAGE_SIZE);
+            for (uint64_t q = p; q < p + count; q++) {
+                bool k = page_will_be_patched((base + q) * TARGET_PAGE_SIZE);
+                if (k != keep) {
+                    fn(b, run, q - run, keep, opaque);
+                    run = q;
+                    keep = k;
+                }
+                set_kept(base + q, k);
+            }
+            fn(b, run, p + count - run, keep, opaque);
         }
     }
 }
@@ -450,6 +499,7 @@ static void ram_save_cleanup(void)
     g_free(rs.scratch);
     g_free(rs.encoded);
     g_free(rs.backoff);
+    g_clear_pointer(&rs.postcopy_kept, g_free);
     rs.scratch = rs.encoded = NULL;
     rs.backoff = NULL;
 }

@@ -68,21 +68,20 @@ int ram_load(QEMUFile *f, void *opaque, int version_id, GError **errp);
 /*
  * Post-copy, on the source. From the switch on, before each page
  * next_request() may name a page the destination is waiting for (false:
- * none), which goes first. With XBZRLE past its first pass
- * (ram_save_postcopy_deltas(), asked before the switch) pages go on as
- * deltas, against the copies the destination keeps of the pages it drops;
- * otherwise whole. A page the destination reports lost (recovery) is sent
- * again, whole.
+ * none), which goes first. The discard ranges say which dropped pages the
+ * destination keeps: those the cache holds, with XBZRLE past its first
+ * pass; they go as deltas against the kept copies, every other page goes
+ * whole. A page the destination reports lost (recovery) is sent again,
+ * whole.
  */
 typedef bool RamPageRequestFn(RAMBlock **block, uint64_t *page, void *opaque);
-bool ram_save_postcopy_deltas(void);
 void ram_save_start_postcopy(RamPageRequestFn *next_request, void *opaque);
 void ram_save_page_lost(RAMBlock *block, uint64_t page);
-/* Calls fn for each run of dirty pages (not clearing them): what the
- * destination must drop at the switch. */
-void ram_save_foreach_dirty_range(void (*fn)(RAMBlock *block, uint64_t first,
-                                             uint64_t count, void *opaque),
-                                  void *opaque);
+/* Calls fn for each run of dirty pages (not clearing them), all kept or
+ * none: what the destination must drop at the switch. */
+typedef void RamDiscardRangeFn(RAMBlock *block, uint64_t first, uint64_t count,
+                               bool keep, void *opaque);
+void ram_save_foreach_discard_range(RamDiscardRangeFn *fn, void *opaque);
 
 /*
  * Post-copy, on the destination. With tracking on, every page loaded is

@@ -128,9 +128,10 @@ static int discard_capacity(const DiscardBatch *d)
     return (MIG_CMD_MAX_LEN - d->header_len) / DISCARD_RANGE_BYTES;
 }
 
-static void discard_start(DiscardBatch *d, RAMBlock *block)
+static void discard_start(DiscardBatch *d, RAMBlock *block, uint8_t flags)
 {
     d->block = block;
+    d->flags = flags;
     d->buf[0] = 0;
     d->header_len = (uint16_t)(1 + put_block(d->buf + 1, block));
     d->buf[d->header_len++] = d->flags;
@@ -138,13 +139,15 @@ static void discard_start(DiscardBatch *d, RAMBlock *block)
     g_assert(d->header_len + DISCARD_RANGE_BYTES <= MIG_CMD_MAX_LEN);
 }
 
-static void discard_range(RAMBlock *block, uint64_t first, uint64_t count, void *opaque)
+static void discard_range(RAMBlock *block, uint64_t first, uint64_t count, bool keep,
+                          void *opaque)
 {
     DiscardBatch *d = opaque;
+    uint8_t flags = keep ? DISCARD_FLAG_KEEP : 0;
 
-    if (block != d->block || d->ranges == discard_capacity(d)) {
+    if (block != d->block || flags != d->flags || d->ranges == discard_capacity(d)) {
         discard_flush(d);
-        discard_start(d, block);
+        discard_start(d, block, flags);
     }
     uint8_t *p = d->buf + d->header_len + d->ranges * DISCARD_RANGE_BYTES;
     put_be64(p, first * TARGET_PAGE_SIZE);
@@ -156,11 +159,7 @@ void postcopy_send_discards(QEMUFile *f)
 {
     DiscardBatch d = { .f = f };
 
-    if (ram_save_postcopy_deltas()) {
-        d.flags = DISCARD_FLAG_KEEP;
-    }
-
-    ram_save_foreach_dirty_range(discard_range, &d);
+    ram_save_foreach_discard_range(discard_range, &d);
     discard_flush(&d);
 }
 
