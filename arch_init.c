@@ -461,8 +461,11 @@ static bool page_will_be_patched(uint64_t addr)
            cache_is_cached(rs.cache, addr);
 }
 
-void ram_save_foreach_discard_range(RamDiscardRangeFn *fn, void *opaque)
+void ram_save_foreach_discard_range(uint64_t max_kept, RamDiscardRangeFn *fn,
+                                    void *opaque)
 {
+    uint64_t kept = 0;
+
     g_free(rs.postcopy_kept);
     rs.postcopy_kept = g_new0(uint64_t, (ram_total_size() / TARGET_PAGE_SIZE + 63) / 64);
     for (RAMBlock *b = ram_block_first(); b; b = ram_block_next(b)) {
@@ -473,9 +476,12 @@ void ram_save_foreach_discard_range(RamDiscardRangeFn *fn, void *opaque)
              p = ram_block_next_dirty_range(b, p + count, &count)) {
             /* Split the range into runs that are kept and runs that are not. */
             uint64_t run = p;
-            bool keep = page_will_be_patched((base + p) * TARGET_PAGE_SIZE);
+            bool keep = kept < max_kept &&
+                        page_will_be_patched((base + p) * TARGET_PAGE_SIZE);
             for (uint64_t q = p; q < p + count; q++) {
-                bool k = page_will_be_patched((base + q) * TARGET_PAGE_SIZE);
+                bool k = kept < max_kept &&
+                         page_will_be_patched((base + q) * TARGET_PAGE_SIZE);
+                kept += k;
                 if (k != keep) {
                     fn(b, run, q - run, keep, opaque);
                     run = q;

@@ -78,10 +78,12 @@ typedef bool RamPageRequestFn(RAMBlock **block, uint64_t *page, void *opaque);
 void ram_save_start_postcopy(RamPageRequestFn *next_request, void *opaque);
 void ram_save_page_lost(RAMBlock *block, uint64_t page);
 /* Calls fn for each run of dirty pages (not clearing them), all kept or
- * none: what the destination must drop at the switch. */
+ * none: what the destination must drop at the switch. At most max_kept
+ * pages are kept, the first in RAM order. */
 typedef void RamDiscardRangeFn(RAMBlock *block, uint64_t first, uint64_t count,
                                bool keep, void *opaque);
-void ram_save_foreach_discard_range(RamDiscardRangeFn *fn, void *opaque);
+void ram_save_foreach_discard_range(uint64_t max_kept, RamDiscardRangeFn *fn,
+                                    void *opaque);
 
 /*
  * Post-copy, on the destination. With tracking on, every page loaded is

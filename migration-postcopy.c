@@ -25,6 +25,10 @@
 /* In a discard command's flags: keep the pages' old contents, the deltas
  * that follow the switch patch them (XBZRLE). */
 #define DISCARD_FLAG_KEEP 0x01
+/* What keeping a page costs the destination, rounded up: copying into
+ * fresh memory took 0.45 to 1.7 ms per MiB on these machines (most of it
+ * the first touch of the copy). */
+#define KEEP_MS_PER_MIB 2
 
 static void put_be64(uint8_t *p, uint64_t v)
 {
@@ -155,11 +159,12 @@ static void discard_range(RAMBlock *block, uint64_t first, uint64_t count, bool 
     d->ranges++;
 }
 
-void postcopy_send_discards(QEMUFile *f)
+void postcopy_send_discards(QEMUFile *f, uint64_t downtime_limit_ms)
 {
     DiscardBatch d = { .f = f };
+    uint64_t max_kept = downtime_limit_ms / 2 / KEEP_MS_PER_MIB * ((1 << 20) / TARGET_PAGE_SIZE);
 
-    ram_save_foreach_discard_range(discard_range, &d);
+    ram_save_foreach_discard_range(max_kept, discard_range, &d);
     discard_flush(&d);
 }
 

@@ -22,8 +22,10 @@
 void postcopy_send_advise(QEMUFile *f);
 
 /* Sends, as discard commands, every page dirty now (guest stopped, log
- * synced): the destination's copies of them are stale. */
-void postcopy_send_discards(QEMUFile *f);
+ * synced): the destination's copies of them are stale. Those that will go
+ * as deltas are marked to be kept, as many as the destination can copy in
+ * about half of downtime_limit_ms (the guest is stopped meanwhile). */
+void postcopy_send_discards(QEMUFile *f, uint64_t downtime_limit_ms);
 
 /* The queue of pages the destination waits for: filled by the return-path
  * thread, emptied by the RAM section (a RamPageRequestFn). */

@@ -716,7 +716,7 @@ static bool postcopy_switch(QEMUFile *f, bool *was_running, GError **errp)
                            "through in time");
     ram_save_sync();
     migration_notify_pass(stat_get(&ram_save_stats()->iterations));
-    postcopy_send_discards(f);
+    postcopy_send_discards(f, p.downtime_limit);
     if (qemu_savevm_state_devices(f, errp) < 0) {
         return false;
     }

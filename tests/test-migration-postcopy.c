@@ -194,7 +194,8 @@ static void wait_xbzrle_passes(QTestState *s)
  * and over: its deltas stay small), switched after XBZRLE's passes. The
  * passes before run at full speed (a downtime limit of 0 keeps them from
  * converging), the switch at 256 KB/s, so that the dirty pages are still
- * to come when it is seen; returns the bytes of the pages still to send
+ * to come when it is seen, and with a limit of 100 ms (the destination
+ * keeps as many pages as it can copy in half of it: all of these); returns the bytes of the pages still to send
  * then. The destination has -S: its RAM is compared with the source's at
  * the end.
  */
@@ -206,7 +207,7 @@ static int64_t switch_after_xbzrle_passes(QTestState *src, QTestState *dst, cons
     migtest_set_params(src, "0", "0");
     migtest_hmp_migrate(src, true, uri);
     wait_xbzrle_passes(src);
-    migtest_set_params(src, "256k", "0");
+    migtest_set_params(src, "256k", "0.1");
     qtest_qmp_ok_discard(src, "{'execute': 'migrate-start-postcopy'}");
     wait_status(src, "postcopy-active");
     g_autoptr(JsonObject) info = qtest_query_migrate(src);
