@@ -179,6 +179,10 @@ static int postcopy_run(GError **errp)
     ram_load_set_placer(&postcopy_placer);
     memory_set_access_guard("post-copy is still bringing the guest's pages");
     incoming.postcopy_running = true;
+    /* Here, not in the main loop: a link cut right after RUN pauses this
+     * thread, and a status set later would hide the pause (and refuse
+     * migrate-recover). */
+    set_status(MIG_STATE_POSTCOPY_ACTIVE);
     main_loop_invoke(postcopy_start_guest, NULL);
     return 0;
 }
@@ -412,8 +416,11 @@ static gboolean incoming_finished(gpointer opaque)
  * may ever be loaded. */
 static gboolean postcopy_start_guest(gpointer opaque)
 {
-    stop_listening();
-    set_status(MIG_STATE_POSTCOPY_ACTIVE);
+    /* A recovery may have come first (the link cut at once): its
+     * listener is the one open now. */
+    if (!incoming.recovering) {
+        stop_listening();
+    }
     runstate_set(RUN_STATE_PAUSED);
     if (!incoming.start_stopped) {
         GError *err = NULL;
@@ -529,6 +536,7 @@ int migration_incoming_recover(const char *uri, GError **errp)
         error_setg(errp, "Migrate recovery is triggered already");
         return -1;
     }
+    stop_listening();       /* the first source's, if the guest has not started yet */
     if ((p = g_str_has_prefix(uri, "tcp:") ? uri + 4 : NULL)) {
         incoming.listener = tcp_start_incoming_migration(p, incoming_connection, NULL, errp);
     } else if ((p = g_str_has_prefix(uri, "unix:") ? uri + 5 : NULL)) {
@@ -627,6 +635,7 @@ static int start_transport(const char *uri, GError **errp)
 {
     const char *p;
 
+    stop_listening();       /* the first source's, if the guest has not started yet */
     if ((p = g_str_has_prefix(uri, "tcp:") ? uri + 4 : NULL)) {
         incoming.listener = tcp_start_incoming_migration(p, incoming_connection, NULL, errp);
         return incoming.listener ? 0 : -1;

@@ -193,13 +193,14 @@ static void wait_xbzrle_passes(QTestState *s)
  * The seed guest with -x (it rewrites a few bytes of the same pages over
  * and over: its deltas stay small), switched after XBZRLE's passes. The
  * passes before run at full speed (a downtime limit of 0 keeps them from
- * converging), the switch at 256 KB/s, so that the dirty pages are still
- * to come when it is seen, and with a limit of 100 ms (the destination
+ * converging), the switch at switch_speed, so that the dirty pages are
+ * still to come when it is seen, and with a limit of 100 ms (the destination
  * keeps as many pages as it can copy in half of it: all of these); returns the bytes of the pages still to send
  * then. The destination has -S: its RAM is compared with the source's at
  * the end.
  */
-static int64_t switch_after_xbzrle_passes(QTestState *src, QTestState *dst, const char *uri)
+static int64_t switch_after_xbzrle_passes(QTestState *src, QTestState *dst, const char *uri,
+                                          const char *switch_speed)
 {
     set_postcopy(dst);
     set_postcopy(src);
@@ -207,7 +208,7 @@ static int64_t switch_after_xbzrle_passes(QTestState *src, QTestState *dst, cons
     migtest_set_params(src, "0", "0");
     migtest_hmp_migrate(src, true, uri);
     wait_xbzrle_passes(src);
-    migtest_set_params(src, "256k", "0.1");
+    migtest_set_params(src, switch_speed, "0.1");
     qtest_qmp_ok_discard(src, "{'execute': 'migrate-start-postcopy'}");
     wait_status(src, "postcopy-active");
     g_autoptr(JsonObject) info = qtest_query_migrate(src);
@@ -231,7 +232,7 @@ START_TEST(test_postcopy_after_xbzrle_passes_sends_deltas_and_ram_is_identical)
     QTestState *dst = migtest_start_destination("seed", uri);
     QTestState *src = migtest_start_source("seed", NULL);
 
-    int64_t remaining = switch_after_xbzrle_passes(src, dst, uri);
+    int64_t remaining = switch_after_xbzrle_passes(src, dst, uri, "256k");
     migtest_set_params(src, "0", "0.03");
     migtest_assert_ends(src, "completed");
     migtest_assert_ends(dst, "completed");
@@ -268,7 +269,8 @@ START_TEST(test_postcopy_with_xbzrle_cut_link_resends_lost_pages_whole)
 
     g_free(qtest_hmp(src, "migrate_set_parameter x-stall-timeout 2000"));
     g_free(qtest_hmp(dst, "migrate_set_parameter x-stall-timeout 2000"));
-    switch_after_xbzrle_passes(src, dst, via);
+    /* 32 KB/s: the deltas (about 100 KB) are still on their way at the cut. */
+    switch_after_xbzrle_passes(src, dst, via, "32k");
     test_proxy_cut(proxy);
     wait_status(src, "postcopy-paused");
     wait_status(dst, "postcopy-paused");
