@@ -274,10 +274,10 @@ static int save_xbzrle_page(QEMUFile *f, RAMBlock *block, uint64_t offset,
                                  rs.encoded, XBZRLE_BUDGET);
     if (len == 0) {
         backoff_paid(page);
-        stat_add(&st->xbzrle_unchanged, 1);
         /* After the switch the destination dropped its page: an empty
          * delta brings back the copy it kept. */
         if (!postcopy.active) {
+            stat_add(&st->xbzrle_unchanged, 1);
             return 0;
         }
     }
@@ -456,8 +456,15 @@ void ram_save_page_lost(RAMBlock *block, uint64_t page)
  */
 static bool page_will_be_patched(uint64_t addr)
 {
-    return rs.use_xbzrle && !rs.bulk_stage && rs.cache &&
-           !(rs.backoff[addr / TARGET_PAGE_SIZE] & BACKOFF_SKIP_MASK) &&
+    uint16_t backoff;
+
+    if (!rs.use_xbzrle || rs.bulk_stage || !rs.cache) {
+        return false;
+    }
+    /* The cheap test first (sequential, with the guest stopped): a page
+     * never cached since its last try is not asked of the cache. */
+    backoff = rs.backoff[addr / TARGET_PAGE_SIZE];
+    return (backoff & BACKOFF_CACHED) && !(backoff & BACKOFF_SKIP_MASK) &&
            cache_is_cached(rs.cache, addr);
 }
 
@@ -875,18 +882,32 @@ static bool stale_kept(uint64_t page)
            (incoming_pc.stale_kept[page / 64] >> (page % 64)) & 1;
 }
 
+int ram_load_reserve_stale(GError **errp)
+{
+    void *p = mmap(NULL, ram_total_size(), PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+    if (p == MAP_FAILED) {
+        error_setg_errno(errp, errno, "cannot map room for the pages that "
+                         "post-copy's deltas patch");
+        return -1;
+    }
+    /* Page by page: a huge page would make each kept page cost 2 MiB,
+     * zeroed with the guest stopped, and a 4 KiB release would not free it. */
+    madvise(p, ram_total_size(), MADV_NOHUGEPAGE);
+    madvise(p, ram_total_size(), MADV_DONTFORK);
+    drop_stale_copies();
+    incoming_pc.stale = p;
+    incoming_pc.stale_kept = g_new0(uint64_t, (ram_total_size() / TARGET_PAGE_SIZE + 63) / 64);
+    return 0;
+}
+
 int ram_load_keep_stale(RAMBlock *block, uint64_t first, uint64_t count, GError **errp)
 {
     if (!incoming_pc.stale) {
-        void *p = mmap(NULL, ram_total_size(), PROT_READ | PROT_WRITE,
-                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-        if (p == MAP_FAILED) {
-            error_setg_errno(errp, errno, "cannot map room for the pages that "
-                             "post-copy's deltas patch");
-            return -1;
-        }
-        incoming_pc.stale = p;
-        incoming_pc.stale_kept = g_new0(uint64_t, (ram_total_size() / TARGET_PAGE_SIZE + 63) / 64);
+        error_setg(errp, "pages to keep for post-copy's deltas, but the source "
+                   "did not advise post-copy");
+        return -1;
     }
     uint64_t base = ram_block_offset(block) / TARGET_PAGE_SIZE;
     for (uint64_t p = base + first; p < base + first + count; p++) {

@@ -100,8 +100,11 @@ typedef struct RamPlacer {
 void ram_load_track_received(bool on);
 bool ram_load_page_received(RAMBlock *block, uint64_t page);
 void ram_load_forget_received(RAMBlock *block, uint64_t first, uint64_t count);
-/* Keeps the pages about to be dropped, for the deltas that patch them
- * after the switch (freed as each page is placed, or with the tracking). */
+/* Maps the room for the pages kept at the switch (at the advice, while
+ * a failure still leaves the source's guest running; freed with the
+ * tracking); then keeps the pages about to be dropped, for the deltas that
+ * patch them after the switch (each freed once its page is placed). */
+int ram_load_reserve_stale(GError **errp);
 int ram_load_keep_stale(RAMBlock *block, uint64_t first, uint64_t count, GError **errp);
 /* NULL: pages are written in place again. */
 void ram_load_set_placer(const RamPlacer *placer);

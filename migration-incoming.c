@@ -155,10 +155,18 @@ static int postcopy_advise(const uint8_t *data, uint16_t len, GError **errp)
                    "capability is off here (set it on both sides)");
         return -1;
     }
+    if (incoming.postcopy_advised) {
+        error_setg(errp, "the source advised post-copy twice");
+        return -1;
+    }
     if (postcopy_check_advise(data, len, errp) < 0 || !postcopy_ram_supported(errp)) {
         return -1;
     }
     ram_load_track_received(true);
+    if (ram_load_reserve_stale(errp) < 0) {
+        ram_load_track_received(false);
+        return -1;
+    }
     incoming.postcopy_advised = true;
     return 0;
 }
@@ -381,6 +389,7 @@ static void incoming_succeeded(void)
         set_status(MIG_STATE_COMPLETED);
         return;
     }
+    postcopy_end();     /* advised, never switched: what it kept goes */
     set_status(MIG_STATE_COMPLETED);
     runstate_set(RUN_STATE_PAUSED);
     if (!incoming.start_stopped) {

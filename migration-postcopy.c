@@ -162,7 +162,8 @@ static void discard_range(RAMBlock *block, uint64_t first, uint64_t count, bool 
 void postcopy_send_discards(QEMUFile *f, uint64_t downtime_limit_ms)
 {
     DiscardBatch d = { .f = f };
-    uint64_t max_kept = downtime_limit_ms / 2 / KEEP_MS_PER_MIB * ((1 << 20) / TARGET_PAGE_SIZE);
+    uint64_t max_kept = downtime_limit_ms * ((1 << 20) / TARGET_PAGE_SIZE) /
+                        (2 * KEEP_MS_PER_MIB);
 
     ram_save_foreach_discard_range(max_kept, discard_range, &d);
     discard_flush(&d);

@@ -200,6 +200,13 @@ static void rp_handle_recv_bitmap(const uint8_t *data, uint16_t len)
 {
     GError *err = NULL;
 
+    /* Only while a recovery waits for RESUME_ACK: then the migration
+     * thread sends nothing, and the pages it marks are its alone. */
+    if (migration_status() != MIG_STATE_POSTCOPY_RECOVER || current.resume_acked) {
+        error_setg(&err, "a received-pages bitmap outside a post-copy recovery");
+        rp_protocol_error(err);
+        return;
+    }
     if (postcopy_apply_recv_bitmap(data, len, &err) < 0) {
         rp_protocol_error(err);
     }

@@ -40,7 +40,8 @@ typedef enum MigrationCommand {
     MIG_CMD_POSTCOPY_ADVISE = 0x0003,  /* be64 host page size, be64 target page
                                           size: the source may switch to post-copy */
     MIG_CMD_POSTCOPY_RUN = 0x0005,     /* the guest runs here from now on */
-    MIG_CMD_POSTCOPY_RAM_DISCARD = 0x0006, /* u8 0, u8 len, idstr, u8 0, then
+    MIG_CMD_POSTCOPY_RAM_DISCARD = 0x0006, /* u8 0, u8 len, idstr, u8 flags
+                                          (0x01: keep them for deltas), then
                                           (be64 start, be64 length) byte ranges
                                           of the block: drop these pages */
     MIG_CMD_POSTCOPY_RESUME = 0x0007,  /* a broken post-copy goes on here */
