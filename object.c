@@ -78,22 +78,6 @@ static void prop_value_free(gpointer p)
     g_free(v);
 }
 
-static int parse_bool_text(const char *name, const char *text, bool *b,
-                           GError **errp)
-{
-    static const char *const yes[] = { "on", "yes", "true" };
-    static const char *const no[] = { "off", "no", "false" };
-
-    for (size_t i = 0; i < G_N_ELEMENTS(yes); i++) {
-        if (!strcmp(text, yes[i]) || !strcmp(text, no[i])) {
-            *b = !strcmp(text, yes[i]);
-            return 0;
-        }
-    }
-    error_setg(errp, "Parameter '%s' expects 'on' or 'off'", name);
-    return -1;
-}
-
 static int find_enum_value(const ObjectPropInfo *info, const char *text,
                            GError **errp)
 {
@@ -135,8 +119,8 @@ static int prop_value_set(PropValue *v, JsonNode *node, bool from_text,
             v->b = json_node_get_boolean(node);
             return 0;
         }
-        return parse_bool_text(info->name, json_node_get_string(node), &v->b,
-                               errp);
+        return qemu_opt_parse_bool(info->name, json_node_get_string(node), &v->b,
+                                   errp);
     case OBJECT_PROP_ENUM:
         v->index = find_enum_value(info, json_node_get_string(node), errp);
         v->str = g_strdup(json_node_get_string(node));

@@ -55,9 +55,8 @@ static const QemuOptDesc *find_desc(const QemuOptDesc *desc, const char *key)
     return NULL;
 }
 
-/* on|off, and the synonyms -object takes too. */
-static int parse_bool(const char *key, const char *text, bool *value,
-                      GError **errp)
+int qemu_opt_parse_bool(const char *key, const char *text, bool *value,
+                        GError **errp)
 {
     static const char *const yes[] = { "on", "yes", "true" };
     static const char *const no[] = { "off", "no", "false" };
@@ -162,7 +161,7 @@ static int check_opt(const QemuOpts *opts, const char *key, const char *value,
         error_setg(errp, "Parameter '%s' is given more than once", key);
         return -1;
     }
-    return d->type == QEMU_OPT_BOOL ? parse_bool(key, value, &b, errp) : 0;
+    return d->type == QEMU_OPT_BOOL ? qemu_opt_parse_bool(key, value, &b, errp) : 0;
 }
 
 static int add_element(QemuOpts *opts, const char *elem, bool first,
@@ -218,7 +217,7 @@ bool qemu_opt_get_bool(const QemuOpts *opts, const char *key,
 
     if (text) {
         /* Checked when parsed: this cannot fail. */
-        parse_bool(key, text, &value, NULL);
+        qemu_opt_parse_bool(key, text, &value, NULL);
     }
     return value;
 }

@@ -62,4 +62,9 @@ char *qemu_opt_next_element(const char **pp);
  * '.', '_', starting with a letter. */
 bool qemu_opt_id_wellformed(const char *id);
 
+/* on|off (and yes|no, true|false, as -object takes them) into *value;
+ * QEMU's message naming key otherwise. */
+int qemu_opt_parse_bool(const char *key, const char *text, bool *value,
+                        GError **errp);
+
 #endif
