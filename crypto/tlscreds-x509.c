@@ -171,9 +171,7 @@ static int find_own_files(const TlsCreds *creds, OwnFiles *own, GError **errp)
     return 0;
 }
 
-/* The status GnuTLS gives as its sentences ("The certificate is NOT
- * trusted. The certificate chain uses expired certificate."). */
-static char *verify_status_text(unsigned int status)
+char *tls_creds_verify_status_text(unsigned int status)
 {
     gnutls_datum_t out;
 
@@ -183,7 +181,7 @@ static char *verify_status_text(unsigned int status)
     }
     char *text = g_strndup((const char *)out.data, out.size);
     gnutls_free(out.data);
-    return text;
+    return g_strchomp(text);
 }
 
 /* sanity-check: our certificate verifies against our own CA and CRL, for
@@ -208,7 +206,7 @@ static int check_own_chain(const TlsCreds *creds, gnutls_x509_trust_list_t tlist
         return -1;
     }
     if (status) {
-        g_autofree char *why = verify_status_text(status);
+        g_autofree char *why = tls_creds_verify_status_text(status);
         error_setg(errp, "The %s certificate %s does not verify against the CA "
                    "certificate %s (sanity-check=off skips this check): %s",
                    tls_creds_endpoint_name(creds->endpoint), own->cert,

@@ -74,4 +74,9 @@ bool tls_creds_verify_peer(const TlsCreds *creds);
 int tls_creds_apply(const TlsCreds *creds, gnutls_session_t session,
                     GError **errp);
 
+/* A certificate verification status as GnuTLS's sentences ("The
+ * certificate is NOT trusted. The certificate chain uses expired
+ * certificate."), for error messages. */
+char *tls_creds_verify_status_text(unsigned int status);
+
 #endif

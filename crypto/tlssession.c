@@ -348,23 +348,10 @@ int tls_session_fd(const TlsSession *s)
 /* ------------------------------------------------------------------------ */
 /* Why a handshake failed */
 
-static char *verify_status_text(unsigned int status)
-{
-    gnutls_datum_t out;
-
-    if (gnutls_certificate_verification_status_print(status, GNUTLS_CRT_X509,
-                                                     &out, 0) < 0) {
-        return g_strdup_printf("verification status 0x%x", status);
-    }
-    char *text = g_strndup((const char *)out.data, out.size);
-    gnutls_free(out.data);
-    return g_strchomp(text);
-}
-
 static char *verification_failure(const TlsSession *s)
 {
     unsigned int status = gnutls_session_get_verify_cert_status(s->gs);
-    g_autofree char *why = verify_status_text(status);
+    g_autofree char *why = tls_creds_verify_status_text(status);
 
     if (status & GNUTLS_CERT_UNEXPECTED_OWNER) {
         return g_strdup_printf("the server's certificate does not match the "
