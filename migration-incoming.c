@@ -314,22 +314,23 @@ static void start_load(IOChannel *ioc, bool header_checked)
                                    GINT_TO_POINTER(header_checked));
 }
 
-static void close_stream(void)
+/* Takes the file out of *slot under its lock (other threads send on it),
+ * then closes it. */
+static void close_file_in(GMutex *lock, QEMUFile **slot)
 {
-    g_mutex_lock(&incoming.rp_lock);
-    QEMUFile *rp = incoming.rp;
-    incoming.rp = NULL;
-    g_mutex_unlock(&incoming.rp_lock);
-    if (rp) {
-        qemu_fclose(rp, NULL);
-    }
-    g_mutex_lock(&incoming.lock);
-    QEMUFile *f = incoming.file;
-    incoming.file = NULL;
-    g_mutex_unlock(&incoming.lock);
+    g_mutex_lock(lock);
+    QEMUFile *f = *slot;
+    *slot = NULL;
+    g_mutex_unlock(lock);
     if (f) {
         qemu_fclose(f, NULL);
     }
+}
+
+static void close_stream(void)
+{
+    close_file_in(&incoming.rp_lock, &incoming.rp);
+    close_file_in(&incoming.lock, &incoming.file);
 }
 
 static void record_end(const char *error)
