@@ -95,6 +95,14 @@ void migtest_assert_same_ram(GBytes *a, GBytes *b)
     }
 }
 
+void migtest_assert_same_guest_ram(QTestState *src, QTestState *dst)
+{
+    g_autoptr(GBytes) src_ram = migtest_save_ram(src);
+    g_autoptr(GBytes) dst_ram = migtest_save_ram(dst);
+
+    migtest_assert_same_ram(src_ram, dst_ram);
+}
+
 /* The a-b invariant: at most one break, where the earlier page is one
  * ahead of the later (mod 256). */
 char *migtest_a_b_violation(GBytes *ram)

@@ -49,6 +49,8 @@ void migtest_assert_run_state(QTestState *s, const char *expected);
 /* The whole guest RAM, through pmemsave as a user would take it. */
 GBytes *migtest_save_ram(QTestState *s);
 void migtest_assert_same_ram(GBytes *a, GBytes *b);
+/* Both guests' RAM, saved and compared. */
+void migtest_assert_same_guest_ram(QTestState *src, QTestState *dst);
 /* At most one break, where the earlier page is one ahead (mod 256). */
 void migtest_assert_a_b_invariant(GBytes *ram);
 /* The same without failing: NULL when it holds, else why (g_free it). */

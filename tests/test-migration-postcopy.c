@@ -19,7 +19,8 @@
 #include "proxy.h"
 
 /* How long the emulated link stays dead in the recovery test (the
- * issue's outage), and the stall timeout both sides notice it by. */
+ * issue's outage), and the stall timeout by which both sides notice a
+ * cut link in every test that cuts one. */
 #define LINK_CUT_SECONDS 10
 #define RECOVERY_STALL_MS 2000
 
@@ -168,9 +169,7 @@ START_TEST(test_postcopy_switch_with_scattered_dirty_pages_completes_with_identi
     qtest_qmp_ok_discard(src, "{'execute': 'migrate-start-postcopy'}");
     migtest_assert_ends(src, "completed");
     migtest_assert_ends(dst, "completed");
-    g_autoptr(GBytes) src_ram = migtest_save_ram(src);
-    g_autoptr(GBytes) dst_ram = migtest_save_ram(dst);
-    migtest_assert_same_ram(src_ram, dst_ram);
+    migtest_assert_same_guest_ram(src, dst);
     qtest_quit(src);
     qtest_quit(dst);
 }
@@ -241,13 +240,52 @@ START_TEST(test_postcopy_after_xbzrle_passes_sends_deltas_and_ram_is_identical)
     printf("post-copy with XBZRLE: %" G_GINT64_FORMAT " bytes of pages left at the switch, "
            "%" G_GINT64_FORMAT " bytes sent after it\n", remaining, sent);
     ck_assert_int_lt(sent, remaining / 4);
-    g_autoptr(GBytes) src_ram = migtest_save_ram(src);
-    g_autoptr(GBytes) dst_ram = migtest_save_ram(dst);
-    migtest_assert_same_ram(src_ram, dst_ram);
+    migtest_assert_same_guest_ram(src, dst);
     qtest_quit(src);
     qtest_quit(dst);
 }
 END_TEST
+
+/* A link through a proxy that can be cut: the destination listens on
+ * *dst_uri, the source migrates to *via. */
+static TestProxy *proxied_link(char **dst_uri, char **via)
+{
+    int dst_port = qtest_free_tcp_port();
+    g_autofree char *target = g_strdup_printf("127.0.0.1:%d", dst_port);
+    TestProxy *proxy = test_proxy_start(target);
+
+    *dst_uri = g_strdup_printf("tcp:127.0.0.1:%d", dst_port);
+    *via = g_strdup_printf("tcp:127.0.0.1:%d", test_proxy_port(proxy));
+    return proxy;
+}
+
+static void set_stall_timeout(QTestState *s, int ms)
+{
+    g_free(qtest_hmp(s, "migrate_set_parameter x-stall-timeout %d", ms));
+}
+
+/* The proxy cuts the link: both sides pause. */
+static void cut_and_wait_paused(TestProxy *proxy, QTestState *src, QTestState *dst)
+{
+    test_proxy_cut(proxy);
+    wait_status(src, "postcopy-paused");
+    wait_status(dst, "postcopy-paused");
+}
+
+/* migrate-recover on a new port of the destination, migrate -r there at
+ * full speed: both sides complete. */
+static void recover_on_a_new_port(QTestState *src, QTestState *dst)
+{
+    int recover_port = qtest_free_tcp_port();
+
+    qtest_qmp_ok_discard(dst, "{'execute': 'migrate-recover', 'arguments': "
+                         "{'uri': 'tcp:127.0.0.1:%d'}}", recover_port);
+    migtest_set_params(src, "0", "0.03");
+    qtest_qmp_ok_discard(src, "{'execute': 'migrate', 'arguments': "
+                         "{'uri': 'tcp:127.0.0.1:%d', 'resume': true}}", recover_port);
+    migtest_assert_ends(src, "completed");
+    migtest_assert_ends(dst, "completed");
+}
 
 /*
  * Deltas after the switch, and the link cut while they are on their way:
@@ -259,32 +297,18 @@ START_TEST(test_postcopy_with_xbzrle_cut_link_resends_lost_pages_whole)
     if (!userfaultfd_available()) {
         return;
     }
-    int dst_port = qtest_free_tcp_port();
-    g_autofree char *dst_uri = g_strdup_printf("tcp:127.0.0.1:%d", dst_port);
-    g_autofree char *target = g_strdup_printf("127.0.0.1:%d", dst_port);
-    TestProxy *proxy = test_proxy_start(target);
-    g_autofree char *via = g_strdup_printf("tcp:127.0.0.1:%d", test_proxy_port(proxy));
+    g_autofree char *dst_uri = NULL, *via = NULL;
+    TestProxy *proxy = proxied_link(&dst_uri, &via);
     QTestState *dst = migtest_start_destination("seed", dst_uri);
     QTestState *src = migtest_start_source("seed", NULL);
 
-    g_free(qtest_hmp(src, "migrate_set_parameter x-stall-timeout 2000"));
-    g_free(qtest_hmp(dst, "migrate_set_parameter x-stall-timeout 2000"));
+    set_stall_timeout(src, RECOVERY_STALL_MS);
+    set_stall_timeout(dst, RECOVERY_STALL_MS);
     /* 32 KB/s: the deltas (about 100 KB) are still on their way at the cut. */
     switch_after_xbzrle_passes(src, dst, via, "32k");
-    test_proxy_cut(proxy);
-    wait_status(src, "postcopy-paused");
-    wait_status(dst, "postcopy-paused");
-    int recover_port = qtest_free_tcp_port();
-    qtest_qmp_ok_discard(dst, "{'execute': 'migrate-recover', 'arguments': "
-                         "{'uri': 'tcp:127.0.0.1:%d'}}", recover_port);
-    migtest_set_params(src, "0", "0.03");
-    qtest_qmp_ok_discard(src, "{'execute': 'migrate', 'arguments': "
-                         "{'uri': 'tcp:127.0.0.1:%d', 'resume': true}}", recover_port);
-    migtest_assert_ends(src, "completed");
-    migtest_assert_ends(dst, "completed");
-    g_autoptr(GBytes) src_ram = migtest_save_ram(src);
-    g_autoptr(GBytes) dst_ram = migtest_save_ram(dst);
-    migtest_assert_same_ram(src_ram, dst_ram);
+    cut_and_wait_paused(proxy, src, dst);
+    recover_on_a_new_port(src, dst);
+    migtest_assert_same_guest_ram(src, dst);
     test_proxy_stop(proxy);
     qtest_quit(src);
     qtest_quit(dst);
@@ -359,16 +383,13 @@ START_TEST(test_postcopy_cut_link_pauses_both_sides_and_a_new_link_resumes)
     if (!userfaultfd_available()) {
         return;
     }
-    int dst_port = qtest_free_tcp_port();
-    g_autofree char *dst_uri = g_strdup_printf("tcp:127.0.0.1:%d", dst_port);
-    g_autofree char *target = g_strdup_printf("127.0.0.1:%d", dst_port);
-    TestProxy *proxy = test_proxy_start(target);
-    g_autofree char *via = g_strdup_printf("tcp:127.0.0.1:%d", test_proxy_port(proxy));
+    g_autofree char *dst_uri = NULL, *via = NULL;
+    TestProxy *proxy = proxied_link(&dst_uri, &via);
     QTestState *dst;
     QTestState *src = postcopy_pair(dst_uri, false, &dst);
 
-    g_free(qtest_hmp(src, "migrate_set_parameter x-stall-timeout 2000"));
-    g_free(qtest_hmp(dst, "migrate_set_parameter x-stall-timeout 2000"));
+    set_stall_timeout(src, RECOVERY_STALL_MS);
+    set_stall_timeout(dst, RECOVERY_STALL_MS);
     migtest_set_params(src, "4M", "0.03");
     migtest_hmp_migrate(src, false, via);
     wait_status(src, "active");
@@ -376,20 +397,11 @@ START_TEST(test_postcopy_cut_link_pauses_both_sides_and_a_new_link_resumes)
     qtest_qmp_ok_discard(src, "{'execute': 'migrate-start-postcopy'}");
     wait_status(src, "postcopy-active");
     usleep(300000);
-    test_proxy_cut(proxy);
-    wait_status(src, "postcopy-paused");
-    wait_status(dst, "postcopy-paused");
+    cut_and_wait_paused(proxy, src, dst);
 
     g_autoptr(JsonObject) refused = qtest_qmp_error(src, "{'execute': 'migrate_cancel'}");
     ck_assert_str_eq(qtest_error_desc(refused), "Postcopy migration in progress, cannot cancel.");
-    int recover_port = qtest_free_tcp_port();
-    qtest_qmp_ok_discard(dst, "{'execute': 'migrate-recover', 'arguments': "
-                         "{'uri': 'tcp:127.0.0.1:%d'}}", recover_port);
-    migtest_set_params(src, "0", "0.03");
-    qtest_qmp_ok_discard(src, "{'execute': 'migrate', 'arguments': "
-                         "{'uri': 'tcp:127.0.0.1:%d', 'resume': true}}", recover_port);
-    migtest_assert_ends(src, "completed");
-    migtest_assert_ends(dst, "completed");
+    recover_on_a_new_port(src, dst);
     assert_destination_consistent(dst);
     test_proxy_stop(proxy);
     qtest_quit(src);
@@ -409,10 +421,6 @@ static bool links_available(void)
     return true;
 }
 
-static void set_stall_timeout(QTestState *s, int ms)
-{
-    g_free(qtest_hmp(s, "migrate_set_parameter x-stall-timeout %d", ms));
-}
 
 /*
  * The issue's recovery: a post-copy across an emulated link (source in
@@ -514,9 +522,7 @@ START_TEST(test_auto_policy_switches_a_migration_that_cannot_converge)
     ck_assert_int_gt(pass, PASSES_BEFORE_AUTO_SWITCH);
     migtest_assert_ends(src, "completed");
     migtest_assert_ends(dst, "completed");
-    g_autoptr(GBytes) src_ram = migtest_save_ram(src);
-    g_autoptr(GBytes) dst_ram = migtest_save_ram(dst);
-    migtest_assert_same_ram(src_ram, dst_ram);
+    migtest_assert_same_guest_ram(src, dst);
     qtest_quit(src);
     qtest_quit(dst);
 }
