@@ -99,9 +99,33 @@ int qtest_timeout_ms(void)
     return (seconds > 0 ? seconds : 30) * 1000;
 }
 
+double qtest_waits_timeout_s(int waits)
+{
+    return (double)qtest_timeout_ms() * waits / 1000 + 10;
+}
+
 void qtest_tcase_timeout(TCase *tc, int waits)
 {
-    tcase_set_timeout(tc, (double)qtest_timeout_ms() * waits / 1000 + 10);
+    tcase_set_timeout(tc, qtest_waits_timeout_s(waits));
+}
+
+int qtest_run_in_process(const char *name, const TTest *test, double timeout_s)
+{
+    Suite *s = suite_create(name);
+    TCase *tc = tcase_create(name);
+
+    tcase_set_timeout(tc, timeout_s);
+    tcase_add_test(tc, test);
+    suite_add_tcase(s, tc);
+    SRunner *runner = srunner_create(s);
+    srunner_set_fork_status(runner, CK_NOFORK);
+    srunner_run_all(runner, CK_SILENT);
+    int failed = srunner_ntests_failed(runner);
+    if (failed) {
+        srunner_print(runner, CK_VERBOSE);
+    }
+    srunner_free(runner);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }
 
 static gint64 deadline_after(int timeout_ms)

@@ -86,9 +86,16 @@ const char *qtest_accel(void);
 bool qtest_kvm_available(void);
 
 /* The per-wait timeout in milliseconds (QTEST_TIMEOUT seconds, default 30),
- * and a Check timeout that covers `waits` such waits. */
+ * and a Check timeout that covers `waits` such waits (in seconds, or set
+ * on a test case). */
 int qtest_timeout_ms(void);
+double qtest_waits_timeout_s(int waits);
 void qtest_tcase_timeout(TCase *tc, int waits);
+
+/* Runs one test in this process (the tools: the demo and the benchmarks,
+ * which drive emulators as the tests do) with a timeout in seconds;
+ * prints Check's report if it failed. Returns the exit status. */
+int qtest_run_in_process(const char *name, const TTest *test, double timeout_s);
 
 const char *qtest_dir(QTestState *s);
 /* DIR/name (g_free it). */

@@ -197,18 +197,5 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench-linkem: %s\n", why);
         return 1;
     }
-    Suite *s = suite_create("bench-linkem");
-    TCase *tc = tcase_create("bench");
-    tcase_set_timeout(tc, 3600);
-    tcase_add_test(tc, bench_linkem);
-    suite_add_tcase(s, tc);
-    SRunner *runner = srunner_create(s);
-    srunner_set_fork_status(runner, CK_NOFORK);
-    srunner_run_all(runner, CK_SILENT);
-    int failed = srunner_ntests_failed(runner);
-    if (failed) {
-        srunner_print(runner, CK_VERBOSE);
-    }
-    srunner_free(runner);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return qtest_run_in_process("bench-linkem", bench_linkem, 3600);
 }

@@ -1082,21 +1082,7 @@ END_TEST
 
 int main(int argc, char **argv)
 {
-    Suite *s = suite_create("bench-migration");
-    TCase *tc = tcase_create("bench");
-
     bench_argc = argc;
     bench_argv = argv;
-    tcase_set_timeout(tc, 3600);
-    tcase_add_test(tc, bench_migration);
-    suite_add_tcase(s, tc);
-    SRunner *runner = srunner_create(s);
-    srunner_set_fork_status(runner, CK_NOFORK);
-    srunner_run_all(runner, CK_SILENT);
-    int failed = srunner_ntests_failed(runner);
-    if (failed) {
-        srunner_print(runner, CK_VERBOSE);
-    }
-    srunner_free(runner);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return qtest_run_in_process("bench-migration", bench_migration, 3600);
 }

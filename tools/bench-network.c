@@ -426,21 +426,7 @@ END_TEST
 
 int main(int argc, char **argv)
 {
-    Suite *s = suite_create("bench-network");
-    TCase *tc = tcase_create("bench");
-
     bench_argc = argc;
     bench_argv = argv;
-    tcase_set_timeout(tc, 6 * 3600);
-    tcase_add_test(tc, bench_network);
-    suite_add_tcase(s, tc);
-    SRunner *runner = srunner_create(s);
-    srunner_set_fork_status(runner, CK_NOFORK);
-    srunner_run_all(runner, CK_SILENT);
-    int failed = srunner_ntests_failed(runner);
-    if (failed) {
-        srunner_print(runner, CK_VERBOSE);
-    }
-    srunner_free(runner);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return qtest_run_in_process("bench-network", bench_network, 6 * 3600);
 }

@@ -198,22 +198,8 @@ END_TEST
 
 int main(int argc, char **argv)
 {
-    Suite *s = suite_create("bench-throttle");
-    TCase *tc = tcase_create("bench");
-
     if (argc >= 2) {
         bench_runs = CLAMP(atoi(argv[1]), 1, MAX_RUNS);
     }
-    tcase_set_timeout(tc, 3600);
-    tcase_add_test(tc, bench_throttle);
-    suite_add_tcase(s, tc);
-    SRunner *runner = srunner_create(s);
-    srunner_set_fork_status(runner, CK_NOFORK);
-    srunner_run_all(runner, CK_SILENT);
-    int failed = srunner_ntests_failed(runner);
-    if (failed) {
-        srunner_print(runner, CK_VERBOSE);
-    }
-    srunner_free(runner);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return qtest_run_in_process("bench-throttle", bench_throttle, 3600);
 }

@@ -89,21 +89,10 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("demo");
-    TCase *tc = tcase_create("demo");
-
-    qtest_tcase_timeout(tc, 4);
-    tcase_add_test(tc, demo_live_migration_with_xbzrle);
-    suite_add_tcase(s, tc);
-    SRunner *runner = srunner_create(s);
-    srunner_set_fork_status(runner, CK_NOFORK);
-    srunner_run_all(runner, CK_SILENT);
-    int failed = srunner_ntests_failed(runner);
-    if (failed) {
-        srunner_print(runner, CK_VERBOSE);
-    } else {
+    int status = qtest_run_in_process("demo", demo_live_migration_with_xbzrle,
+                                      qtest_waits_timeout_s(4));
+    if (status == EXIT_SUCCESS) {
         say("done: live migration with XBZRLE completed and verified");
     }
-    srunner_free(runner);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return status;
 }
